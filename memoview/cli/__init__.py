@@ -1,0 +1,72 @@
+"""Command-line entry point.
+
+``memoview`` alone opens the GUI; ``memoview demo`` opens the demo case;
+every other subcommand runs headless. Subcommands live in small modules,
+one per area, each exposing ``register(subparsers)``; handlers return an
+exit code. Errors from the core are printed as message + hint, never as a
+traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Optional, Sequence
+
+from memoview import __version__
+from memoview.core.errors import MemoviewError
+
+# Each module registers its own subcommands; order is the order in --help.
+COMMAND_MODULES = (
+    "memoview.cli.app_cmds",
+    "memoview.cli.case_cmds",
+    "memoview.cli.document_cmds",
+    "memoview.cli.model_cmds",
+    "memoview.cli.extraction_cmds",
+    "memoview.cli.alignment_cmds",
+    "memoview.cli.export_cmds",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="memoview",
+        description="Evidence explorer for memorization in language models. "
+        "Run without a command to open the desktop app.",
+    )
+    parser.add_argument("--version", action="version", version=f"memoview {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:  # an area not built yet
+                continue
+            raise
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if not args_list or args_list[0].startswith("--case"):
+        from memoview.cli.app_cmds import open_gui
+
+        return open_gui(args_list)
+    parser = build_parser()
+    args = parser.parse_args(args_list)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(handler(args) or 0)
+    except MemoviewError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        if exc.hint:
+            print(f"hint: {exc.hint}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

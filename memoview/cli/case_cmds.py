@@ -1,0 +1,96 @@
+"""`memoview case new|info|verify`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from memoview.core.case import Case
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    case = subparsers.add_parser("case", help="create, describe or verify a case file")
+    sub = case.add_subparsers(dest="case_command", metavar="ACTION", required=True)
+
+    new = sub.add_parser("new", help="create an empty case file")
+    new.add_argument("path")
+    new.set_defaults(handler=cmd_new)
+
+    info = sub.add_parser("info", help="describe a case: documents, models, attempts")
+    info.add_argument("path")
+    info.add_argument("--json", action="store_true", help="machine-readable output")
+    info.set_defaults(handler=cmd_info)
+
+    verify = sub.add_parser("verify", help="re-check the audit hash chain, documents and attempt records")
+    verify.add_argument("path")
+    verify.add_argument("--json", action="store_true")
+    verify.set_defaults(handler=cmd_verify)
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    path = args.path if str(args.path).endswith(".memoview") else str(args.path)
+    with Case.create(path) as case:
+        print(f"created {case.path} (case {case.meta()['case_uuid']})")
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    with Case.open(args.path) as case:
+        info = case.info()
+        documents = case.documents()
+        models = case.models()
+        if args.json:
+            info["documents"] = [
+                {"id": d.id, "title": d.title, "raw_sha256": d.raw_sha256, "text_sha256": d.text_sha256,
+                 "characters": len(d.text), "is_control": d.is_control, "extractor": d.extractor}
+                for d in documents
+            ]
+            info["models"] = [
+                {"id": m.id, "name": m.name, "format": m.format, "architecture": m.architecture,
+                 "parameter_count": m.parameter_count, "fingerprint": m.fingerprint}
+                for m in models
+            ]
+            print(json.dumps(info, indent=2))
+            return 0
+        meta = info["meta"]
+        print(f"case      {info['path']}")
+        print(f"uuid      {meta.get('case_uuid', '?')}  (format {meta.get('schema_version')}, created {meta.get('created_at', '?')})")
+        counts = info["counts"]
+        print(f"contents  {counts['documents']} documents, {counts['models']} models, "
+              f"{counts['attempts']} attempts, {counts['audit_log']} audit entries")
+        if documents:
+            print("\ndocuments")
+            for d in documents:
+                control = "  [negative control]" if d.is_control else ""
+                print(f"  {d.id:>4}  {d.title}  ({len(d.text):,} chars, sha256 {d.raw_sha256[:12]}){control}")
+        if models:
+            print("\nmodels")
+            for m in models:
+                print(f"  {m.id:>4}  {m.name}  {m.format} {m.architecture}, "
+                      f"{m.parameter_count:,} parameters, fingerprint {m.fingerprint[:16]}")
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    with Case.open(args.path) as case:
+        report = case.verify()
+        case.audit("case.verify", case.path.name, {"ok": report.ok, "problems": [str(p) for p in report.problems]})
+    if args.json:
+        print(json.dumps({
+            "ok": report.ok,
+            "audit_entries": report.audit_entries,
+            "documents_checked": report.documents_checked,
+            "attempts_checked": report.attempts_checked,
+            "problems": [{"kind": p.kind, "subject": p.subject, "reason": p.reason} for p in report.problems],
+        }, indent=2))
+    else:
+        print(f"audit log  {report.audit_entries} entries")
+        print(f"documents  {report.documents_checked} checked")
+        print(f"attempts   {report.attempts_checked} checked")
+        if report.ok:
+            print("intact: the hash chain, document hashes and attempt records all check out")
+        else:
+            print(f"BROKEN: first problem: {report.problems[0]}")
+            for problem in report.problems[1:]:
+                print(f"  also: {problem}")
+    return 0 if report.ok else 3

@@ -1,0 +1,796 @@
+"""The case file facade: one SQLite file per matter.
+
+All reads and writes of a case go through :class:`Case`. Every change that
+matters for evidence (import, model registration, attempt, annotation,
+export) is written together with an audit-log entry in one transaction, so
+a killed process loses at most the attempt in flight. The connection is
+shared between threads behind a lock (the GUI's single worker and the UI
+thread), which serialises access as sqlite requires.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import os
+import sqlite3
+import threading
+import uuid
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Optional, Sequence
+
+from sqlite_utils import Database
+
+from memoview import __version__
+from memoview.core import errors
+from memoview.core.documents.base import LoadedDocument
+from memoview.core.records import (
+    Annotation,
+    Attempt,
+    AttemptSpec,
+    AttemptStatus,
+    AuditEntry,
+    Document,
+    ModelInfo,
+    Protocol,
+    SweepWindow,
+)
+from memoview.core.storage import audit
+from memoview.core.storage.schema import (
+    CASE_FORMAT,
+    PROTECTING_TRIGGERS,
+    SCHEMA_VERSION,
+    migrate,
+    user_version,
+)
+from memoview.core.timeutil import utc_now
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+CASE_SUFFIX = ".memoview"
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _actor() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # pragma: no cover - no user database in some containers
+        return "unknown"
+
+
+def attempt_record_hash(row: dict[str, Any]) -> str:
+    """Hash of everything an attempt recorded (spec and results), for the audit log."""
+    keys = sorted(k for k in row if k not in ("id",))
+    return _sha256(audit.canonical_json({k: row[k] for k in keys}).encode("utf-8"))
+
+
+@dataclass
+class VerifyProblem:
+    kind: str  # audit | document | attempt | schema | model
+    subject: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.subject}: {self.reason}"
+
+
+@dataclass
+class VerifyReport:
+    audit_entries: int = 0
+    documents_checked: int = 0
+    attempts_checked: int = 0
+    problems: list[VerifyProblem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+class Case:
+    """An open case file. Use :meth:`create` or :meth:`open`."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+        self.path = path
+        self._conn = conn
+        self.db = Database(conn)
+        self._lock = threading.RLock()
+        self.actor = _actor()
+
+    # ------------------------------------------------------------------ open/create
+    @classmethod
+    def create(cls, path: str | os.PathLike[str], *, overwrite: bool = False) -> "Case":
+        target = Path(path)
+        if target.is_dir():
+            raise errors.CaseError(f"{target} is a folder, not a case file.", "Give a file name ending in .memoview.")
+        if target.exists():
+            if not overwrite:
+                raise errors.CaseError(
+                    f"{target} already exists.", "Open it with 'memoview case info', or choose another name."
+                )
+            target.unlink()
+        if not target.parent.exists():
+            raise errors.CaseError(f"The folder {target.parent} does not exist.", "Create the folder first.")
+        conn = cls._connect(target)
+        case = cls(target, conn)
+        case._configure()
+        migrate(case.db, __version__)
+        now = utc_now()
+        with case._tx():
+            for key, value in {
+                "format": CASE_FORMAT,
+                "case_uuid": str(uuid.uuid4()),
+                "created_at": now,
+                "created_by_version": __version__,
+            }.items():
+                conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+            audit.append(conn, now, case.actor, "case.create", str(target.name),
+                         {"schema_version": SCHEMA_VERSION, "app_version": __version__})
+        return case
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str]) -> "Case":
+        """Open an existing case; refuse, untouched, anything that is not a healthy case we can read."""
+        target = Path(path)
+        cls._precheck(target)
+        conn = cls._connect(target)
+        case = cls(target, conn)
+        case._configure()
+        applied = migrate(case.db, __version__)
+        if applied:
+            with case._tx():
+                case._audit("case.migrate", target.name, {"applied": applied, "app_version": __version__})
+        return case
+
+    @classmethod
+    def open_or_create(cls, path: str | os.PathLike[str]) -> "Case":
+        return cls.open(path) if Path(path).exists() else cls.create(path)
+
+    @staticmethod
+    def _connect(path: Path) -> sqlite3.Connection:
+        conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
+        conn.row_factory = None
+        return conn
+
+    @staticmethod
+    def _precheck(path: Path) -> None:
+        """All checks run on a read-only connection, so a refused file is never modified."""
+        if not path.exists():
+            raise errors.CaseError(f"No case file at {path}.", "Create one with 'memoview case new PATH'.")
+        if path.is_dir():
+            raise errors.NotACaseError(f"{path} is a folder, not a case file.")
+        try:
+            with path.open("rb") as handle:
+                head = handle.read(len(SQLITE_MAGIC))
+        except OSError as exc:
+            raise errors.CaseError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
+        if head != SQLITE_MAGIC:
+            raise errors.NotACaseError(
+                f"{path} is not a memoview case file (it is not an SQLite database).",
+                "Open a .memoview file created by memoview.",
+            )
+        uri = path.resolve().as_uri() + "?mode=ro"
+        try:
+            ro = sqlite3.connect(uri, uri=True)
+        except sqlite3.Error as exc:
+            raise errors.CorruptCaseError(f"{path} cannot be opened: {exc}.") from exc
+        try:
+            try:
+                check = ro.execute("PRAGMA quick_check").fetchone()[0]
+            except sqlite3.DatabaseError as exc:
+                raise errors.CorruptCaseError(
+                    f"{path} is damaged: {exc}.", "Restore the case from a backup; the file was not changed."
+                ) from exc
+            if check != "ok":
+                raise errors.CorruptCaseError(
+                    f"{path} is damaged (SQLite integrity check: {check}).",
+                    "Restore the case from a backup; the file was not changed.",
+                )
+            try:
+                rows = dict(ro.execute("SELECT key, value FROM meta").fetchall())
+            except sqlite3.DatabaseError:
+                rows = {}
+            if rows.get("format") != CASE_FORMAT:
+                raise errors.NotACaseError(
+                    f"{path} is an SQLite database but not a memoview case.",
+                    "Open a .memoview file created by memoview.",
+                )
+            version = max(user_version(ro), int(rows.get("schema_version", "0") or 0))
+            if version > SCHEMA_VERSION:
+                raise errors.CaseTooNewError(
+                    f"{path} was written by a newer memoview (case format {version}; this version reads up to {SCHEMA_VERSION}).",
+                    f"Upgrade memoview (this is {__version__}); the file was not changed.",
+                )
+        finally:
+            ro.close()
+
+    def _configure(self) -> None:
+        self._conn.execute("PRAGMA foreign_keys = ON")
+        self._conn.execute("PRAGMA journal_mode = WAL")
+        self._conn.execute("PRAGMA synchronous = NORMAL")
+
+    def close(self) -> None:
+        with self._lock:
+            try:
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.Error:
+                pass
+            self._conn.close()
+
+    def __enter__(self) -> "Case":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ helpers
+    class _Tx:
+        def __init__(self, case: "Case") -> None:
+            self.case = case
+
+        def __enter__(self) -> sqlite3.Connection:
+            self.case._lock.acquire()
+            self.case._conn.execute("BEGIN IMMEDIATE")
+            return self.case._conn
+
+        def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+            try:
+                if exc_type is None:
+                    self.case._conn.execute("COMMIT")
+                else:
+                    self.case._conn.execute("ROLLBACK")
+            finally:
+                self.case._lock.release()
+
+    def _tx(self) -> "Case._Tx":
+        """One atomic transaction (re-entrant use is not supported)."""
+        return Case._Tx(self)
+
+    def _audit(self, event: str, subject: str, payload: dict[str, Any]) -> AuditEntry:
+        return audit.append(self._conn, utc_now(), self.actor, event, subject, payload)
+
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self.db.query(sql, params))
+
+    def audit(self, event: str, subject: str, payload: dict[str, Any]) -> AuditEntry:
+        """Write a standalone audit entry (exports, verifications, GUI actions)."""
+        with self._tx():
+            return self._audit(event, subject, payload)
+
+    def meta(self) -> dict[str, str]:
+        return {r["key"]: r["value"] for r in self._rows("SELECT key, value FROM meta")}
+
+    # ------------------------------------------------------------------ documents
+    def add_document(
+        self,
+        loaded: LoadedDocument,
+        *,
+        title: str = "",
+        author: str = "",
+        source: str = "",
+        date_obtained: str = "",
+        notes: str = "",
+        is_control: bool = False,
+    ) -> Document:
+        existing = self._rows("SELECT id, title FROM documents WHERE raw_sha256 = ?", (loaded.raw_sha256,))
+        if existing:
+            raise errors.DuplicateDocumentError(
+                f"{loaded.filename} is already in the case as document {existing[0]['id']} "
+                f"('{existing[0]['title']}'), same SHA-256 {loaded.raw_sha256[:12]}.",
+                "Nothing was imported twice.",
+                existing_id=int(existing[0]["id"]),
+            )
+        now = utc_now()
+        row = {
+            "title": title or loaded.title or Path(loaded.filename).stem,
+            "author": author or loaded.author,
+            "source": source or loaded.path,
+            "date_obtained": date_obtained or now[:10],
+            "notes": notes,
+            "filename": loaded.filename,
+            "media_type": loaded.media_type,
+            "byte_size": len(loaded.raw),
+            "raw_sha256": loaded.raw_sha256,
+            "text_sha256": loaded.text_sha256,
+            "text": loaded.text,
+            "extractor": loaded.extractor,
+            "extractor_version": loaded.extractor_version,
+            "encoding": loaded.encoding,
+            "is_control": int(is_control),
+            "imported_at": now,
+        }
+        with self._tx() as conn:
+            cur = conn.execute(
+                f"INSERT INTO documents({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                tuple(row.values()),
+            )
+            doc_id = int(cur.lastrowid or 0)
+            conn.execute("INSERT INTO document_blobs(document_id, raw) VALUES (?, ?)", (doc_id, loaded.raw))
+            self._audit(
+                "document.import",
+                f"document:{doc_id}",
+                {
+                    "title": row["title"],
+                    "filename": loaded.filename,
+                    "raw_sha256": loaded.raw_sha256,
+                    "text_sha256": loaded.text_sha256,
+                    "extractor": f"{loaded.extractor} {loaded.extractor_version}",
+                    "is_control": bool(is_control),
+                },
+            )
+        for hook in list(_document_hooks):
+            hook(self, doc_id)
+        return self.document(doc_id)
+
+    def set_control(self, doc_id: int, is_control: bool) -> None:
+        with self._tx() as conn:
+            conn.execute("UPDATE documents SET is_control = ? WHERE id = ?", (int(is_control), doc_id))
+            self._audit("document.control", f"document:{doc_id}", {"is_control": is_control})
+
+    def update_provenance(self, doc_id: int, **fields: str) -> None:
+        allowed = {"title", "author", "source", "date_obtained", "notes"}
+        bad = set(fields) - allowed
+        if bad:
+            raise errors.ValidationError(f"Unknown provenance field(s): {', '.join(sorted(bad))}.")
+        if not fields:
+            return
+        with self._tx() as conn:
+            conn.execute(
+                f"UPDATE documents SET {', '.join(f'{k} = ?' for k in fields)} WHERE id = ?",
+                (*fields.values(), doc_id),
+            )
+            self._audit("document.provenance", f"document:{doc_id}", dict(fields))
+
+    @staticmethod
+    def _document_from_row(row: dict[str, Any]) -> Document:
+        return Document(
+            id=int(row["id"]),
+            title=row["title"] or "",
+            author=row["author"] or "",
+            source=row["source"] or "",
+            date_obtained=row["date_obtained"] or "",
+            notes=row["notes"] or "",
+            filename=row["filename"] or "",
+            media_type=row["media_type"] or "",
+            byte_size=int(row["byte_size"] or 0),
+            raw_sha256=row["raw_sha256"],
+            text_sha256=row["text_sha256"],
+            text=row["text"],
+            extractor=row["extractor"] or "",
+            extractor_version=row["extractor_version"] or "",
+            encoding=row["encoding"] or "",
+            is_control=bool(row["is_control"]),
+            imported_at=row["imported_at"] or "",
+        )
+
+    def documents(self) -> list[Document]:
+        return [self._document_from_row(r) for r in self._rows("SELECT * FROM documents ORDER BY id")]
+
+    def document(self, doc_id: int) -> Document:
+        rows = self._rows("SELECT * FROM documents WHERE id = ?", (doc_id,))
+        if not rows:
+            raise errors.NotFoundError(f"The case has no document {doc_id}.", "List them with 'memoview case info'.")
+        return self._document_from_row(rows[0])
+
+    def document_raw(self, doc_id: int) -> bytes:
+        rows = self._rows("SELECT raw FROM document_blobs WHERE document_id = ?", (doc_id,))
+        if not rows:
+            raise errors.NotFoundError(f"The case holds no raw bytes for document {doc_id}.")
+        return bytes(rows[0]["raw"])
+
+    def resolve_document(self, ref: str | int) -> Document:
+        """Find a document by id, exact title, or SHA-256 prefix (raw or text); refuse ambiguity."""
+        text = str(ref).strip()
+        if not text:
+            raise errors.ValidationError("No document given.")
+        if text.isdigit():
+            rows = self._rows("SELECT * FROM documents WHERE id = ?", (int(text),))
+            if rows:
+                return self._document_from_row(rows[0])
+        rows = self._rows("SELECT * FROM documents WHERE title = ?", (text,))
+        if len(rows) == 1:
+            return self._document_from_row(rows[0])
+        if len(rows) > 1:
+            raise errors.ValidationError(
+                f"{len(rows)} documents are titled '{text}'.", "Use the document id or a SHA-256 prefix."
+            )
+        lowered = text.lower()
+        if len(lowered) >= 4 and all(c in "0123456789abcdef" for c in lowered):
+            rows = self._rows(
+                "SELECT * FROM documents WHERE raw_sha256 LIKE ? OR text_sha256 LIKE ?",
+                (lowered + "%", lowered + "%"),
+            )
+            if len(rows) == 1:
+                return self._document_from_row(rows[0])
+            if len(rows) > 1:
+                raise errors.ValidationError(
+                    f"The SHA-256 prefix '{text}' matches {len(rows)} documents.", "Give more hex digits."
+                )
+        raise errors.NotFoundError(
+            f"No document matches '{text}' (by id, title or SHA-256 prefix).",
+            "List the documents with 'memoview case info CASE'.",
+        )
+
+    # ------------------------------------------------------------------ models
+    def add_model(self, info: ModelInfo) -> ModelInfo:
+        """Register a model; a model already registered (same fingerprint) is returned as it is."""
+        existing = self._rows("SELECT id FROM models WHERE fingerprint = ?", (info.fingerprint,))
+        if existing:
+            return self.model(int(existing[0]["id"]))
+        now = utc_now()
+        name = info.name or Path(info.path).name
+        with self._tx() as conn:
+            cur = conn.execute(
+                "INSERT INTO models(name, path, format, architecture, fingerprint, info_json, added_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (name, info.path, info.format, info.architecture, info.fingerprint,
+                 json.dumps(info.to_json(), sort_keys=True), now),
+            )
+            model_id = int(cur.lastrowid or 0)
+            self._audit(
+                "model.add",
+                f"model:{model_id}",
+                {
+                    "path": info.path,
+                    "format": info.format,
+                    "architecture": info.architecture,
+                    "fingerprint": info.fingerprint,
+                    "files": [[f.relpath, f.size, f.sha256] for f in info.files],
+                },
+            )
+        return self.model(model_id)
+
+    def _model_from_row(self, row: dict[str, Any]) -> ModelInfo:
+        data = json.loads(row["info_json"])
+        data["id"] = int(row["id"])
+        data["name"] = row["name"]
+        return ModelInfo.from_json(data)
+
+    def models(self) -> list[ModelInfo]:
+        return [self._model_from_row(r) for r in self._rows("SELECT * FROM models ORDER BY id")]
+
+    def model(self, model_id: int) -> ModelInfo:
+        rows = self._rows("SELECT * FROM models WHERE id = ?", (model_id,))
+        if not rows:
+            raise errors.NotFoundError(f"The case has no model {model_id}.")
+        return self._model_from_row(rows[0])
+
+    def resolve_model(self, ref: str | int) -> Optional[ModelInfo]:
+        """A registered model by id, name, path or fingerprint prefix; None if nothing matches."""
+        text = str(ref).strip()
+        if text.isdigit():
+            rows = self._rows("SELECT * FROM models WHERE id = ?", (int(text),))
+            if rows:
+                return self._model_from_row(rows[0])
+        resolved = str(Path(text).expanduser().resolve()) if text else text
+        rows = self._rows(
+            "SELECT * FROM models WHERE name = ? OR path = ? OR path = ? OR fingerprint LIKE ?",
+            (text, text, resolved, (text.lower() + "%") if len(text) >= 8 else "\x00"),
+        )
+        if len(rows) > 1:
+            raise errors.ValidationError(f"'{text}' matches {len(rows)} models.", "Use the model id.")
+        return self._model_from_row(rows[0]) if rows else None
+
+    # ------------------------------------------------------------------ protocols
+    def add_protocol(self, name: str, content: str, fmt: str) -> Protocol:
+        """Store a campaign protocol (hashed) before its first run; the same content is stored once."""
+        digest = _sha256(content.encode("utf-8"))
+        rows = self._rows("SELECT * FROM protocols WHERE sha256 = ?", (digest,))
+        if rows:
+            return Protocol(**rows[0])
+        now = utc_now()
+        with self._tx() as conn:
+            cur = conn.execute(
+                "INSERT INTO protocols(name, sha256, format, content, created_at) VALUES (?, ?, ?, ?, ?)",
+                (name, digest, fmt, content, now),
+            )
+            pid = int(cur.lastrowid or 0)
+            self._audit("protocol.add", f"protocol:{pid}", {"name": name, "sha256": digest, "format": fmt})
+        return Protocol(pid, name, digest, fmt, content, now)
+
+    def protocols(self) -> list[Protocol]:
+        return [Protocol(**r) for r in self._rows("SELECT * FROM protocols ORDER BY id")]
+
+    # ------------------------------------------------------------------ attempts
+    @staticmethod
+    def _attempt_row(attempt_fields: dict[str, Any]) -> dict[str, Any]:
+        """Map Attempt fields onto columns (JSON for sequences and dicts)."""
+        spec: AttemptSpec = attempt_fields["spec"]
+        return {
+            "method": spec.method,
+            "prompt_class": spec.prompt_class,
+            "model_id": spec.model_id,
+            "document_id": spec.document_id,
+            "protocol_id": attempt_fields.get("protocol_id"),
+            "campaign_key": attempt_fields.get("campaign_key"),
+            "sample_index": int(attempt_fields.get("sample_index", 0)),
+            "status": attempt_fields["status"],
+            "spec_json": audit.canonical_json(asdict(spec)),
+            "prompt_text": attempt_fields.get("prompt_text", ""),
+            "prompt_token_ids_json": json.dumps(list(attempt_fields.get("prompt_token_ids", ()))),
+            "output_text": attempt_fields.get("output_text", ""),
+            "output_token_ids_json": json.dumps(list(attempt_fields.get("output_token_ids", ()))),
+            "token_logprobs_json": json.dumps(list(attempt_fields.get("token_logprobs", ()))),
+            "token_ranks_json": json.dumps(list(attempt_fields.get("token_ranks", ()))),
+            "target_text": attempt_fields.get("target_text", ""),
+            "target_token_ids_json": json.dumps(list(attempt_fields.get("target_token_ids", ()))),
+            "target_logprobs_json": json.dumps(list(attempt_fields.get("target_logprobs", ()))),
+            "target_ranks_json": json.dumps(list(attempt_fields.get("target_ranks", ()))),
+            "metrics_json": audit.canonical_json(attempt_fields.get("metrics", {})),
+            "environment_json": audit.canonical_json(attempt_fields.get("environment", {})),
+            "error": attempt_fields.get("error", ""),
+            "started_at": attempt_fields.get("started_at", ""),
+            "finished_at": attempt_fields.get("finished_at", ""),
+            "output_sha256": attempt_fields.get("output_sha256", ""),
+        }
+
+    def record_attempt(self, attempt: Attempt, windows: Iterable[SweepWindow] = ()) -> Attempt:
+        """Commit a finished attempt (any status) and its sweep windows, with its audit entry, atomically.
+
+        ``attempt.id`` is ignored; the stored attempt with its new id is returned.
+        """
+        fields = {f: getattr(attempt, f) for f in attempt.__dataclass_fields__}
+        if not fields.get("output_sha256") and fields.get("output_text"):
+            fields["output_sha256"] = _sha256(fields["output_text"].encode("utf-8"))
+        row = self._attempt_row(fields)
+        with self._tx() as conn:
+            cur = conn.execute(
+                f"INSERT INTO attempts({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                tuple(row.values()),
+            )
+            attempt_id = int(cur.lastrowid or 0)
+            window_list = list(windows)
+            conn.executemany(
+                "INSERT INTO sweep_windows(attempt_id, idx, start_token, start_char, end_char, prefix_start_char,"
+                " greedy_exact, memorization_score, log10_p, log10_pz, continuation)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (attempt_id, w.index, w.start_token, w.start_char, w.end_char, w.prefix_start_char,
+                     w.greedy_exact, w.memorization_score, w.log10_p, w.log10_pz, w.continuation)
+                    for w in window_list
+                ],
+            )
+            self._audit(
+                "attempt.record",
+                f"attempt:{attempt_id}",
+                {
+                    "method": row["method"],
+                    "status": row["status"],
+                    "document_id": row["document_id"],
+                    "model_id": row["model_id"],
+                    "output_sha256": row["output_sha256"],
+                    "record_sha256": attempt_record_hash(row),
+                    "windows_sha256": self._windows_hash_rows(conn, attempt_id),
+                },
+            )
+        return self.attempt(attempt_id)
+
+    @staticmethod
+    def _windows_hash_rows(conn: sqlite3.Connection, attempt_id: int) -> str:
+        rows = conn.execute(
+            "SELECT idx, start_token, start_char, end_char, prefix_start_char, greedy_exact,"
+            " memorization_score, log10_p, log10_pz, continuation FROM sweep_windows"
+            " WHERE attempt_id = ? ORDER BY idx",
+            (attempt_id,),
+        ).fetchall()
+        return _sha256(audit.canonical_json([list(r) for r in rows]).encode("utf-8"))
+
+    @staticmethod
+    def _attempt_from_row(row: dict[str, Any]) -> Attempt:
+        spec_data = json.loads(row["spec_json"])
+        return Attempt(
+            id=int(row["id"]),
+            spec=AttemptSpec(**spec_data),
+            status=row["status"],
+            prompt_text=row["prompt_text"] or "",
+            prompt_token_ids=tuple(json.loads(row["prompt_token_ids_json"] or "[]")),
+            output_text=row["output_text"] or "",
+            output_token_ids=tuple(json.loads(row["output_token_ids_json"] or "[]")),
+            token_logprobs=tuple(json.loads(row["token_logprobs_json"] or "[]")),
+            token_ranks=tuple(json.loads(row["token_ranks_json"] or "[]")),
+            target_text=row["target_text"] or "",
+            target_token_ids=tuple(json.loads(row["target_token_ids_json"] or "[]")),
+            target_logprobs=tuple(json.loads(row["target_logprobs_json"] or "[]")),
+            target_ranks=tuple(json.loads(row["target_ranks_json"] or "[]")),
+            metrics=json.loads(row["metrics_json"] or "{}"),
+            environment=json.loads(row["environment_json"] or "{}"),
+            error=row["error"] or "",
+            started_at=row["started_at"] or "",
+            finished_at=row["finished_at"] or "",
+            output_sha256=row["output_sha256"] or "",
+            protocol_id=row["protocol_id"],
+            campaign_key=row["campaign_key"],
+            sample_index=int(row["sample_index"] or 0),
+        )
+
+    def attempt(self, attempt_id: int) -> Attempt:
+        rows = self._rows("SELECT * FROM attempts WHERE id = ?", (attempt_id,))
+        if not rows:
+            raise errors.NotFoundError(f"The case has no attempt {attempt_id}.")
+        return self._attempt_from_row(rows[0])
+
+    def attempts(
+        self,
+        *,
+        document_id: Optional[int] = None,
+        model_id: Optional[int] = None,
+        method: Optional[str] = None,
+        status: Optional[str] = None,
+        protocol_id: Optional[int] = None,
+    ) -> list[Attempt]:
+        clauses, params = [], []
+        for column, value in (
+            ("document_id", document_id),
+            ("model_id", model_id),
+            ("method", method),
+            ("status", status),
+            ("protocol_id", protocol_id),
+        ):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        return [self._attempt_from_row(r) for r in self._rows(f"SELECT * FROM attempts{where} ORDER BY id", params)]
+
+    def attempt_count(self) -> int:
+        return int(self._rows("SELECT count(*) AS n FROM attempts")[0]["n"])
+
+    def campaign_attempt(self, protocol_id: int, campaign_key: str, sample_index: int = 0) -> Optional[Attempt]:
+        """The finished attempt of a campaign step, if any (for resuming without repeating)."""
+        rows = self._rows(
+            "SELECT * FROM attempts WHERE protocol_id = ? AND campaign_key = ? AND sample_index = ?",
+            (protocol_id, campaign_key, sample_index),
+        )
+        return self._attempt_from_row(rows[0]) if rows else None
+
+    def sweep_windows(self, attempt_id: int) -> list[SweepWindow]:
+        rows = self._rows("SELECT * FROM sweep_windows WHERE attempt_id = ? ORDER BY idx", (attempt_id,))
+        return [
+            SweepWindow(
+                attempt_id=int(r["attempt_id"]),
+                index=int(r["idx"]),
+                start_token=int(r["start_token"]),
+                start_char=int(r["start_char"]),
+                end_char=int(r["end_char"]),
+                prefix_start_char=int(r["prefix_start_char"]),
+                greedy_exact=int(r["greedy_exact"]),
+                memorization_score=float(r["memorization_score"]),
+                log10_p=float(r["log10_p"]),
+                log10_pz=None if r["log10_pz"] is None else float(r["log10_pz"]),
+                continuation=r["continuation"],
+            )
+            for r in rows
+        ]
+
+    # ------------------------------------------------------------------ alignments
+    def save_alignment(self, attempt_id: int, document_id: Optional[int], options: dict[str, Any],
+                       result: dict[str, Any]) -> int:
+        """Store an alignment result (derived data: recomputable, but kept as shown)."""
+        now = utc_now()
+        options_json = audit.canonical_json(options)
+        result_json = audit.canonical_json(result)
+        with self._tx() as conn:
+            cur = conn.execute(
+                "INSERT INTO alignments(attempt_id, document_id, options_json, result_json, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (attempt_id, document_id, options_json, result_json, now),
+            )
+            aid = int(cur.lastrowid or 0)
+            self._audit("alignment.save", f"attempt:{attempt_id}",
+                        {"alignment_id": aid, "result_sha256": _sha256(result_json.encode("utf-8"))})
+        return aid
+
+    def latest_alignment(self, attempt_id: int) -> Optional[tuple[dict[str, Any], dict[str, Any]]]:
+        rows = self._rows(
+            "SELECT options_json, result_json FROM alignments WHERE attempt_id = ? ORDER BY id DESC LIMIT 1",
+            (attempt_id,),
+        )
+        if not rows:
+            return None
+        return json.loads(rows[0]["options_json"]), json.loads(rows[0]["result_json"])
+
+    # ------------------------------------------------------------------ annotations
+    def annotate(self, target_kind: str, target_id: int, kind: str, body: str) -> Annotation:
+        """Annotations sit beside the evidence and never alter it."""
+        if target_kind not in ("attempt", "document", "window", "case"):
+            raise errors.ValidationError(f"Cannot annotate a '{target_kind}'.")
+        now = utc_now()
+        with self._tx() as conn:
+            cur = conn.execute(
+                "INSERT INTO annotations(target_kind, target_id, kind, body, author, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (target_kind, target_id, kind, body, self.actor, now),
+            )
+            ann_id = int(cur.lastrowid or 0)
+            self._audit("annotation.add", f"{target_kind}:{target_id}",
+                        {"annotation_id": ann_id, "kind": kind,
+                         "body_sha256": _sha256(body.encode("utf-8"))})
+        return Annotation(ann_id, target_kind, target_id, kind, body, self.actor, now)
+
+    def annotations(self, target_kind: Optional[str] = None, target_id: Optional[int] = None) -> list[Annotation]:
+        clauses, params = [], []
+        if target_kind is not None:
+            clauses.append("target_kind = ?")
+            params.append(target_kind)
+        if target_id is not None:
+            clauses.append("target_id = ?")
+            params.append(target_id)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        return [Annotation(**r) for r in self._rows(f"SELECT * FROM annotations{where} ORDER BY id", params)]
+
+    # ------------------------------------------------------------------ audit / verify / info
+    def audit_entries(self) -> list[AuditEntry]:
+        with self._lock:
+            return list(audit.iter_entries(self._conn))
+
+    def verify(self) -> VerifyReport:
+        """Re-check the hash chain, document hashes and attempt records against the audit log."""
+        report = VerifyReport()
+        with self._lock:
+            report.audit_entries = int(self._conn.execute("SELECT count(*) FROM audit_log").fetchone()[0])
+            broken = audit.check_chain(self._conn)
+            if broken is not None:
+                report.problems.append(VerifyProblem("audit", f"audit entry {broken.seq}", broken.reason))
+            triggers = {r[0] for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+            for name in PROTECTING_TRIGGERS:
+                if name not in triggers:
+                    report.problems.append(
+                        VerifyProblem("schema", f"trigger {name}", "a protection of the evidence tables was removed")
+                    )
+            entries = list(audit.iter_entries(self._conn))
+        imported: dict[str, dict[str, Any]] = {}
+        recorded: dict[str, dict[str, Any]] = {}
+        for entry in entries:
+            if entry.event == "document.import":
+                imported[entry.subject] = entry.payload
+            elif entry.event == "attempt.record":
+                recorded[entry.subject] = entry.payload
+        for row in self._rows("SELECT d.id, d.text, d.text_sha256, d.raw_sha256, b.raw FROM documents d"
+                              " LEFT JOIN document_blobs b ON b.document_id = d.id ORDER BY d.id"):
+            report.documents_checked += 1
+            subject = f"document {row['id']}"
+            if _sha256((row["text"] or "").encode("utf-8")) != row["text_sha256"]:
+                report.problems.append(VerifyProblem("document", subject, "its text no longer matches its SHA-256"))
+            if row["raw"] is None or _sha256(bytes(row["raw"])) != row["raw_sha256"]:
+                report.problems.append(VerifyProblem("document", subject, "its raw bytes no longer match their SHA-256"))
+            logged = imported.get(f"document:{row['id']}")
+            if logged is None:
+                report.problems.append(VerifyProblem("document", subject, "its import is not in the audit log"))
+            elif logged.get("raw_sha256") != row["raw_sha256"] or logged.get("text_sha256") != row["text_sha256"]:
+                report.problems.append(VerifyProblem("document", subject, "its hashes differ from those logged at import"))
+        for row in self._rows("SELECT * FROM attempts ORDER BY id"):
+            report.attempts_checked += 1
+            subject = f"attempt {row['id']}"
+            logged = recorded.get(f"attempt:{row['id']}")
+            if logged is None:
+                report.problems.append(VerifyProblem("attempt", subject, "it is not in the audit log"))
+                continue
+            if logged.get("record_sha256") != attempt_record_hash(row):
+                report.problems.append(VerifyProblem("attempt", subject, "its record was changed after it was logged"))
+            with self._lock:
+                if logged.get("windows_sha256") != self._windows_hash_rows(self._conn, int(row["id"])):
+                    report.problems.append(VerifyProblem("attempt", subject, "its sweep windows were changed"))
+        return report
+
+    def info(self) -> dict[str, Any]:
+        meta = self.meta()
+        counts = {
+            table: int(self._rows(f"SELECT count(*) AS n FROM {table}")[0]["n"])
+            for table in ("documents", "models", "protocols", "attempts", "annotations", "audit_log")
+        }
+        return {"path": str(self.path), "meta": meta, "counts": counts}
+
+
+# Called after each document import (the attribution index registers itself here),
+# so the core's modules stay decoupled from the facade.
+_document_hooks: list[Any] = []
+
+
+def register_document_hook(hook: Any) -> None:
+    if hook not in _document_hooks:
+        _document_hooks.append(hook)

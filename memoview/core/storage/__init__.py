@@ -1,0 +1,1 @@
+"""SQLite storage of a case: schema, migrations, audit hash chain."""

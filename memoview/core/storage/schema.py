@@ -1,0 +1,213 @@
+"""Case-file schema and versioned migrations.
+
+Each migration is a function applied in one transaction; ``PRAGMA
+user_version`` and the ``meta`` table both record the version so that a
+case written by a newer memoview is recognised and refused untouched.
+The audit log and attempts are protected by triggers: the audit log is
+append-only, attempts cannot be deleted (every attempt is disclosable).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Callable
+
+from sqlite_utils import Database
+
+CASE_FORMAT = "memoview-case"
+SCHEMA_VERSION = 1
+
+
+def _v1(db: Database) -> None:
+    db["meta"].create({"key": str, "value": str}, pk="key")
+    db["documents"].create(
+        {
+            "id": int,
+            "title": str,
+            "author": str,
+            "source": str,
+            "date_obtained": str,
+            "notes": str,
+            "filename": str,
+            "media_type": str,
+            "byte_size": int,
+            "raw_sha256": str,
+            "text_sha256": str,
+            "text": str,
+            "extractor": str,
+            "extractor_version": str,
+            "encoding": str,
+            "is_control": int,
+            "imported_at": str,
+        },
+        pk="id",
+        not_null={"title", "raw_sha256", "text_sha256", "text"},
+    )
+    db["documents"].create_index(["raw_sha256"], unique=True)
+    db["document_blobs"].create(
+        {"document_id": int, "raw": bytes},
+        pk="document_id",
+        foreign_keys=[("document_id", "documents", "id")],
+    )
+    db["models"].create(
+        {
+            "id": int,
+            "name": str,
+            "path": str,
+            "format": str,
+            "architecture": str,
+            "fingerprint": str,
+            "info_json": str,
+            "added_at": str,
+        },
+        pk="id",
+        not_null={"fingerprint"},
+    )
+    db["models"].create_index(["fingerprint"], unique=True)
+    db["protocols"].create(
+        {"id": int, "name": str, "sha256": str, "format": str, "content": str, "created_at": str},
+        pk="id",
+    )
+    db["protocols"].create_index(["sha256"], unique=True)
+    db["attempts"].create(
+        {
+            "id": int,
+            "method": str,
+            "prompt_class": str,
+            "model_id": int,
+            "document_id": int,
+            "protocol_id": int,
+            "campaign_key": str,
+            "sample_index": int,
+            "status": str,
+            "spec_json": str,
+            "prompt_text": str,
+            "prompt_token_ids_json": str,
+            "output_text": str,
+            "output_token_ids_json": str,
+            "token_logprobs_json": str,
+            "token_ranks_json": str,
+            "target_text": str,
+            "target_token_ids_json": str,
+            "target_logprobs_json": str,
+            "target_ranks_json": str,
+            "metrics_json": str,
+            "environment_json": str,
+            "error": str,
+            "started_at": str,
+            "finished_at": str,
+            "output_sha256": str,
+        },
+        pk="id",
+        foreign_keys=[
+            ("model_id", "models", "id"),
+            ("document_id", "documents", "id"),
+            ("protocol_id", "protocols", "id"),
+        ],
+    )
+    db["attempts"].create_index(["document_id"])
+    db["attempts"].create_index(["model_id"])
+    db.execute(
+        "CREATE UNIQUE INDEX idx_attempts_campaign ON attempts(protocol_id, campaign_key, sample_index)"
+        " WHERE campaign_key IS NOT NULL"
+    )
+    db["sweep_windows"].create(
+        {
+            "attempt_id": int,
+            "idx": int,
+            "start_token": int,
+            "start_char": int,
+            "end_char": int,
+            "prefix_start_char": int,
+            "greedy_exact": int,
+            "memorization_score": float,
+            "log10_p": float,
+            "log10_pz": float,
+            "continuation": str,
+        },
+        pk=("attempt_id", "idx"),
+        foreign_keys=[("attempt_id", "attempts", "id")],
+    )
+    db["alignments"].create(
+        {
+            "id": int,
+            "attempt_id": int,
+            "document_id": int,
+            "options_json": str,
+            "result_json": str,
+            "created_at": str,
+        },
+        pk="id",
+        foreign_keys=[("attempt_id", "attempts", "id"), ("document_id", "documents", "id")],
+    )
+    db["alignments"].create_index(["attempt_id"])
+    db["annotations"].create(
+        {
+            "id": int,
+            "target_kind": str,
+            "target_id": int,
+            "kind": str,
+            "body": str,
+            "author": str,
+            "created_at": str,
+        },
+        pk="id",
+    )
+    db["annotations"].create_index(["target_kind", "target_id"])
+    db["audit_log"].create(
+        {
+            "seq": int,
+            "at": str,
+            "actor": str,
+            "event": str,
+            "subject": str,
+            "payload_json": str,
+            "prev_hash": str,
+            "hash": str,
+        },
+        pk="seq",
+    )
+    db["kgram_index"].create(
+        {"kgram": int, "document_id": int, "word_index": int},
+        foreign_keys=[("document_id", "documents", "id")],
+    )
+    db["kgram_index"].create_index(["kgram"])
+    db["kgram_index"].create_index(["document_id"])
+    db.execute(
+        "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit_log "
+        "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"
+    )
+    db.execute(
+        "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit_log "
+        "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"
+    )
+    db.execute(
+        "CREATE TRIGGER attempts_no_delete BEFORE DELETE ON attempts "
+        "BEGIN SELECT RAISE(ABORT, 'attempts are never deleted; hide them with an annotation'); END"
+    )
+
+
+MIGRATIONS: dict[int, Callable[[Database], None]] = {1: _v1}
+PROTECTING_TRIGGERS = ("audit_no_update", "audit_no_delete", "attempts_no_delete")
+
+
+def user_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(db: Database, app_version: str) -> list[int]:
+    """Bring the schema up to SCHEMA_VERSION; return the versions applied."""
+    applied: list[int] = []
+    current = user_version(db.conn)
+    for version in range(current + 1, SCHEMA_VERSION + 1):
+        with db.conn:
+            MIGRATIONS[version](db)
+            db.conn.execute(f"PRAGMA user_version = {version}")
+            db.conn.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)", (str(version),)
+            )
+            db.conn.execute(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES ('app_version', ?)", (app_version,)
+            )
+        applied.append(version)
+    return applied
