@@ -8,6 +8,7 @@ ship with the source are the ones that are used and hashed.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -15,9 +16,13 @@ REPO_DIR = PACKAGE_DIR.parent
 
 
 def resources_dir() -> Path:
+    """The resources folder: $MEMOVIEW_RESOURCES, a bundle's copy, or the source tree's."""
     override = os.environ.get("MEMOVIEW_RESOURCES")
     if override:
         return Path(override)
+    bundle = getattr(sys, "_MEIPASS", None)  # a PyInstaller bundle (packaging/memoview.spec)
+    if bundle:
+        return Path(bundle) / "resources"
     return REPO_DIR / "resources"
 
 

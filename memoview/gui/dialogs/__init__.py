@@ -1,0 +1,1 @@
+"""Dialogs: the guided extraction wizard, the export dialog, the one error dialog."""

@@ -1,0 +1,1 @@
+"""Central and dock views of the main window."""

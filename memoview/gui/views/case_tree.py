@@ -1,0 +1,142 @@
+"""The case tree dock: models, documents (controls marked), protocols, attempts.
+
+It shows what the case holds, and is rebuilt from the case on demand
+(cheap: it reads only titles and statuses). Activating an item emits
+``item_activated(kind, id)``; the main window opens the matching view.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QAbstractItemView, QTreeWidget, QTreeWidgetItem, QWidget
+
+from memoview.gui.icons import badge_icon, status_icon
+
+ROLE_KIND = Qt.ItemDataRole.UserRole
+ROLE_ID = Qt.ItemDataRole.UserRole + 1
+
+METHOD_NAMES = {
+    "prefix": "Prefix continuation",
+    "pz": "Exact-continuation probability",
+    "sweep": "Whole-work sweep",
+    "prompt": "Free prompt",
+    "chat": "Chat prompt",
+    "membership": "Membership signals (weak evidence)",
+}
+
+
+def method_name(method: str) -> str:
+    return METHOD_NAMES.get(method, method)
+
+
+def attempt_result(attempt: Any) -> str:
+    """A short, neutral result phrase for an attempt (shown in the tree and the attempts table)."""
+    if attempt.status != "done":
+        return attempt.status
+    m = attempt.metrics or {}
+    if attempt.spec.method == "sweep":
+        n = m.get("windows") or m.get("n_windows")
+        hits = m.get("windows_exact") or m.get("exact_windows")
+        if n is not None and hits is not None:
+            return f"{hits} of {n} windows exact"
+        return "sweep done"
+    if "greedy_exact" in m and attempt.target_token_ids:
+        total = len(attempt.target_token_ids)
+        return f"{m['greedy_exact']} of {total} tokens exact"
+    if "greedy_exact" in m:
+        return f"{m['greedy_exact']} tokens exact"
+    return "done"
+
+
+class CaseTree(QTreeWidget):
+    item_activated = Signal(str, int)  # kind ("model" | "document" | "protocol" | "attempt"), id
+
+    SECTIONS = (("models", "Models"), ("documents", "Documents"), ("protocols", "Protocols"),
+                ("attempts", "Attempts"))
+
+    def __init__(self, parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("caseTree")
+        self.setHeaderHidden(True)
+        self.setUniformRowHeights(True)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.sections: dict[str, QTreeWidgetItem] = {}
+        self.itemActivated.connect(self._activated)
+        self.itemClicked.connect(self._activated)
+        self.clear_case()
+
+    def clear_case(self) -> None:
+        self.clear()
+        self.sections = {}
+        for key, title in self.SECTIONS:
+            item = QTreeWidgetItem([title])
+            font = item.font(0)
+            font.setBold(True)
+            item.setFont(0, font)
+            item.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            item.setData(0, ROLE_KIND, "section")
+            self.addTopLevelItem(item)
+            self.sections[key] = item
+
+    def populate(self, case: Any) -> None:
+        """Rebuild from ``case`` (a :class:`memoview.core.case.Case`)."""
+        expanded = {k: s.isExpanded() for k, s in self.sections.items()} if self.sections else {}
+        self.clear_case()
+        models = case.models()
+        documents = case.documents()
+        protocols = case.protocols()
+        attempts = case.attempts()
+        titles = {d.id: d.title for d in documents}
+        for m in models:
+            label = f"{m.name or m.path}  ({m.format.upper()}, {m.architecture})"
+            self._add("models", "model", int(m.id or 0), label, badge_icon("M", (94, 53, 177)),
+                      f"{m.path}\nFingerprint SHA-256: {m.fingerprint}")
+        for d in documents:
+            if d.is_control:
+                label = f"{d.title}  [negative control]"
+                icon = badge_icon("C", (96, 125, 139))
+                tip = ("Negative control: a text the model cannot have seen in training; "
+                       "its results are the chance baseline.\n")
+            else:
+                label, icon, tip = d.title, badge_icon("D", (0, 105, 92)), ""
+            self._add("documents", "document", d.id, label, icon,
+                      f"{tip}{d.filename}\nText SHA-256: {d.text_sha256}")
+        for p in protocols:
+            self._add("protocols", "protocol", p.id, p.name, badge_icon("P", (121, 85, 72)),
+                      f"Protocol SHA-256: {p.sha256}")
+        for a in attempts:
+            doc = titles.get(a.spec.document_id, "") if a.spec.document_id is not None else "no document"
+            label = f"#{a.id} {method_name(a.spec.method)} · {doc} — {attempt_result(a)}"
+            self._add("attempts", "attempt", a.id, label, status_icon(a.status),
+                      f"Attempt {a.id}: status {a.status}, prompt class {a.spec.prompt_class}")
+        for key, section in self.sections.items():
+            section.setText(0, f"{dict(self.SECTIONS)[key]} ({section.childCount()})")
+            section.setExpanded(expanded.get(key, True))
+
+    def _add(self, section: str, kind: str, ident: int, label: str, icon: Any, tip: str) -> QTreeWidgetItem:
+        item = QTreeWidgetItem([label])
+        item.setIcon(0, icon)
+        item.setToolTip(0, tip)
+        item.setData(0, ROLE_KIND, kind)
+        item.setData(0, ROLE_ID, ident)
+        self.sections[section].addChild(item)
+        return item
+
+    def items_of(self, section: str) -> list[QTreeWidgetItem]:
+        parent = self.sections[section]
+        return [parent.child(i) for i in range(parent.childCount())]
+
+    def find_item(self, kind: str, ident: int) -> Optional[QTreeWidgetItem]:
+        for section in self.sections.values():
+            for i in range(section.childCount()):
+                child = section.child(i)
+                if child.data(0, ROLE_KIND) == kind and child.data(0, ROLE_ID) == ident:
+                    return child
+        return None
+
+    def _activated(self, item: QTreeWidgetItem, _column: int = 0) -> None:
+        kind = item.data(0, ROLE_KIND)
+        if kind and kind != "section":
+            self.item_activated.emit(str(kind), int(item.data(0, ROLE_ID)))

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Set up memoview on a fresh Debian/Ubuntu machine (or any machine with Python >= 3.10).
+#   bash tools/install.sh          # the app and the demo model, in ./.venv
+#   bash tools/install.sh --test   # also the test tools
+# System packages (Qt's X11 libraries, Xvfb, poppler) are installed with apt-get
+# when it is available and we are root; elsewhere install them yourself.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+extras="demo"
+if [ "${1:-}" = "--test" ]; then extras="demo,test"; fi
+
+if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = "0" ]; then
+  need=""
+  for pkg in poppler-utils xvfb libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 \
+             libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 \
+             libxkbcommon-x11-0 libgl1 libegl1 libfontconfig1 libdbus-1-3; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || need="$need $pkg"
+  done
+  if [ -n "$need" ]; then
+    echo "installing system packages:$need"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >/dev/null
+  fi
+fi
+
+python=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$python" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip
+# torch is pinned below 2.14 in pyproject.toml: pip takes the CPU build that lies on this
+# machine's disk. Elsewhere, install the torch build you want (CPU or CUDA) before this line.
+.venv/bin/python -m pip install -q -e ".[${extras}]"
+echo "memoview installed in .venv ($(.venv/bin/memoview --version))"
