@@ -49,7 +49,7 @@ def prepare_demo_case(case_path: Optional[Path] = None, *, require_model: bool =
     Re-running is idempotent: documents already in the case (same SHA-256)
     and the already registered model are left as they are.
     """
-    from memoview.core.documents.importer import load_document
+    from memoview.core.documents.load import load_document
     from memoview.core.models.demo import demo_model_path
     from memoview.core.models.inspect import inspect_model
 

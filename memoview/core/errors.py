@@ -78,6 +78,38 @@ class InsufficientMemoryError(ModelError):
     pass
 
 
+class ModelNotFoundError(ModelError):
+    """The model path does not exist."""
+
+
+class MissingConfigError(ModelFormatError):
+    """A model folder without config.json."""
+
+
+class MissingTokenizerError(ModelFormatError):
+    """A model folder without (loadable) tokenizer files."""
+
+
+class NoWeightsError(ModelFormatError):
+    """A model folder without weight files (or with shards missing)."""
+
+
+class TruncatedWeightsError(ModelFormatError):
+    """A safetensors file shorter than its header declares."""
+
+
+class InvalidGGUFError(ModelFormatError):
+    """A file that is not a readable GGUF model."""
+
+
+class TruncatedGGUFError(InvalidGGUFError):
+    """A GGUF file cut short (tensor data beyond the end of the file)."""
+
+
+class UnsupportedArchitectureError(ModelError):
+    """An architecture transformers cannot run as a causal LM without remote code."""
+
+
 class ExtractionError(MemoviewError):
     pass
 

@@ -105,6 +105,10 @@ class ModelInfo:
     library_versions: dict[str, str] = field(default_factory=dict)
     name: str = ""
     id: Optional[int] = None
+    # How the weights are stored on disk (e.g. "BF16", "F32", "Q4_K/Q5_0/..."); ``dtype`` is what memoview computes in.
+    stored_dtype: str = ""
+    # Facts worth showing next to the model (ignored pickle files, memory estimate, ...).
+    notes: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -115,6 +119,8 @@ class ModelInfo:
     def from_json(cls, data: dict[str, Any]) -> "ModelInfo":
         data = dict(data)
         data["files"] = tuple(ModelFile(**f) for f in data.get("files", ()))
+        if "notes" in data:
+            data["notes"] = tuple(data["notes"])
         return cls(**data)
 
 

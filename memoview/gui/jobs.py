@@ -16,6 +16,7 @@ result is delivered through ``on_cancelled``.
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 import traceback
@@ -23,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, Generator, Optional
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from memoview.core.jobs import CancelToken, Progress
 
@@ -64,11 +65,10 @@ class JobRunner(QObject):
     job_cancelled = Signal(int, object)  # number, partial result
     idle = Signal()
 
-    # Internal: emitted from the worker thread, delivered queued on the UI thread.
-    _w_started = Signal(int)
-    _w_progress = Signal(int, object)
-    _w_result = Signal(int, object, bool)  # number, result, was_cancelled
-    _w_error = Signal(int, object, str)
+    # Internal: the worker never passes Python objects through a queued signal (PySide6 6.12 mis-counts
+    # references of ``object`` arguments queued across threads and crashes the interpreter later).
+    # It puts events on a thread-safe queue and emits an argument-less wake-up; the UI thread drains it.
+    _wake = Signal()
 
     def __init__(self, parent: Optional[QObject] = None) -> None:
         super().__init__(parent)
@@ -76,10 +76,8 @@ class JobRunner(QObject):
         self._next = 1
         self._jobs: dict[int, JobHandle] = {}
         self._lock = threading.Lock()
-        self._w_started.connect(self._on_started)
-        self._w_progress.connect(self._on_progress)
-        self._w_result.connect(self._on_result)
-        self._w_error.connect(self._on_error)
+        self._events: "queue.SimpleQueue[tuple[Any, ...]]" = queue.SimpleQueue()
+        self._wake.connect(self._drain, Qt.ConnectionType.QueuedConnection)
 
     # ------------------------------------------------------------------ API
     def submit(
@@ -132,11 +130,18 @@ class JobRunner(QObject):
         self._executor.shutdown(wait=wait, cancel_futures=True)
 
     # ------------------------------------------------------------------ worker thread
+    def _post(self, *event: Any) -> None:
+        self._events.put(event)
+        try:
+            self._wake.emit()
+        except RuntimeError:  # the runner was deleted while the job ran (window closed)
+            pass
+
     def _run(self, handle: JobHandle, factory: JobFactory) -> None:
         if handle.token.cancelled:
-            self._w_result.emit(handle.number, None, True)
+            self._post("result", handle.number, None, True)
             return
-        self._w_started.emit(handle.number)
+        self._post("started", handle.number)
         try:
             job = factory(handle.token)
             last_emit = 0.0
@@ -150,13 +155,30 @@ class JobRunner(QObject):
                 # Throttle: the UI needs ~20 updates a second, not one per token.
                 if now - last_emit >= 0.05 or (event.total is not None and event.done >= event.total):
                     last_emit = now
-                    self._w_progress.emit(handle.number, event)
+                    self._post("progress", handle.number, event)
         except BaseException as exc:  # noqa: BLE001 - everything is reported in the one dialog
-            self._w_error.emit(handle.number, exc, traceback.format_exc())
+            self._post("error", handle.number, exc, traceback.format_exc())
             return
-        self._w_result.emit(handle.number, result, handle.token.cancelled)
+        self._post("result", handle.number, result, handle.token.cancelled)
 
     # ------------------------------------------------------------------ UI thread
+    @Slot()
+    def _drain(self) -> None:
+        while True:
+            try:
+                event = self._events.get_nowait()
+            except queue.Empty:
+                return
+            kind, rest = event[0], event[1:]
+            if kind == "started":
+                self._on_started(*rest)
+            elif kind == "progress":
+                self._on_progress(*rest)
+            elif kind == "result":
+                self._on_result(*rest)
+            elif kind == "error":
+                self._on_error(*rest)
+
     def _handle(self, number: int) -> Optional[JobHandle]:
         with self._lock:
             return self._jobs.get(number)
@@ -170,7 +192,6 @@ class JobRunner(QObject):
         if empty:
             self.idle.emit()
 
-    @Slot(int)
     def _on_started(self, number: int) -> None:
         handle = self._handle(number)
         if handle is None:
@@ -178,7 +199,6 @@ class JobRunner(QObject):
         handle.started_at = time.monotonic()
         self.job_started.emit(number, handle.label)
 
-    @Slot(int, object)
     def _on_progress(self, number: int, event: Progress) -> None:
         handle = self._handle(number)
         if handle is None or handle.stale:
@@ -187,7 +207,6 @@ class JobRunner(QObject):
             handle.on_progress(event)
         self.job_progress.emit(number, event)
 
-    @Slot(int, object, bool)
     def _on_result(self, number: int, result: Any, was_cancelled: bool) -> None:
         handle = self._handle(number)
         self._finish(number)
@@ -202,7 +221,6 @@ class JobRunner(QObject):
                 handle.on_result(result)
             self.job_finished.emit(number, result)
 
-    @Slot(int, object, str)
     def _on_error(self, number: int, exc: BaseException, details: str) -> None:
         handle = self._handle(number)
         self._finish(number)

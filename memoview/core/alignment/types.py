@@ -183,8 +183,11 @@ class Metrics:
     longest_verbatim_words: int = 0
     longest_verbatim_chars: int = 0  # raw source characters of that run
     longest_verbatim_tokens: Optional[int] = None  # model tokens of that run (output side)
-    # Longest common SUBSTRING in normalized characters (contiguous).
+    # Longest common SUBSTRING in normalized characters (contiguous). Exact when
+    # ``longest_common_substring_exact``; otherwise (very long sources) a lower
+    # bound found by extending the word runs character by character.
     longest_common_substring_chars: int = 0
+    longest_common_substring_exact: bool = True
     # Longest common SUBSEQUENCE in words (not necessarily contiguous).
     longest_common_subsequence_words: int = 0
     # Coverage: fraction of words covered by any span (verbatim or near).
@@ -192,8 +195,9 @@ class Metrics:
     output_coverage_fraction: float = 0.0
     source_verbatim_coverage_fraction: float = 0.0
     output_verbatim_coverage_fraction: float = 0.0
-    # 1 - Levenshtein distance / max(len) over the normalized texts (characters).
-    edit_similarity_fraction: float = 0.0
+    # 1 - Levenshtein distance / max(len) over the normalized word sequences
+    # (WORD level, so whole documents are never compared character by character).
+    edit_similarity_words_fraction: float = 0.0
     # ROUGE-L F-measure on words (LCS-based).
     rouge_l_f_fraction: float = 0.0
     rouge_l_flag: bool = False  # rouge_l_f_fraction >= options.rouge_flag (secondary flag, CopyBench)
@@ -212,12 +216,21 @@ class Metrics:
     excluded_source_words: int = 0
     excluded_output_words: int = 0
 
+    @property
+    def edit_similarity_fraction(self) -> float:
+        """Alias kept for callers written against the first version of this
+        record; the value is word-level (see ``edit_similarity_words_fraction``)."""
+        return self.edit_similarity_words_fraction
+
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "Metrics":
         known = {f.name for f in fields(cls)}
+        data = dict(data)
+        if "edit_similarity_fraction" in data and "edit_similarity_words_fraction" not in data:
+            data["edit_similarity_words_fraction"] = data["edit_similarity_fraction"]
         return cls(**{k: v for k, v in data.items() if k in known})
 
 

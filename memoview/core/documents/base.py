@@ -25,3 +25,23 @@ class LoadedDocument:
     encoding: str = ""
     title: str = ""
     author: str = ""
+    # What the loader wants the user told (e.g. "pages without text: 3"); not stored.
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """What one format loader returns: the text and how it was obtained.
+
+    Loaders only turn bytes into text; the path checks, size limit, hashing
+    and newline normalisation happen once, in :func:`memoview.core.documents.load.load_document`.
+    """
+
+    text: str
+    media_type: str
+    extractor: str
+    extractor_version: str
+    encoding: str = ""
+    title: str = ""
+    author: str = ""
+    warnings: tuple[str, ...] = ()

@@ -67,6 +67,10 @@ def register_fonts() -> None:
         addMapping(SANS, 1, 0, SANS_BOLD)
         addMapping(SANS, 0, 1, SANS_OBLIQUE)
         addMapping(SANS, 1, 1, SANS_BOLD)
+        for name in (MONO, CJK):  # no bold/italic faces: map them onto themselves
+            for bold in (0, 1):
+                for italic in (0, 1):
+                    addMapping(name, bold, italic, name)
         _registered = True
 
 
@@ -129,17 +133,12 @@ _VISIBLE_FORMAT = {
 def clean_char(ch: str) -> str:
     """A printable stand-in for characters that would be invisible or break layout.
 
-    C0 controls become Unicode control pictures (U+2400 + code), DEL
-    becomes U+2421; C1 controls, lone surrogates, bidi overrides and
-    zero-width characters become a visible ``[U+XXXX]`` so that nothing
-    the model emitted is hidden from the reader.
+    C0/C1 controls, DEL, lone surrogates, bidi overrides and zero-width
+    characters become a visible ``[U+XXXX]`` (plain ASCII, which every
+    font draws) so that nothing the model emitted is hidden from the reader.
     """
     code = ord(ch)
-    if code < 0x20:
-        return chr(0x2400 + code)
-    if code == 0x7F:
-        return "\u2421"
-    if 0x80 <= code <= 0x9F or 0xD800 <= code <= 0xDFFF or code in _VISIBLE_FORMAT:
+    if code < 0x20 or 0x7F <= code <= 0x9F or 0xD800 <= code <= 0xDFFF or code in _VISIBLE_FORMAT:
         return f"[U+{code:04X}]"
     if unicodedata.category(ch) in ("Cn", "Co") and code > 0xFFFF:
         return f"[U+{code:04X}]"

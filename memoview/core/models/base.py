@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Optional
 
 from memoview.core.records import ModelInfo
 
@@ -21,6 +21,7 @@ class LoadedModel:
     info: ModelInfo
     model: Any
     tokenizer: Any
+    report: "Optional[LoadReport]" = None
 
     @property
     def adds_bos(self) -> bool:
@@ -45,3 +46,13 @@ class LoadedModel:
 
     def decode(self, ids: list[int]) -> str:
         return str(self.tokenizer.decode(ids, skip_special_tokens=False, clean_up_tokenization_spaces=False))
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """How an open went: where the weights came from and how long it took (for the status bar and benchmarks)."""
+
+    source: str  # "hf" | "gguf" (dequantized now) | "gguf-cache" (verified cache)
+    seconds: float
+    cache_dir: str = ""
+    cache_problem: str = ""  # why an existing GGUF cache was discarded, if it was

@@ -63,6 +63,7 @@ class CaseTree(QTreeWidget):
         self.setUniformRowHeights(True)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.sections: dict[str, QTreeWidgetItem] = {}
+        self._populated = False
         self.itemActivated.connect(self._activated)
         self.itemClicked.connect(self._activated)
         self.clear_case()
@@ -82,7 +83,8 @@ class CaseTree(QTreeWidget):
 
     def populate(self, case: Any) -> None:
         """Rebuild from ``case`` (a :class:`memoview.core.case.Case`)."""
-        expanded = {k: s.isExpanded() for k, s in self.sections.items()} if self.sections else {}
+        expanded = {k: s.isExpanded() for k, s in self.sections.items()} if self._populated else {}
+        self._populated = True
         self.clear_case()
         models = case.models()
         documents = case.documents()

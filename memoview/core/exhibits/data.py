@@ -1,0 +1,440 @@
+"""What an exhibit shows, gathered from the case before anything is drawn.
+
+Everything a page states (counts, longest runs, baselines, hashes) is
+computed here once, so the cover, the index and the per-work pages cannot
+disagree with each other. Drawing lives in :mod:`.render`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+import re
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+from memoview import __version__
+from memoview.core.alignment.types import Alignment, AlignOptions
+from memoview.core.case import Case
+from memoview.core.errors import ValidationError
+from memoview.core.records import Attempt, Document, ModelInfo, SweepWindow
+from memoview.core.storage.audit import canonical_json
+
+# Convention (stated on the method page): an output counts as a success for a
+# free prompt when it reproduces at least this many consecutive words verbatim.
+SUCCESS_MIN_WORDS = 50
+NGRAM = 8  # word n-gram used to measure how much source text a free prompt contained
+
+
+@dataclass(frozen=True)
+class AttemptView:
+    attempt: Attempt
+    document: Optional[Document]
+    alignment: Optional[Alignment]
+    alignment_note: str  # where the alignment came from, or why there is none
+    source_start: int  # compared region of the document (raw characters)
+    source_end: int
+    k: int  # attempt k of n on this document
+    n: int
+    success: bool
+    longest_words: int
+    coverage: float
+    log10_pz: Optional[float]
+    prompt_source_words: int  # words of the work inside the prompt (never counted)
+    windows: tuple[SweepWindow, ...] = ()
+
+    @property
+    def is_sweep(self) -> bool:
+        return self.attempt.spec.method == "sweep"
+
+
+@dataclass
+class WorkSummary:
+    document: Document
+    views: list[AttemptView] = field(default_factory=list)  # every attempt on the work (all statuses)
+    shown: list[AttemptView] = field(default_factory=list)  # the ones shown in full
+
+    @property
+    def attempts(self) -> int:
+        return len(self.views)
+
+    @property
+    def successes(self) -> int:
+        return sum(1 for v in self.views if v.success)
+
+    @property
+    def longest_words(self) -> int:
+        return max((v.longest_words for v in self.views), default=0)
+
+    @property
+    def coverage(self) -> float:
+        return max((v.coverage for v in self.views), default=0.0)
+
+    @property
+    def best_log10_pz(self) -> Optional[float]:
+        vals = [v.log10_pz for v in self.views if v.log10_pz is not None]
+        return max(vals) if vals else None
+
+
+@dataclass(frozen=True)
+class Baseline:
+    attempts: int
+    documents: int
+    longest_words: int
+    coverage: float
+
+    def sentence(self) -> str:
+        if not self.attempts:
+            return "no attempts on negative-control documents: no chance baseline is available"
+        return (f"longest verbatim run {self.longest_words:,} words, best coverage {self.coverage:.1%} "
+                f"over {self.attempts:,} attempts on {self.documents:,} negative-control document(s)")
+
+
+@dataclass
+class ExhibitData:
+    case_uuid: str
+    case_name: str
+    works: list[WorkSummary]
+    all_views: list[AttemptView]
+    models: list[ModelInfo]
+    baseline: Baseline
+    manifest: dict[str, Any]
+    manifest_sha256: str
+    audit_entries: list[Any]
+    environment: dict[str, str]
+    selection_rule: str
+
+    @property
+    def total_attempts(self) -> int:
+        return sum(w.attempts for w in self.works)
+
+    @property
+    def total_successes(self) -> int:
+        return sum(w.successes for w in self.works)
+
+    @property
+    def longest_words(self) -> int:
+        return max((w.longest_words for w in self.works if not w.document.is_control), default=0)
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def compared_region(attempt: Attempt, document: Optional[Document]) -> tuple[int, int]:
+    """The document characters an output is compared against: the target, else the whole work."""
+    if document is None:
+        return 0, 0
+    t = attempt.spec.target or {}
+    try:
+        start, end = int(t.get("start_char", 0)), int(t.get("end_char", 0))
+    except (TypeError, ValueError):
+        start, end = 0, 0
+    if 0 <= start < end <= len(document.text):
+        return start, end
+    return 0, len(document.text)
+
+
+def prompt_region(attempt: Attempt, document: Optional[Document]) -> Optional[tuple[int, int]]:
+    t = attempt.spec.target or {}
+    if document is None or "prefix_start_char" not in t:
+        return None
+    try:
+        a, b = int(t["prefix_start_char"]), int(t.get("start_char", 0))
+    except (TypeError, ValueError):
+        return None
+    return (a, b) if 0 <= a <= b <= len(document.text) else None
+
+
+def _aligner() -> Optional[Callable[..., Alignment]]:
+    try:
+        from memoview.core.alignment.engine import align
+    except ImportError:
+        return None
+    return align
+
+
+def align_attempt(case: Case, attempt: Attempt, document: Optional[Document]) -> tuple[Optional[Alignment], str]:
+    """The stored alignment as shown in the app, else a fresh one with default options."""
+    if document is None or not attempt.output_text:
+        return None, "no output to compare" if document is not None else "no document"
+    stored = case.latest_alignment(attempt.id)
+    if stored is not None:
+        try:
+            return Alignment.from_json(stored[1]), "alignment stored in the case"
+        except (KeyError, TypeError, ValueError) as exc:
+            return None, f"the stored alignment could not be read ({exc})"
+    align = _aligner()
+    if align is None:
+        return None, "the alignment engine is not available in this installation"
+    start, end = compared_region(attempt, document)
+    result = align(document.text[start:end], attempt.output_text, AlignOptions())
+    return (result.shifted(source_delta=start) if start else result), "computed at export with default options"
+
+
+def _target_exact(attempt: Attempt) -> bool:
+    m = attempt.metrics or {}
+    n_target = len(attempt.target_token_ids) or int((attempt.spec.target or {}).get("suffix_tokens", 0) or 0)
+    try:
+        greedy = int(m.get("greedy_exact", -1))
+    except (TypeError, ValueError):
+        greedy = -1
+    return n_target > 0 and greedy >= n_target
+
+
+def window_exact(window: SweepWindow, suffix_tokens: int) -> bool:
+    return suffix_tokens > 0 and window.greedy_exact >= suffix_tokens
+
+
+def sweep_suffix_tokens(attempt: Attempt) -> int:
+    for source in (attempt.spec.target or {}, attempt.spec.params or {}):
+        try:
+            value = int(source.get("suffix_tokens", 0) or 0)
+        except (TypeError, ValueError):
+            value = 0
+        if value:
+            return value
+    return 0
+
+
+def _words(text: str) -> list[str]:
+    return [w.casefold() for w in re.findall(r"\w+", text)]
+
+
+def prompt_source_words(attempt: Attempt, document: Optional[Document]) -> int:
+    """Words of the work inside the prompt: exact for prefix prompts, by 8-word n-grams otherwise."""
+    if document is None or not attempt.prompt_text:
+        return 0
+    region = prompt_region(attempt, document)
+    if region is not None and region[1] > region[0]:
+        return len(document.text[region[0]:region[1]].split())
+    pw = _words(attempt.prompt_text)
+    if len(pw) < NGRAM:
+        return 0
+    dw = _words(document.text)
+    grams = {tuple(dw[i:i + NGRAM]) for i in range(len(dw) - NGRAM + 1)}
+    covered = [False] * len(pw)
+    for i in range(len(pw) - NGRAM + 1):
+        if tuple(pw[i:i + NGRAM]) in grams:
+            for j in range(i, i + NGRAM):
+                covered[j] = True
+    return sum(covered)
+
+
+def _log10_pz(attempt: Attempt) -> Optional[float]:
+    value = (attempt.metrics or {}).get("log10_pz")
+    try:
+        return None if value is None else float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def make_view(case: Case, attempt: Attempt, document: Optional[Document], k: int, n: int,
+              windows: tuple[SweepWindow, ...] = ()) -> AttemptView:
+    alignment, note = align_attempt(case, attempt, document) if attempt.status == "done" else (None, f"status {attempt.status}")
+    longest = alignment.metrics.longest_verbatim_words if alignment else 0
+    coverage = alignment.metrics.source_coverage_fraction if alignment else 0.0
+    start, end = compared_region(attempt, document)
+    done = attempt.status == "done"
+    if attempt.spec.method == "sweep":
+        suffix = sweep_suffix_tokens(attempt)
+        success = done and any(window_exact(w, suffix) for w in windows)
+        if windows and document is not None:
+            longest = max(longest, max(len(document.text[w.start_char:w.end_char].split()) if window_exact(w, suffix) else 0
+                                       for w in windows))
+    else:
+        exact = bool(alignment and alignment.metrics.exact_suffix_match) or _target_exact(attempt)
+        has_target = bool((attempt.spec.target or {}).get("end_char"))
+        success = done and (exact if has_target else longest >= SUCCESS_MIN_WORDS)
+    return AttemptView(attempt, document, alignment, note, start, end, k, n, success, longest, coverage,
+                       _log10_pz(attempt), prompt_source_words(attempt, document), windows)
+
+
+def _environment(views: list[AttemptView]) -> dict[str, str]:
+    env: dict[str, str] = {
+        "memoview": __version__,
+        "python (export)": platform.python_version(),
+        "platform (export)": platform.platform(),
+    }
+    try:
+        import reportlab
+
+        env["reportlab (export)"] = reportlab.Version
+    except Exception:  # pragma: no cover
+        pass
+    seen: dict[str, set[str]] = {}
+    for v in views:
+        for key, value in (v.attempt.environment or {}).items():
+            if isinstance(value, (dict, list)):
+                value = canonical_json(value)
+            seen.setdefault(f"{key} (attempts)", set()).add(str(value))
+    for key in sorted(seen):
+        values = sorted(seen[key])
+        env[key] = values[0] if len(values) == 1 else " | ".join(values[:4]) + (f" (+{len(values) - 4} more)" if len(values) > 4 else "")
+    return env
+
+
+def collect(case: Case, *, attempt_ids: tuple[int, ...] = (), document_refs: tuple[str, ...] = (),
+            include_all: bool = False, show: str = "best", selection_rule: str = "",
+            progress: Optional[Callable[[int, int], None]] = None) -> ExhibitData:
+    """Gather every number the exhibit states."""
+    if sum(bool(x) for x in (attempt_ids, document_refs, include_all)) != 1:
+        raise ValidationError("Choose exactly one of: attempts, documents, or all.",
+                              "Use --attempt ID ..., --document DOC ... or --all.")
+    if show not in ("best", "all"):
+        raise ValidationError(f"Unknown 'show' rule '{show}'.", "Use 'best' or 'all'.")
+    chosen_attempts: list[Attempt] = [case.attempt(int(i)) for i in attempt_ids]
+    if attempt_ids:
+        doc_ids = sorted({a.spec.document_id for a in chosen_attempts if a.spec.document_id is not None})
+    elif document_refs:
+        doc_ids = sorted({case.resolve_document(r).id for r in document_refs})
+    else:
+        doc_ids = sorted({a.spec.document_id for a in case.attempts() if a.spec.document_id is not None})
+    if not doc_ids and not chosen_attempts:
+        raise ValidationError("The case has no attempts to export.", "Run an extraction first.")
+    works: list[WorkSummary] = []
+    all_views: list[AttemptView] = []
+    total = sum(len(case.attempts(document_id=d)) for d in doc_ids) or 1
+    done_count = 0
+    for doc_id in doc_ids:
+        document = case.document(doc_id)
+        attempts = case.attempts(document_id=doc_id)
+        work = WorkSummary(document)
+        for k, attempt in enumerate(attempts, start=1):
+            windows = tuple(case.sweep_windows(attempt.id)) if attempt.spec.method == "sweep" else ()
+            view = make_view(case, attempt, document, k, len(attempts), windows)
+            work.views.append(view)
+            done_count += 1
+            if progress:
+                progress(done_count, total)
+        if attempt_ids:
+            work.shown = [v for v in work.views if v.attempt.id in set(attempt_ids)]
+        elif show == "all":
+            work.shown = [v for v in work.views if v.attempt.status == "done"]
+        else:
+            sweeps = [v for v in work.views if v.is_sweep and v.attempt.status == "done"]
+            others = [v for v in work.views if not v.is_sweep and v.attempt.status == "done" and v.attempt.output_text]
+            best: list[AttemptView] = []
+            for method in sorted({v.attempt.spec.method for v in others}):
+                group = [v for v in others if v.attempt.spec.method == method]
+                best += sorted(group, key=lambda v: (-v.longest_words, -v.coverage, v.attempt.id))[:1]
+            work.shown = sorted(best + sweeps[-1:], key=lambda v: v.attempt.id)
+        works.append(work)
+        all_views.extend(work.views)
+    # Attempts without a document (free prompts aligned against nothing) still belong in the log.
+    for attempt in chosen_attempts:
+        if attempt.spec.document_id is None:
+            all_views.append(make_view(case, attempt, None, 1, 1))
+    works.sort(key=lambda w: (w.document.is_control, w.document.id))
+    baseline = control_baseline(case, works)
+    rule = _rule_text(attempt_ids, show, selection_rule)
+    models = [case.model(mid) for mid in sorted({v.attempt.spec.model_id for v in all_views})]
+    manifest = build_manifest(case, works, all_views, models)
+    manifest_sha = _sha256(canonical_json(manifest).encode("utf-8"))
+    return ExhibitData(
+        case_uuid=case.meta().get("case_uuid", ""),
+        case_name=case.path.name,
+        works=works,
+        all_views=all_views,
+        models=models,
+        baseline=baseline,
+        manifest=manifest,
+        manifest_sha256=manifest_sha,
+        audit_entries=evidence_entries(case),
+        environment=_environment(all_views),
+        selection_rule=rule,
+    )
+
+
+def _rule_text(attempt_ids: tuple[int, ...], show: str, user_rule: str) -> str:
+    if attempt_ids:
+        auto = f"Attempts chosen by id: {', '.join(str(i) for i in attempt_ids)}."
+    elif show == "all":
+        auto = "Every finished attempt on each work is shown in full."
+    else:
+        auto = ("For each work and each method, the finished attempt with the longest verbatim run (ties: higher "
+                "coverage, then lower id), and the latest sweep, are shown in full.")
+    auto += " Every attempt on each work, whatever its outcome, is counted in the index and listed in Appendix A."
+    return f"{user_rule.strip()} ({auto})" if user_rule.strip() else auto
+
+
+def control_baseline(case: Case, works: list[WorkSummary]) -> Baseline:
+    """Chance baseline: the same metrics on every negative-control document of the case."""
+    views = [v for w in works if w.document.is_control for v in w.views]
+    seen_docs = {w.document.id for w in works if w.document.is_control}
+    for document in case.documents():
+        if document.is_control and document.id not in seen_docs:
+            attempts = case.attempts(document_id=document.id)
+            for k, a in enumerate(attempts, 1):
+                views.append(make_view(case, a, document, k, len(attempts)))
+            seen_docs.add(document.id)
+    done = [v for v in views if v.attempt.status == "done"]
+    return Baseline(
+        attempts=len(done),
+        documents=len({v.document.id for v in done if v.document is not None}),
+        longest_words=max((v.longest_words for v in done), default=0),
+        coverage=max((v.coverage for v in done), default=0.0),
+    )
+
+
+def build_manifest(case: Case, works: list[WorkSummary], views: list[AttemptView], models: list[ModelInfo]) -> dict[str, Any]:
+    """The facts the exhibit rests on, hashed into the manifest SHA-256 printed on every page."""
+    record_hashes: dict[str, str] = {}
+    head = ""
+    for entry in evidence_entries(case):
+        head = entry.hash
+        if entry.event == "attempt.record":
+            record_hashes[entry.subject] = str(entry.payload.get("record_sha256", ""))
+    return {
+        "format": "memoview-exhibit-manifest/1",
+        "app_version": __version__,
+        "case_uuid": case.meta().get("case_uuid", ""),
+        "documents": [
+            {"id": w.document.id, "filename": w.document.filename, "raw_sha256": w.document.raw_sha256,
+             "text_sha256": w.document.text_sha256, "is_control": w.document.is_control}
+            for w in works
+        ],
+        "models": [
+            {"id": m.id, "fingerprint": m.fingerprint, "files": [[f.relpath, f.size, f.sha256] for f in m.files]}
+            for m in models
+        ],
+        "attempts": [
+            {"id": v.attempt.id, "status": v.attempt.status, "output_sha256": v.attempt.output_sha256,
+             "record_sha256": record_hashes.get(f"attempt:{v.attempt.id}", "")}
+            for v in sorted(views, key=lambda v: v.attempt.id)
+        ],
+        "audit_head_sha256": head,
+    }
+
+
+# Events that describe the evidence's use, not the evidence: they are left out of the
+# manifest's audit head so that exporting twice from an unchanged case gives the same bytes.
+NON_EVIDENCE_EVENTS = ("exhibit.export", "case.verify")
+
+
+def evidence_entries(case: Case) -> list[Any]:
+    """Audit entries up to the last one that changed the evidence."""
+    entries = case.audit_entries()
+    last = 0
+    for i, entry in enumerate(entries):
+        if entry.event not in NON_EVIDENCE_EVENTS:
+            last = i + 1
+    return entries[:last]
+
+
+def sha256sum_line(digest: str, name: str) -> str:
+    """One line that ``sha256sum -c`` reads, in its tagged (BSD) form ``SHA256 (name) = digest``.
+
+    The tagged form survives copying out of a PDF (text extraction collapses
+    the two spaces of the default form). GNU escaping covers backslash and
+    newline in names.
+    """
+    if "\\" in name or "\n" in name or "\r" in name:
+        escaped = name.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
+        return f"\\SHA256 ({escaped}) = {digest}"
+    return f"SHA256 ({name}) = {digest}"
+
+
+def python_version() -> str:
+    return sys.version.split()[0]

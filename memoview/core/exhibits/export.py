@@ -1,0 +1,227 @@
+"""Export an annotated PDF exhibit from a case: options, the job, the audit entry.
+
+The export never changes the evidence; it only appends an ``exhibit.export``
+audit entry holding the PDF's SHA-256, so anyone can later tell whether a
+PDF in front of them is the one memoview wrote. A fixed creation date makes
+the output byte-identical for the same case and options; when none is
+given, the export time (to the second) is used and written into the
+reproduction command printed in the exhibit, so re-running that command
+reproduces the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shlex
+import time
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Optional
+
+from memoview.core.case import Case
+from memoview.core.errors import ExportError, ValidationError
+from memoview.core.jobs import CancelToken, Job, Progress
+from memoview.core.storage.audit import canonical_json
+
+LEGENDS = {
+    "none": "",
+    "confidential": "CONFIDENTIAL",
+    "aeo": "HIGHLY CONFIDENTIAL \u2013 ATTORNEYS' EYES ONLY",
+}
+
+
+def resolve_legend(value: str) -> str:
+    """'none' | 'confidential' | 'aeo' (also the full wording, any case) | any custom text."""
+    key = (value or "none").strip()
+    low = key.lower()
+    if low in LEGENDS:
+        return LEGENDS[low]
+    if low in ("highly confidential \u2013 attorneys' eyes only", "highly confidential - attorneys' eyes only"):
+        return LEGENDS["aeo"]
+    return key
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """Everything that decides what an exhibit contains and says.
+
+    Exactly one of ``attempt_ids``, ``document_refs``, ``include_all``
+    selects the content. ``show``: per work, show in full the 'best'
+    attempt (longest verbatim run, plus the latest sweep) or 'all'
+    finished attempts (explicit ``attempt_ids`` are always shown).
+    """
+
+    attempt_ids: tuple[int, ...] = ()
+    document_refs: tuple[str, ...] = ()
+    include_all: bool = False
+    show: str = "best"
+    label: str = "Exhibit"
+    number: str = ""
+    bates_prefix: str = ""
+    bates_start: int = 1
+    bates_digits: int = 6
+    legend: str = "none"  # none | confidential | aeo | custom text
+    caption: str = ""
+    expert: str = ""
+    selection_rule: str = ""
+    creation_date: Optional[str] = None  # ISO 8601 (date or date-time, UTC assumed)
+    write_manifest: bool = True
+
+    def validate(self) -> None:
+        if self.bates_digits < 1 or self.bates_digits > 12:
+            raise ValidationError(f"Bates digits must be between 1 and 12 (got {self.bates_digits}).",
+                                  "Use --bates-digits 6, for example.")
+        if self.bates_start < 0:
+            raise ValidationError(f"The Bates start must be 0 or more (got {self.bates_start}).")
+        if any(ch in self.bates_prefix for ch in "\n\r\t"):
+            raise ValidationError("The Bates prefix may not contain line breaks or tabs.")
+        parse_creation_date(self.creation_date)
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    path: Optional[Path]
+    pdf_sha256: str = ""
+    pages: int = 0
+    bates_first: str = ""
+    bates_last: str = ""
+    manifest_sha256: str = ""
+    manifest_path: Optional[Path] = None
+    run_id: str = ""
+    creation_date: str = ""
+    cancelled: bool = False
+
+
+def parse_creation_date(value: Optional[str]) -> Optional[time.struct_time]:
+    if value is None or not str(value).strip():
+        return None
+    text = str(value).strip().replace("Z", "+00:00")
+    try:
+        dt = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise ValidationError(f"The creation date '{value}' is not an ISO 8601 date.",
+                              "Use e.g. 2025-01-31 or 2025-01-31T09:00:00Z.") from exc
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc).timetuple()
+
+
+def command_line(case: Case, options: ExportOptions, output: Path) -> str:
+    """The exact CLI command that re-creates this exhibit."""
+    parts = ["memoview", "export", case.path.name]
+    if options.attempt_ids:
+        parts += ["--attempt", *[str(i) for i in options.attempt_ids]]
+    elif options.document_refs:
+        parts += ["--document", *options.document_refs]
+    else:
+        parts.append("--all")
+    parts += ["-o", output.name]
+    if options.show != "best":
+        parts += ["--show", options.show]
+    for flag, value, default in (("--label", options.label, "Exhibit"), ("--number", options.number, ""),
+                                 ("--bates-prefix", options.bates_prefix, ""), ("--bates-start", str(options.bates_start), "1"),
+                                 ("--bates-digits", str(options.bates_digits), "6"), ("--legend", options.legend, "none"),
+                                 ("--caption", options.caption, ""), ("--expert", options.expert, ""),
+                                 ("--selection-rule", options.selection_rule, "")):
+        if value != default:
+            parts += [flag, value]
+    parts += ["--creation-date", options.creation_date or ""]
+    return " ".join(shlex.quote(p) for p in parts)
+
+
+@dataclass(frozen=True)
+class _RenderOptions:
+    """What the renderer needs beyond the user's options (derived, not chosen)."""
+
+    label: str
+    number: str
+    caption: str
+    expert: str
+    run_id: str
+    creation_text: str
+    command_line: str
+    output_name: str
+    pdf_title: str
+
+
+class _Cancelled(Exception):
+    pass
+
+
+def export_exhibit(case: Case, options: ExportOptions, output_path: str | os.PathLike[str],
+                   cancel: Optional[CancelToken] = None) -> Job[ExportResult]:
+    """Job: write the exhibit PDF (and its manifest beside it), then log the export."""
+    options.validate()
+    out = Path(output_path)
+    if out.is_dir():
+        raise ExportError(f"{out} is a folder.", "Give a file name ending in .pdf.")
+    if not out.parent.exists():
+        raise ExportError(f"The folder {out.parent} does not exist.", "Create it first or choose another output path.")
+    if out.suffix.lower() != ".pdf":
+        raise ExportError(f"{out.name} does not end in .pdf.", "Give a file name ending in .pdf.")
+    if options.creation_date is None:
+        options = replace(options, creation_date=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
+    creation = parse_creation_date(options.creation_date)
+
+    def check() -> None:
+        if cancel is not None and cancel.cancelled:
+            raise _Cancelled()
+
+    from memoview.core.exhibits import data as exhibit_data
+
+    yield Progress(0, 4, "gathering attempts and alignments")
+    collected = exhibit_data.collect(
+        case, attempt_ids=tuple(options.attempt_ids), document_refs=tuple(options.document_refs),
+        include_all=options.include_all, show=options.show, selection_rule=options.selection_rule,
+    )
+    if cancel is not None and cancel.cancelled:
+        return ExportResult(None, cancelled=True)
+    yield Progress(1, 4, "laying out pages")
+    opts_json = canonical_json({k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(options).items()})
+    run_id = hashlib.sha256((collected.manifest_sha256 + opts_json).encode("utf-8")).hexdigest()[:10]
+    number = options.number.strip()
+    render_opts = _RenderOptions(
+        label=options.label, number=number, caption=options.caption, expert=options.expert, run_id=run_id,
+        creation_text=time.strftime("%Y-%m-%d %H:%M:%S UTC", creation) if creation else "?",
+        command_line=command_line(case, options, out), output_name=out.name,
+        pdf_title=f"{options.label} {number}".strip() + " \u2013 memorization test results",
+    )
+    from memoview.core.exhibits.render import PageBand, build_pdf
+
+    band = PageBand(exhibit_label=f"Ex. {number}" if number else (options.label or "Exhibit"),
+                    legend=resolve_legend(options.legend), bates_prefix=options.bates_prefix,
+                    bates_start=options.bates_start, bates_digits=options.bates_digits, run_id=run_id,
+                    manifest_sha256=collected.manifest_sha256)
+    tmp = out.with_name(f".{out.name}.partial")
+    try:
+        bates = build_pdf(collected, render_opts, case, tmp, band, creation, lambda _msg: check())
+        check()
+    except _Cancelled:
+        tmp.unlink(missing_ok=True)
+        return ExportResult(None, cancelled=True)
+    except Exception:
+        tmp.unlink(missing_ok=True)
+        raise
+    yield Progress(3, 4, "writing")
+    too_long = [b for b in bates if len(b) > len(options.bates_prefix) + options.bates_digits]
+    if too_long:
+        tmp.unlink(missing_ok=True)
+        raise ExportError(
+            f"The exhibit has {len(bates)} pages; Bates number {too_long[0]} needs more than {options.bates_digits} digits.",
+            "Increase --bates-digits or lower --bates-start.")
+    os.replace(tmp, out)
+    pdf_sha = hashlib.sha256(out.read_bytes()).hexdigest()
+    manifest_path: Optional[Path] = None
+    if options.write_manifest:
+        manifest_path = out.with_name(out.name + ".manifest.json")
+        manifest_path.write_bytes(canonical_json(collected.manifest).encode("utf-8"))
+    case.audit("exhibit.export", out.name, {
+        "pdf_sha256": pdf_sha, "pages": len(bates), "bates_first": bates[0] if bates else "",
+        "bates_last": bates[-1] if bates else "", "manifest_sha256": collected.manifest_sha256, "run_id": run_id,
+        "options": {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(options).items()},
+    })
+    yield Progress(4, 4, "done")
+    return ExportResult(out, pdf_sha, len(bates), bates[0] if bates else "", bates[-1] if bates else "",
+                        collected.manifest_sha256, manifest_path, run_id, options.creation_date or "")

@@ -1,0 +1,196 @@
+"""Line layout for the two text columns of a per-work page.
+
+The columns are laid out here, not by reportlab's Paragraph, because each
+character needs its own highlight (verbatim, near, differing word,
+unreproduced), lines must be numbered, a 10,000-character "word" must be
+broken rather than overflow, and a column must split cleanly across pages.
+Layout is pure arithmetic on font metrics, so it is deterministic.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable, Optional, Sequence
+
+from reportlab.pdfbase.pdfmetrics import stringWidth
+
+from memoview.core.exhibits import fonts
+
+# Kinds of text piece, matching memoview.core.exhibits.styles names where styled.
+PLAIN = "plain"
+TAG = "tag"  # a match id label such as [M3]
+VERB = "verbatim"
+NEAR = "near"
+NEAR_DIFF = "near_diff"
+UNREPRODUCED = "unreproduced"
+UNMATCHED_OUTPUT = "unmatched_output"
+GAP = "gap"
+
+
+@dataclass(frozen=True)
+class Piece:
+    text: str
+    kind: str = PLAIN
+
+
+@dataclass(frozen=True)
+class Seg:
+    x: float
+    text: str
+    font: str
+    kind: str
+    width: float
+
+
+Line = tuple[Seg, ...]
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A highlighted range of a text (raw character offsets, end exclusive)."""
+
+    start: int
+    end: int
+    kind: str  # VERB | NEAR
+    match_id: int
+    diffs: tuple[tuple[int, int], ...] = ()
+
+
+_TOKEN = re.compile(r"\n| +|[^ \n]+")
+
+
+def word_count(text: str) -> int:
+    return len(text.split())
+
+
+def layout(pieces: Sequence[Piece], width: float, size: float, primary: str = fonts.SANS) -> list[Line]:
+    """Wrap pieces into lines no wider than ``width`` points (hard-breaking over-long words)."""
+    lines: list[Line] = []
+    current: list[Seg] = []
+    x = 0.0
+    tag_font = fonts.SANS_BOLD
+    tag_size = size * 0.8
+
+    def flush() -> None:
+        nonlocal current, x
+        lines.append(tuple(current))
+        current = []
+        x = 0.0
+
+    def put(text: str, kind: str, font: str, w: float) -> None:
+        nonlocal x
+        if current and current[-1].kind == kind and current[-1].font == font and abs(current[-1].x + current[-1].width - x) < 1e-6:
+            last = current[-1]
+            current[-1] = Seg(last.x, last.text + text, font, kind, last.width + w)
+        else:
+            current.append(Seg(x, text, font, kind, w))
+        x += w
+
+    for piece in pieces:
+        kind = piece.kind
+        if kind == TAG:
+            label = f"[{piece.text}]"
+            w = sum(fonts.char_width(tag_font, c, tag_size) for c in label) + 1.0
+            if x + w > width and current:
+                flush()
+            put(label, TAG, tag_font, w)
+            continue
+        primary_font = fonts.SANS_OBLIQUE if kind == GAP else (fonts.SANS_BOLD if kind == NEAR_DIFF else primary)
+        for token in _TOKEN.findall(piece.text):
+            if token == "\n":
+                flush()
+                continue
+            if token[0] == " ":
+                if not current:
+                    continue  # no leading spaces after a wrap
+                w = fonts.char_width(primary_font, " ", size) * len(token)
+                if x + w > width:
+                    flush()
+                    continue
+                put(token, kind, primary_font, w)
+                continue
+            if token.isascii() and token.isprintable():
+                # fast path: the primary faces all draw ASCII; break only if the word is too long
+                w = stringWidth(token, primary_font, size)
+                if w <= width:
+                    if x + w > width and current:
+                        flush()
+                    put(token, kind, primary_font, w)
+                    continue
+            chars = [(f, c, fonts.char_width(f, c, size)) for f, t in fonts.runs(token, primary_font) for c in t]
+            total = sum(c[2] for c in chars)
+            if x + total > width and current and total <= width:
+                flush()
+            for font, ch, w in chars:
+                if x + w > width and current:
+                    flush()
+                put(ch, kind, font, w)
+    if current or not lines:
+        flush()
+    return lines
+
+
+def _gap_label(words: int) -> str:
+    return f"[\u2026 {words:,} word{'s' if words != 1 else ''} not reproduced \u2026]"
+
+
+def source_pieces(
+    text: str,
+    start: int,
+    end: int,
+    marks: Iterable[Mark],
+    *,
+    unmatched_kind: str = UNREPRODUCED,
+    compress_words: Optional[int] = 80,
+    context_words: int = 25,
+) -> list[Piece]:
+    """Pieces for one side: marked spans with their match ids, the rest in ``unmatched_kind``.
+
+    With ``compress_words``, an unmatched stretch longer than that many words
+    keeps ``context_words`` at each end and the middle becomes a gap marker
+    stating how many words were left out.
+    """
+    pieces: list[Piece] = []
+    pos = start
+    ordered = sorted((m for m in marks if m.end > start and m.start < end), key=lambda m: (m.start, m.end))
+
+    def unmatched(a: int, b: int) -> None:
+        if b <= a:
+            return
+        chunk = fonts.clean_text(text[a:b])
+        if compress_words is not None:
+            words = list(re.finditer(r"\S+", chunk))
+            if len(words) > compress_words:
+                head_end = words[context_words - 1].end() if context_words else 0
+                tail_start = words[-context_words].start() if context_words else len(chunk)
+                left_out = len(words) - 2 * context_words
+                if head_end:
+                    pieces.append(Piece(chunk[:head_end], unmatched_kind))
+                pieces.append(Piece("\n" + _gap_label(left_out) + "\n", GAP))
+                if tail_start < len(chunk):
+                    pieces.append(Piece(chunk[tail_start:], unmatched_kind))
+                return
+        pieces.append(Piece(chunk, unmatched_kind))
+
+    for mark in ordered:
+        a, b = max(mark.start, pos), min(mark.end, end)
+        if b <= a:
+            continue
+        unmatched(pos, a)
+        pieces.append(Piece(f"M{mark.match_id}", TAG))
+        cursor = a
+        if mark.kind == NEAR:
+            for da, db in sorted(mark.diffs):
+                da, db = max(da, cursor), min(db, b)
+                if db <= da:
+                    continue
+                if da > cursor:
+                    pieces.append(Piece(fonts.clean_text(text[cursor:da]), NEAR))
+                pieces.append(Piece(fonts.clean_text(text[da:db]), NEAR_DIFF))
+                cursor = db
+        if b > cursor:
+            pieces.append(Piece(fonts.clean_text(text[cursor:b]), mark.kind))
+        pos = b
+    unmatched(pos, end)
+    return pieces

@@ -1,0 +1,233 @@
+"""A source document: provenance header, hashes, the text, and its memorization map.
+
+The memorization map comes from whole-work sweeps (``Case.sweep_windows``):
+each window's target span is shaded by its memorization score (the fraction
+of target tokens the model reproduced greedily), both as background shading
+in the text and as a heat strip beside the scroll bar. Selecting a passage
+enables "Try to extract from here", which opens the extraction wizard
+pre-filled with that passage.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any, Optional, Sequence
+
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QTextCharFormat, QTextCursor, QFontDatabase
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSizePolicy,
+    QTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from memoview.gui.textpos import Utf16Map
+from memoview.gui.views.highlight import MAP_EXACT, MAP_PARTIAL
+
+
+def heat_color(score: float) -> QColor:
+    """0 -> transparent; then from the exhibit's "partial" colour to its "exact" colour as the
+    score (fraction of the window's target reproduced greedily) approaches 1."""
+    score = max(0.0, min(1.0, score))
+    if score <= 0.0:
+        return QColor(0, 0, 0, 0)
+    low, high = QColor(MAP_PARTIAL), QColor(MAP_EXACT)
+    r = low.red() + (high.red() - low.red()) * score
+    g = low.green() + (high.green() - low.green()) * score
+    b = low.blue() + (high.blue() - low.blue()) * score
+    return QColor(int(r), int(g), int(b))
+
+
+class HeatStrip(QWidget):
+    """A thin vertical strip: the whole document top to bottom, windows coloured by score."""
+
+    position_clicked = Signal(float)  # fraction of the document
+
+    def __init__(self, parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("heatStrip")
+        self.setFixedWidth(14)
+        self.setToolTip("Memorization map from sweeps: darker = more of the window reproduced exactly.\n"
+                        "Click to jump there.")
+        self.spans: list[tuple[float, float, float]] = []  # (start fraction, end fraction, score)
+
+    def set_spans(self, spans: Sequence[tuple[float, float, float]]) -> None:
+        self.spans = list(spans)
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt name
+        p = QPainter(self)
+        p.fillRect(self.rect(), self.palette().alternateBase())
+        h = float(self.height())
+        for start, end, score in sorted(self.spans, key=lambda s: s[2]):
+            if score <= 0:
+                continue
+            top = start * h
+            p.fillRect(QRectF(1, top, self.width() - 2, max(2.0, (end - start) * h)), heat_color(score))
+        p.setPen(self.palette().mid().color())
+        p.drawRect(self.rect().adjusted(0, 0, -1, -1))
+        p.end()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt name
+        if self.height() > 0:
+            self.position_clicked.emit(max(0.0, min(1.0, event.position().y() / self.height())))
+
+
+class DocumentView(QWidget):
+    extract_requested = Signal(int, int, int)  # document id, start char, end char (Python indices)
+
+    def __init__(self, document: Any, parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("documentView")
+        self.document = document
+        self.text: str = document.text
+        self.posmap = Utf16Map(self.text)
+        self.windows: list[Any] = []
+
+        self.header = QLabel()
+        self.header.setObjectName("documentHeader")
+        self.header.setWordWrap(True)
+        self.header.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.header.setText(self._header_html())
+        self.header.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+
+        self.editor = QPlainTextEdit()
+        self.editor.setObjectName("documentText")
+        self.editor.setReadOnly(True)
+        self.editor.setPlainText(self.text)
+        self.editor.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        self.editor.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        font = QFontDatabase.systemFont(QFontDatabase.SystemFont.GeneralFont)
+        font.setPointSizeF(max(font.pointSizeF(), 10.5))
+        self.editor.setFont(font)
+        self.editor.selectionChanged.connect(self._selection_changed)
+
+        self.strip = HeatStrip()
+        self.strip.position_clicked.connect(self.scroll_to_fraction)
+
+        self.selection_label = QLabel("Select a passage in the text to try extracting it.")
+        self.selection_label.setObjectName("selectionLabel")
+        self.extract_button = QPushButton("Try to extract from here…")
+        self.extract_button.setObjectName("extractHere")
+        self.extract_button.setEnabled(False)
+        self.extract_button.setToolTip("Opens the extraction wizard with the selected passage as the target.")
+        self.extract_button.clicked.connect(self._request_extract)
+        self.map_label = QLabel("")
+        self.map_label.setObjectName("mapLabel")
+
+        bar = QHBoxLayout()
+        bar.addWidget(self.selection_label, 1)
+        bar.addWidget(self.map_label)
+        bar.addWidget(self.extract_button)
+
+        body = QHBoxLayout()
+        body.setSpacing(2)
+        body.addWidget(self.editor, 1)
+        body.addWidget(self.strip)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.addWidget(self.header)
+        layout.addLayout(bar)
+        layout.addLayout(body, 1)
+
+    # ------------------------------------------------------------------ header
+    def _header_html(self) -> str:
+        d = self.document
+        e = html.escape
+        control = (" <span style='background:#607d8b;color:white;padding:2px 6px;'>&nbsp;NEGATIVE CONTROL&nbsp;</span>"
+                   if d.is_control else "")
+        rows = [
+            ("Author", d.author or "—"),
+            ("Source", d.source or "—"),
+            ("Obtained", d.date_obtained or "—"),
+            ("File", f"{d.filename} ({d.media_type}, {d.byte_size:,} bytes)"),
+            ("Extracted with", f"{d.extractor} {d.extractor_version}".strip() or "—"),
+            ("Raw SHA-256", f"<code style='font-size:8.5pt'>{e(d.raw_sha256)}</code>"),
+            ("Text SHA-256", f"<code style='font-size:8.5pt'>{e(d.text_sha256)}</code>"),
+        ]
+        cells = "".join(
+            f"<tr><td style='color:gray;padding-right:10px;white-space:nowrap'>{e(k)}</td>"
+            f"<td>{v if k.endswith('SHA-256') else e(v)}</td></tr>"
+            for k, v in rows
+        )
+        words = len(self.text.split())
+        return (f"<div><span style='font-size:14pt;font-weight:600'>{e(d.title)}</span>{control}"
+                f" <span style='color:gray'>document {d.id} · {words:,} words · {len(self.text):,} characters</span></div>"
+                f"<table cellspacing='0'>{cells}</table>")
+
+    # ------------------------------------------------------------------ selection
+    def selected_range(self) -> Optional[tuple[int, int]]:
+        """The selection as Python character offsets into the document text, or None."""
+        cursor = self.editor.textCursor()
+        if not cursor.hasSelection():
+            return None
+        start = self.posmap.from_qt(cursor.selectionStart())
+        end = self.posmap.from_qt(cursor.selectionEnd())
+        return (start, end) if end > start else None
+
+    def select_range(self, start: int, end: int) -> None:
+        cursor = self.editor.textCursor()
+        cursor.setPosition(self.posmap.to_qt(start))
+        cursor.setPosition(self.posmap.to_qt(end), QTextCursor.MoveMode.KeepAnchor)
+        self.editor.setTextCursor(cursor)
+        self.editor.ensureCursorVisible()
+
+    def _selection_changed(self) -> None:
+        rng = self.selected_range()
+        self.extract_button.setEnabled(rng is not None)
+        if rng is None:
+            self.selection_label.setText("Select a passage in the text to try extracting it.")
+        else:
+            start, end = rng
+            words = len(self.text[start:end].split())
+            self.selection_label.setText(f"Selected characters {start:,}–{end:,} ({words:,} words).")
+
+    def _request_extract(self) -> None:
+        rng = self.selected_range()
+        if rng is not None:
+            self.extract_requested.emit(self.document.id, rng[0], rng[1])
+
+    # ------------------------------------------------------------------ memorization map
+    def set_sweep_windows(self, windows: Sequence[Any]) -> None:
+        """Shade the text and fill the heat strip from sweep windows (``SweepWindow`` records)."""
+        self.windows = list(windows)
+        n = max(1, len(self.text))
+        self.strip.set_spans([(w.start_char / n, w.end_char / n, float(w.memorization_score))
+                              for w in self.windows])
+        selections = []
+        for w in sorted(self.windows, key=lambda w: w.memorization_score):
+            if w.memorization_score <= 0:
+                continue
+            sel = QTextEdit.ExtraSelection()
+            fmt = QTextCharFormat()
+            color = heat_color(float(w.memorization_score))
+            color.setAlpha(150)
+            fmt.setBackground(color)
+            fmt.setToolTip(f"Sweep window {w.index}: {w.greedy_exact} leading tokens reproduced exactly; "
+                           f"memorization score {w.memorization_score:.2f}")
+            cursor = QTextCursor(self.editor.document())
+            cursor.setPosition(self.posmap.to_qt(w.start_char))
+            cursor.setPosition(self.posmap.to_qt(w.end_char), QTextCursor.MoveMode.KeepAnchor)
+            sel.cursor = cursor
+            sel.format = fmt
+            selections.append(sel)
+        self.editor.setExtraSelections(selections)
+        if self.windows:
+            hot = sum(1 for w in self.windows if w.memorization_score >= 0.5)
+            self.map_label.setText(f"Memorization map: {len(self.windows)} windows, "
+                                   f"{hot} with at least half the target reproduced")
+        else:
+            self.map_label.setText("")
+
+    def scroll_to_fraction(self, fraction: float) -> None:
+        pos = self.posmap.to_qt(int(fraction * len(self.text)))
+        cursor = self.editor.textCursor()
+        cursor.setPosition(pos)
+        self.editor.setTextCursor(cursor)
+        self.editor.centerCursor()

@@ -1,0 +1,130 @@
+"""The main window on a real case, offscreen (pytest-qt)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent, QKeySequence
+
+from memoview.core.errors import NotACaseError
+from memoview.gui.app import create_main_window
+from memoview.gui.dialogs.errors import ErrorDialog
+from tests.gui.support import make_case, screenshot
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture()
+def window(qtbot, case_path: Path):
+    case = make_case(case_path)
+    case.close()
+    win = create_main_window(case_path)
+    qtbot.addWidget(win)
+    win.resize(1280, 820)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.shutdown()
+
+
+def test_window_lists_documents_models_and_marks_controls(window) -> None:
+    tree = window.case_tree
+    docs = [item.text(0) for item in tree.items_of("documents")]
+    models = [item.text(0) for item in tree.items_of("models")]
+    assert docs == ["The Raven", "Control essay  [negative control]"]
+    assert len(models) == 1 and models[0].startswith("tiny-model")
+    assert tree.sections["documents"].text(0) == "Documents (2)"
+    assert "2 documents, 1 models, 0 attempts" in window.case_label.text()
+    assert window.notice.isVisible() and "disclosable" in window.notice.text()
+    screenshot(window, "main_window")
+
+
+def test_shortcuts_are_bound(window) -> None:
+    expected = {"new_case": "Ctrl+N", "open_case": "Ctrl+O", "import_documents": "Ctrl+I",
+                "open_model": "Ctrl+M", "run_extraction": "Ctrl+R", "export_exhibit": "Ctrl+E"}
+    for name, keys in expected.items():
+        assert window.actions_by_name[name].shortcut() == QKeySequence(keys), name
+    assert window.actions_by_name["verify_case"].isEnabled()
+
+
+def test_document_view_shows_provenance_and_text(window, qtbot) -> None:
+    item = window.case_tree.items_of("documents")[0]
+    window.case_tree.itemActivated.emit(item, 0)
+    view = window.tabs.currentWidget()
+    assert view.objectName() == "documentView"
+    assert view.editor.toPlainText().startswith("Once upon a midnight dreary")
+    assert view.document.text_sha256 in view.header.text()
+    assert not view.extract_button.isEnabled()
+    view.select_range(5, 20)
+    assert view.selected_range() == (5, 20)
+    assert view.extract_button.isEnabled()
+    screenshot(window, "document_view")
+
+
+def test_recent_cases_and_settings_persist(window, case_path: Path) -> None:
+    from memoview.gui import settings
+
+    assert settings.recent_cases()[0] == case_path.resolve()
+    texts = [a.text() for a in window.recent_menu.actions()]
+    assert str(case_path.resolve()) in texts
+
+
+def test_opening_a_non_case_shows_the_error_dialog_and_keeps_running(window, qtbot, tmp_path: Path) -> None:
+    bogus = tmp_path / "not-a-case.memoview"
+    bogus.write_text("hello")
+    assert window.open_case(bogus) is False
+    dialog = window.last_error_dialog
+    assert isinstance(dialog, ErrorDialog) and dialog.isVisible()
+    assert "not a memoview case file" in dialog.message_label.text()
+    assert dialog.hint_label.text().startswith("What you can do:")
+    screenshot(dialog, "error_dialog")
+    dialog.close()
+    # The previous case is still open and the window still works.
+    assert window.case is not None
+    window.refresh()
+    assert len(window.case_tree.items_of("documents")) == 2
+
+
+def test_drop_of_non_model_folder_reports_clearly(window, tmp_path: Path) -> None:
+    folder = tmp_path / "stuff"
+    folder.mkdir()
+    window.handle_dropped_paths([folder])
+    assert "not a model folder" in window.last_error_dialog.message_label.text()
+
+
+def test_dark_palette_toggle(window, qtbot) -> None:
+    from PySide6.QtGui import QPalette
+    from PySide6.QtWidgets import QApplication
+
+    action = window.actions_by_name["dark_mode"]
+    action.setChecked(True)
+    action.trigger() if False else window.toggle_dark()
+    base = QApplication.instance().palette().color(QPalette.ColorRole.Window)
+    assert base.lightness() < 80
+    screenshot(window, "main_window_dark")
+    action.setChecked(False)
+    window.toggle_dark()
+    assert QApplication.instance().palette().color(QPalette.ColorRole.Window).lightness() > 180
+
+
+def test_gui_startup_does_not_import_torch() -> None:
+    code = textwrap.dedent("""
+        import os, sys
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        from memoview.gui.app import create_main_window
+        from PySide6.QtWidgets import QApplication
+        w = create_main_window(None)
+        w.show()
+        QApplication.processEvents()
+        heavy = [m for m in ("torch", "transformers") if m in sys.modules]
+        print("HEAVY", heavy)
+        w.shutdown()
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "HEAVY []" in out.stdout
