@@ -23,7 +23,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate  # noqa: E402
 from memoview.core.exhibits import fonts  # noqa: E402
 from memoview.core.exhibits.export import ExportOptions, export_exhibit  # noqa: E402
 from memoview.core.jobs import run_job  # noqa: E402
-from tests.core.exhibit_case import build_case  # noqa: E402
+from tests.core.test_exhibits_case import build_case  # noqa: E402
 
 
 def pdf_text_chars(pdf: Path) -> int:

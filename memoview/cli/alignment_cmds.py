@@ -147,5 +147,10 @@ def cmd_attribute(args: argparse.Namespace) -> int:
         longest = f"{m.longest_verbatim_words} words" if m else "?"
         ctl = "  [negative control]" if r.is_control else ""
         print(f"{rank:>4}  {r.document_id:>5}  {r.matched_words:>13}  {len(r.spans):>5}  {longest:>11}  {r.title}{ctl}")
-    print("\nmatched words: output words inside spans aligned with that document")
+        for sp in sorted(r.spans, key=lambda x: -x.words)[:3]:
+            print(f"{'':>13}{sp.kind} #{sp.match_id}: {sp.words} words, document chars {sp.source_start}-"
+                  f"{sp.source_end}, text chars {sp.output_start}-{sp.output_end}: "
+                  f"\"{_excerpt(text, sp.output_start, sp.output_end, 50)}\"")
+    print("\nmatched words: words of the text inside spans aligned with that document "
+          "(up to 3 longest spans shown; --json lists all)")
     return 0

@@ -87,7 +87,9 @@ def prepare_demo_case(case_path: Optional[Path] = None, *, require_model: bool =
             result.imported.append(str(entry["title"]))
         if model_path is not None:
             yield Progress(len(entries), len(entries) + 1, "Fingerprinting the demo model")
-            info = yield from inspect_model(model_path)
+            info = yield from inspect_model(model_path, cancel=cancel)
+            if info is None:  # cancelled while fingerprinting
+                return result
             case.add_model(info)
         yield Progress(len(entries) + 1, len(entries) + 1, "Demo case ready")
     finally:

@@ -5,8 +5,10 @@ a void Qt method and to ``True`` on every signal emit (measured here with
 ``sys.getrefcount``): after a few hundred signals the interpreter aborts with
 "bool_dealloc: deallocating True or False". :func:`_guard_singletons` makes
 the three singletons effectively immortal, as CPython 3.12 does natively, so
-those stray decrements can never free them. It changes nothing else, and is
-skipped where the interpreter already makes them immortal.
+those stray decrements can never free them. pyproject.toml keeps PySide6
+below 6.12 (6.11.3 does not have the bug: same measurement, no drift), so the
+guard only runs where someone installed 6.12 anyway, and never where the
+interpreter already makes the singletons immortal.
 """
 
 from __future__ import annotations
@@ -16,6 +18,10 @@ import sys
 
 def _guard_singletons() -> None:
     if sys.implementation.name != "cpython" or sys.version_info >= (3, 12):
+        return
+    import PySide6
+
+    if not PySide6.__version__.startswith("6.12."):
         return
     import ctypes
 

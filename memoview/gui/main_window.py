@@ -428,7 +428,8 @@ class MainWindow(QMainWindow):
         if len(imported) == 1:
             self.open_document(imported[0].id)
 
-    def open_model(self, path: Optional[Path] = None) -> Optional[JobHandle]:
+    def open_model(self, path: Optional[Path] = None,
+                   on_done: Optional[Callable[[Any], None]] = None) -> Optional[JobHandle]:
         if self.case is None:
             self.show_error(CaseError("No case is open.", "Create a case (Ctrl+N) or open one (Ctrl+O) first."))
             return None
@@ -447,6 +448,8 @@ class MainWindow(QMainWindow):
             if info is not None:
                 self.statusBar().showMessage(f"Model registered: {info.name} (fingerprint {info.fingerprint[:12]}…)",
                                              8000)
+            if on_done is not None:
+                on_done(info)
 
         return self.submit(lambda token: _open_model_job(case, Path(path), token),
                            label=f"Fingerprinting model {Path(path).name}", on_result=done)
@@ -506,6 +509,7 @@ class MainWindow(QMainWindow):
         if tip:
             self.tabs.setTabToolTip(index, tip)
         self.tabs.setCurrentIndex(index)
+        widget.setFocus()  # keys (F7 in the comparison) work at once, even after a dialog closed
         return widget
 
     def _close_tab(self, index: int) -> None:
@@ -530,7 +534,7 @@ class MainWindow(QMainWindow):
             view.extract_requested.connect(self.extract_from_passage)
             title = document.title if len(document.title) <= 28 else document.title[:27] + "…"
             self._add_tab(key, view, ("◐ " if document.is_control else "") + title, document.title)
-            view.set_sweep_windows(self._sweep_windows_for(doc_id))
+        view.set_sweep_windows(self._sweep_windows_for(doc_id))  # type: ignore[attr-defined]
         if select is not None:
             view.select_range(*select)  # type: ignore[attr-defined]
         return view
@@ -599,7 +603,10 @@ class MainWindow(QMainWindow):
             self.show_error(MemoviewError("The extraction wizard is not available in this build.", str(exc)))
             return None
         self.wizard = ExtractionWizard(self, document_id=document_id, passage=passage)
-        self.wizard.open()
+        # Not modal: the user can keep reading the document while a run goes on. (Also, in Qt 6.12 a
+        # window-modal dialog stays registered as the active modal widget after it closes, which
+        # blocks the window's shortcuts.)
+        self.wizard.show()
         return self.wizard
 
     def extract_from_passage(self, doc_id: int, start: int, end: int) -> Any:
@@ -614,7 +621,7 @@ class MainWindow(QMainWindow):
             self.show_error(MemoviewError("Exhibit export is not available in this build.", str(exc)))
             return None
         self.export_dialog = ExportDialog(self, attempt_ids=attempt_ids)
-        self.export_dialog.open()
+        self.export_dialog.show()
         self.export_dialog.update_preview()
         return self.export_dialog
 

@@ -322,3 +322,54 @@ def test_large_input_bounded_memory() -> None:
     # Source is ~2 MB of text; the engine's own arrays stay within ~100x the
     # output and a few arrays per source token: bound at 200 MB.
     assert peak < 200 * 1024 * 1024, f"peak {peak / 1e6:.1f} MB"
+
+
+# ---------------------------------------------------------------- metrics details
+@settings(max_examples=50, deadline=None)
+@given(st.text(alphabet="abc ", max_size=60), st.text(alphabet="abc ", max_size=60))
+def test_longest_common_substring_is_exact(a: str, b: str) -> None:
+    import difflib
+
+    from memoview.core.alignment.engine import _lcsubstring
+
+    want = difflib.SequenceMatcher(None, a, b, autojunk=False).find_longest_match(0, len(a), 0, len(b)).size
+    assert _lcsubstring(a, b, 0) == want
+
+
+def test_edits_above_threshold_are_not_merged() -> None:
+    src = _prose(400, 3)
+    words = src.split()[:200]
+    # A word changed every 4: ~25% edits, far above 10%: no near span, and
+    # runs of 3 words are below the 5-word minimum, so nothing at all.
+    out = " ".join("ZZZ" if i % 4 == 3 else w for i, w in enumerate(words))
+    al = align(src, out)
+    assert all(s.kind == VERBATIM for s in al.spans)
+    assert al.metrics.near_span_count == 0
+    # With a laxer threshold and a lower minimum the same text is one near span.
+    lax = align(src, out, AlignOptions(min_verbatim_words=3, near_threshold=0.5))
+    assert lax.metrics.near_span_count >= 1
+
+
+def test_gaps_report_unreproduced_words() -> None:
+    src = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron"
+    out = "intro words here: zeta eta theta iota kappa lambda"
+    al = align(src, out)
+    assert len(al.spans) == 1
+    assert [(src[g.start : g.end], g.words) for g in al.source_gaps] == [
+        ("alpha beta gamma delta epsilon", 5), ("mu nu xi omicron", 4)]
+    assert [(out[g.start : g.end], g.words) for g in al.output_gaps] == [("intro words here:", 3)]
+
+
+def test_metrics_for_a_prefix_style_continuation() -> None:
+    target = "it becomes necessary for one people to dissolve the political bands which have connected them"
+    out = target + " with another, and more text the model made up"
+    al = align(target, out)
+    m = al.metrics
+    assert m.exact_suffix_match and m.memorization_score_fraction == 1.0
+    assert m.source_coverage_fraction == 1.0 and m.output_coverage_fraction < 1.0
+    assert m.longest_common_subsequence_words == m.source_words == 15
+    half = " ".join(target.split()[:8]) + " and then something else entirely different happens here"
+    m2 = align(target, half, AlignOptions(min_verbatim_words=5)).metrics
+    assert not m2.exact_suffix_match
+    assert m2.memorization_score_fraction == 8 / 15
+    assert m2.longest_verbatim_words == 8

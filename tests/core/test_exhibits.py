@@ -15,7 +15,7 @@ from memoview.core import errors
 from memoview.core.case import Case
 from memoview.core.exhibits.export import ExportOptions, ExportResult, export_exhibit
 from memoview.core.jobs import CancelToken, run_job
-from tests.core.exhibit_case import build_case
+from tests.core.test_exhibits_case import build_case
 
 OPTS = dict(include_all=True, number="12", bates_prefix="MV-", bates_start=7, legend="aeo",
             caption="In re Example Litigation, No. 1:25-cv-00001", expert="Dr. E. Expert", creation_date="2025-02-03")
@@ -51,7 +51,7 @@ def test_text_has_labels_figures_and_both_texts(exported: tuple[Case, ExportResu
         assert label in text, label
     # figures: 9 attempts in total (7 + 1 + 1 on three works), 1 failed, 1 refused, 1 cancelled
     assert "9 in total (1 cancelled, 6 done, 1 failed, 1 refused)" in text
-    assert "longest verbatim run 0 words" in text  # control baseline sentence
+    assert re.search(r"controls \(1 documents, \d+ outputs\): longest verbatim run median 0 words", text)  # chance baseline
     # both texts: the target passage of attempt 1 appears in the output column and the source column
     target = case.attempt(1).target_text.split()
     phrase = " ".join(target[3:9])
@@ -225,3 +225,44 @@ def test_cli_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rc = cli_main(["export", str(tmp_path / "c.memoview"), "--all", "-o", str(tmp_path / "y.pdf"),
                    "--creation-date", "nope"])
     assert rc == 2 and "not an ISO 8601 date" in capsys.readouterr().err
+
+
+def test_near_span_in_columns_marks_differing_word(exported: tuple[Case, ExportResult, Path], tmp_path: Path) -> None:
+    """In a real two-column page, the differing word of a near span sits on the near background, bold and boxed."""
+    case, _, _ = exported
+    out = tmp_path / "near.pdf"
+    result = run_job(export_exhibit(case, ExportOptions(attempt_ids=(2,), creation_date="2025-01-01"), out))
+    page = next(i for i in range(1, result.pages + 1) if "DIFFERENT" in _text(out, "-f", str(i), "-l", str(i)))
+    html = _text(out, "-bbox", "-f", str(page), "-l", str(page))
+    rows, scale = _gray_page(out, page, tmp_path)
+    x0, y0, x1, y1 = _word_box(html, "DIFFERENT")
+    values = [rows[int(y * scale)][int(x * scale)] for y in [y0 + (y1 - y0) * f / 10 for f in range(1, 10)]
+              for x in [x0 + (x1 - x0) * f / 20 for f in range(1, 20)]]
+    mode = Counter(values).most_common(1)[0][0]
+    assert 220 <= mode <= 242, mode  # near background (luma of #FFEB99 is about 232), not white, not verbatim
+    text = _flat(_text(out))
+    assert "[M1]" in text and "near" in text
+
+
+def test_preview_is_marked_and_not_audited(exported: tuple[Case, ExportResult, Path], tmp_path: Path) -> None:
+    case, _, _ = exported
+    before = len(case.audit_entries())
+    out = tmp_path / "preview.pdf"
+    result = run_job(export_exhibit(case, ExportOptions(attempt_ids=(1,), creation_date="2025-01-01"), out, preview=True))
+    assert result.manifest_path is None and len(case.audit_entries()) == before
+    for i in range(1, result.pages + 1):
+        assert "PREVIEW \u2013 NOT AN EXHIBIT" in _text(out, "-f", str(i), "-l", str(i))
+
+
+def test_attempt_without_a_work(tmp_path: Path) -> None:
+    from dataclasses import replace as dc_replace
+
+    case = build_case(tmp_path / "c.memoview", work_words=800)
+    base = case.attempt(6)  # the free prompt
+    loose = case.record_attempt(dc_replace(base, spec=dc_replace(base.spec, document_id=None),
+                                           output_text="A free answer about <nothing> in particular."))
+    out = tmp_path / "loose.pdf"
+    run_job(export_exhibit(case, ExportOptions(attempt_ids=(loose.id, 1), creation_date="2025-01-01"), out))
+    text = _flat(_text(out))
+    assert "Attempts not tied to a work" in text and "A free answer about <nothing> in particular." in text
+    assert f"Attempt {loose.id} \u2014 attempt 1 of 1 not tied to a work" in text

@@ -207,6 +207,21 @@ def test_folder_without_weights(hf_model: Path) -> None:
         _inspect(hf_model)
 
 
+def test_missing_shard_named(hf_model: Path) -> None:
+    (hf_model / "model.safetensors.index.json").write_text(json.dumps({"weight_map": {
+        "a": "model.safetensors", "b": "model-00002-of-00002.safetensors"}}))
+    with pytest.raises(errors.NoWeightsError, match="model-00002-of-00002.safetensors"):
+        _inspect(hf_model)
+
+
+def test_unreadable_model_file_is_a_clear_error(hf_model: Path) -> None:
+    if os.geteuid() == 0:
+        pytest.skip("root reads files whatever their permissions")
+    (hf_model / "config.json").chmod(0)
+    with pytest.raises(errors.ModelError, match="Cannot read"):
+        _inspect(hf_model, load_tokenizer=False)
+
+
 def test_truncated_safetensors(hf_model: Path) -> None:
     weights = hf_model / "model.safetensors"
     data = weights.read_bytes()

@@ -123,3 +123,28 @@ def test_notes_and_tags_are_annotations(setup, qtbot) -> None:
     assert view.notes_list.count() == 2
     # The raw output is untouched.
     assert win.case.attempt(attempt.id).output_text == output
+
+
+def test_panes_scroll_together(qtbot, case_path: Path) -> None:
+    long_text = "\n".join(f"Line {i} of the work, with enough words to wrap the pane a little." for i in range(300))
+    case = make_case(case_path, [("Long", long_text, False)])
+    case.close()
+    win = create_main_window(case_path)
+    qtbot.addWidget(win)
+    win.resize(1400, 900)
+    win.show()
+    doc = win.case.documents()[0]
+    attempt = record_prefix_attempt(win.case, doc, 0, 40, len(long_text), long_text[40:])
+    alignment = Alignment((Span("verbatim", 1, 40, len(long_text), 0, len(long_text) - 40, words=3000,
+                                chars=len(long_text) - 40),), (), (), Metrics(), AlignOptions())
+    view = ComparisonView(win, attempt, alignment)
+    win._add_tab("attempt:x", view, "Attempt")
+    qtbot.waitExposed(win)
+    qtbot.wait(50)
+    out_bar, src_bar = view.output_edit.verticalScrollBar(), view.source_edit.verticalScrollBar()
+    assert out_bar.maximum() > 0 and src_bar.maximum() > 0
+    out_bar.setValue(out_bar.maximum())
+    assert src_bar.value() == src_bar.maximum()
+    src_bar.setValue(src_bar.maximum() // 2)
+    assert abs(out_bar.value() - out_bar.maximum() / 2) <= 0.05 * out_bar.maximum()
+    win.shutdown()

@@ -103,9 +103,12 @@ def test_dark_palette_toggle(window, qtbot) -> None:
 
     action = window.actions_by_name["dark_mode"]
     action.setChecked(True)
-    action.trigger() if False else window.toggle_dark()
+    window.toggle_dark()
     base = QApplication.instance().palette().color(QPalette.ColorRole.Window)
     assert base.lightness() < 80
+    qtbot.wait(100)
+    image = window.case_tree.grab().toImage()
+    assert image.pixelColor(image.width() - 10, image.height() - 10).lightness() < 80  # the tree really is dark
     screenshot(window, "main_window_dark")
     action.setChecked(False)
     window.toggle_dark()

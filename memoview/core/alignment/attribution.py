@@ -60,16 +60,23 @@ def _set_meta(conn: sqlite3.Connection) -> None:
     )
 
 
+def _insert(conn: sqlite3.Connection, doc_id: int, text: str) -> int:
+    h = word_kgrams(text)
+    conn.execute("DELETE FROM kgram_index WHERE document_id = ?", (doc_id,))
+    conn.executemany(
+        "INSERT INTO kgram_index(kgram, document_id, word_index) VALUES (?, ?, ?)",
+        zip(h.tolist(), [doc_id] * len(h), range(len(h))),
+    )
+    return len(h)
+
+
 def index_document(case: "Case", doc_id: int) -> int:
     """(Re)index one document; returns the number of k-grams stored."""
     text = case.document(doc_id).text
-    h = word_kgrams(text)
-    rows = zip(h.tolist(), [doc_id] * len(h), range(len(h)))
     with case._tx() as conn:
-        conn.execute("DELETE FROM kgram_index WHERE document_id = ?", (doc_id,))
-        conn.executemany("INSERT INTO kgram_index(kgram, document_id, word_index) VALUES (?, ?, ?)", rows)
+        n = _insert(conn, doc_id, text)
         _set_meta(conn)
-    return len(h)
+    return n
 
 
 def _on_import(case: "Case", doc_id: int) -> None:
@@ -87,16 +94,32 @@ def build_index(case: "Case", cancel: Optional[CancelToken] = None, *, rebuild: 
         with case._tx() as conn:
             conn.execute("DELETE FROM kgram_index")
             _set_meta(conn)
-    indexed = {int(r["document_id"]) for r in case._rows("SELECT DISTINCT document_id FROM kgram_index")}
-    ids = [int(r["id"]) for r in case._rows("SELECT id FROM documents ORDER BY id")]
-    todo = [i for i in ids if i not in indexed]
-    for n, doc_id in enumerate(todo):
+    # Documents without a single k-gram row (one indexed lookup each; documents
+    # shorter than K words have none and are simply looked at again: cheap).
+    todo = [
+        int(r["id"])
+        for r in case._rows(
+            "SELECT id FROM documents d WHERE NOT EXISTS "
+            "(SELECT 1 FROM kgram_index k WHERE k.document_id = d.id) ORDER BY id"
+        )
+    ]
+    done = 0
+    batch = 200  # documents per transaction: one commit per batch, not per document
+    for start in range(0, len(todo), batch):
         if cancel is not None and cancel.cancelled:
-            return n
-        yield Progress(n, len(todo), f"Indexing document {doc_id}")
-        index_document(case, doc_id)
-    yield Progress(len(todo), len(todo), "Index up to date")
-    return len(todo)
+            return done
+        yield Progress(done, len(todo), f"Indexing documents ({done:,} of {len(todo):,})")
+        ids_chunk = todo[start : start + batch]
+        rows = case._rows(
+            f"SELECT id, text FROM documents WHERE id IN ({','.join('?' * len(ids_chunk))})", ids_chunk
+        )
+        with case._tx() as conn:
+            for r in rows:
+                _insert(conn, int(r["id"]), r["text"])
+            _set_meta(conn)
+        done += len(ids_chunk)
+    yield Progress(done, len(todo), "Index up to date")
+    return done
 
 
 def ensure_index(case: "Case") -> int:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import difflib
 import heapq
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -67,24 +68,27 @@ class Prepared:
 
 
 _CACHE: "OrderedDict[tuple[int, int, NormalizeOptions], tuple[str, Prepared]]" = OrderedDict()
-_CACHE_SIZE = 8
+_CACHE_SIZE = 4
+_CACHE_LOCK = threading.Lock()
 
 
 def prepare(text: str, options: NormalizeOptions = NormalizeOptions()) -> Prepared:
     """Normalize and tokenize ``text``; the last few results are cached, so
     aligning many outputs against one document tokenizes it once."""
     key = (id(text), len(text), options)
-    hit = _CACHE.get(key)
-    if hit is not None and hit[0] is text:
-        _CACHE.move_to_end(key)
-        return hit[1]
+    with _CACHE_LOCK:  # the GUI worker and the UI thread may align at the same time
+        hit = _CACHE.get(key)
+        if hit is not None and hit[0] is text:
+            _CACHE.move_to_end(key)
+            return hit[1]
     tokens = tokenize(normalize(text, options))
     word_cum = np.concatenate(([0], np.cumsum(tokens.is_word, dtype=np.int64)))
     prepared = Prepared(tokens, word_cum)
     if len(text) >= 10_000:  # small texts are cheap to redo; keep the cache for documents
-        _CACHE[key] = (text, prepared)
-        if len(_CACHE) > _CACHE_SIZE:
-            _CACHE.popitem(last=False)
+        with _CACHE_LOCK:
+            _CACHE[key] = (text, prepared)
+            while len(_CACHE) > _CACHE_SIZE:
+                _CACHE.popitem(last=False)
     return prepared
 
 
@@ -185,7 +189,16 @@ def _free_stretches(free: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(np.flatnonzero(d == 1).tolist(), np.flatnonzero(d == -1).tolist()))
 
 
-def _tile(runs: list[tuple[int, int, int]], src: Prepared, n: int, m: int, min_words: int) -> list[tuple[int, int, int]]:
+def _same_strings(src: Prepared, out: Prepared, si: int, oj: int, ln: int) -> bool:
+    """Token strings really equal (guards against a 64-bit hash collision)."""
+    S, O = src.tokens, out.tokens
+    a = [src.norm[x:y] for x, y in zip(S.norm_starts[si : si + ln].tolist(), S.norm_ends[si : si + ln].tolist())]
+    b = [out.norm[x:y] for x, y in zip(O.norm_starts[oj : oj + ln].tolist(), O.norm_ends[oj : oj + ln].tolist())]
+    return a == b
+
+
+def _tile(runs: list[tuple[int, int, int]], src: Prepared, out: Prepared, n: int, m: int,
+          min_words: int) -> list[tuple[int, int, int]]:
     """Greedy tiling, longest first (in words): accepted runs never share a
     token on either side; a run partly covered is cut to its free stretches."""
     wc = src.word_cum
@@ -202,6 +215,8 @@ def _tile(runs: list[tuple[int, int, int]], src: Prepared, n: int, m: int, min_w
         negw, oj, si, ln = heapq.heappop(heap)
         free = ~usedS[si : si + ln] & ~usedO[oj : oj + ln]
         if free.all():
+            if not _same_strings(src, out, si, oj, ln):
+                continue
             usedS[si : si + ln] = True
             usedO[oj : oj + ln] = True
             accepted.append((si, oj, ln))
@@ -353,8 +368,11 @@ def _lcsubstring(a: str, b: str, lower: int) -> int:
         return (H[i + L] - H[i]) * ipw[i]
 
     def found(L: int) -> bool:
-        hit = np.flatnonzero(np.isin(windows(Hb, ib, nb, L), windows(Ha, ia, na, L)))
-        return any(a.find(b[k : k + L]) >= 0 for k in hit[:8].tolist())
+        # Sort the shorter text's windows; look the longer text's windows up in them.
+        wb = np.sort(windows(Hb, ib, nb, L))
+        wa = windows(Ha, ia, na, L)
+        hit = np.flatnonzero(wb[np.minimum(np.searchsorted(wb, wa), len(wb) - 1)] == wa)
+        return any(b.find(a[k : k + L]) >= 0 for k in hit[:8].tolist())
 
     lo, hi = max(lower, 0), nb
     if lo >= hi:
@@ -414,7 +432,7 @@ def align(source: str, output: str, options: AlignOptions = AlignOptions(), toke
     S, O = src.tokens.hashes, out.tokens.hashes
     k = options.min_verbatim_words
     runs = _seed_runs(src, O, exS, exO, k)
-    accepted = _tile(runs, src, n, m, options.min_verbatim_words)
+    accepted = _tile(runs, src, out, n, m, options.min_verbatim_words)
     chains = _merge(accepted, src, out, exS, exO, options)
 
     ST, OT = src.tokens, out.tokens

@@ -279,7 +279,8 @@ class Alignment:
         )
 
     def shifted(self, source_delta: int = 0, output_delta: int = 0) -> "Alignment":
-        """The same alignment with source/output offsets moved (slice -> whole document)."""
+        """The same alignment with source/output offsets moved (slice -> whole
+        document). ``options.exclude_*`` keep the coordinates of the call."""
         from dataclasses import replace
 
         def sh(r: tuple[int, int], d: int) -> tuple[int, int]:

@@ -109,7 +109,8 @@ def _special_events(text: str, cp: np.ndarray, options: NormalizeOptions) -> lis
     cls = _classes(cp)
     space = cls == _C_SPACE
     if options.hyphenation:
-        cand = np.flatnonzero(np.isin(cp[:-1], _HYPHENS) & space[1:])
+        head = cp[:-1]
+        cand = np.flatnonzero(((head == _HYPHENS[0]) | (head == _HYPHENS[1]) | (head == _HYPHENS[2])) & space[1:])
         for i in cand.tolist():
             if i > 0 and (text[i - 1].isalnum() or text[i - 1] == "_"):
                 m = _HYPH_AT.match(text, i)

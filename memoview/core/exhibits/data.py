@@ -11,13 +11,13 @@ import hashlib
 import platform
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Optional
 
 from memoview import __version__
 from memoview.core.alignment.types import Alignment, AlignOptions
 from memoview.core.case import Case
-from memoview.core.errors import ValidationError
+from memoview.core.errors import MemoviewError, ValidationError
 from memoview.core.records import Attempt, Document, ModelInfo, SweepWindow
 from memoview.core.storage.audit import canonical_json
 
@@ -43,6 +43,7 @@ class AttemptView:
     log10_pz: Optional[float]
     prompt_source_words: int  # words of the work inside the prompt (never counted)
     windows: tuple[SweepWindow, ...] = ()
+    shown_alone: bool = False  # chosen by id although tied to no work (shown in its own section)
 
     @property
     def is_sweep(self) -> bool:
@@ -79,16 +80,18 @@ class WorkSummary:
 
 @dataclass(frozen=True)
 class Baseline:
-    attempts: int
-    documents: int
-    longest_words: int
-    coverage: float
+    """The chance baseline of :mod:`memoview.core.alignment.baseline`, in the exhibit's words."""
+
+    result: Any  # ControlBaseline
 
     def sentence(self) -> str:
-        if not self.attempts:
-            return "no attempts on negative-control documents: no chance baseline is available"
-        return (f"longest verbatim run {self.longest_words:,} words, best coverage {self.coverage:.1%} "
-                f"over {self.attempts:,} attempts on {self.documents:,} negative-control document(s)")
+        b = self.result
+        text = str(b.describe())
+        if b.available and b.output_coverage_fraction.max is not None:
+            text += (f"; output coverage by the best control: median {b.output_coverage_fraction.median:.1%}, "
+                     f"max {b.output_coverage_fraction.max:.1%} (each output of the works aligned against every "
+                     f"negative-control document)")
+        return text
 
 
 @dataclass
@@ -147,14 +150,6 @@ def prompt_region(attempt: Attempt, document: Optional[Document]) -> Optional[tu
     return (a, b) if 0 <= a <= b <= len(document.text) else None
 
 
-def _aligner() -> Optional[Callable[..., Alignment]]:
-    try:
-        from memoview.core.alignment.engine import align
-    except ImportError:
-        return None
-    return align
-
-
 def align_attempt(case: Case, attempt: Attempt, document: Optional[Document]) -> tuple[Optional[Alignment], str]:
     """The stored alignment as shown in the app, else a fresh one with default options."""
     if document is None or not attempt.output_text:
@@ -165,12 +160,12 @@ def align_attempt(case: Case, attempt: Attempt, document: Optional[Document]) ->
             return Alignment.from_json(stored[1]), "alignment stored in the case"
         except (KeyError, TypeError, ValueError) as exc:
             return None, f"the stored alignment could not be read ({exc})"
-    align = _aligner()
-    if align is None:
-        return None, "the alignment engine is not available in this installation"
-    start, end = compared_region(attempt, document)
-    result = align(document.text[start:end], attempt.output_text, AlignOptions())
-    return (result.shifted(source_delta=start) if start else result), "computed at export with default options"
+    from memoview.core.alignment.attempts import align_attempt as align_recorded
+
+    try:
+        return align_recorded(case, attempt, AlignOptions(), document=document), "computed at export with default options"
+    except MemoviewError as exc:  # shown on the page; one bad record must not hide the others
+        return None, f"no alignment: {exc.message}"
 
 
 def _target_exact(attempt: Attempt) -> bool:
@@ -247,8 +242,11 @@ def make_view(case: Case, attempt: Attempt, document: Optional[Document], k: int
         exact = bool(alignment and alignment.metrics.exact_suffix_match) or _target_exact(attempt)
         has_target = bool((attempt.spec.target or {}).get("end_char"))
         success = done and (exact if has_target else longest >= SUCCESS_MIN_WORDS)
+    in_prompt = prompt_source_words(attempt, document)
+    if windows and document is not None:  # a sweep's prompts are the windows' prefixes
+        in_prompt = max(len(document.text[w.prefix_start_char:w.start_char].split()) for w in windows)
     return AttemptView(attempt, document, alignment, note, start, end, k, n, success, longest, coverage,
-                       _log10_pz(attempt), prompt_source_words(attempt, document), windows)
+                       _log10_pz(attempt), in_prompt, windows)
 
 
 def _environment(views: list[AttemptView]) -> dict[str, str]:
@@ -323,9 +321,12 @@ def collect(case: Case, *, attempt_ids: tuple[int, ...] = (), document_refs: tup
         works.append(work)
         all_views.extend(work.views)
     # Attempts without a document (free prompts aligned against nothing) still belong in the log.
-    for attempt in chosen_attempts:
-        if attempt.spec.document_id is None:
-            all_views.append(make_view(case, attempt, None, 1, 1))
+    loose = [a for a in chosen_attempts if a.spec.document_id is None]
+    if include_all:
+        loose = [a for a in case.attempts() if a.spec.document_id is None]
+    for k, attempt in enumerate(loose, 1):
+        view = make_view(case, attempt, None, k, len(loose))
+        all_views.append(replace(view, shown_alone=bool(attempt_ids) or attempt.status == "done"))
     works.sort(key=lambda w: (w.document.is_control, w.document.id))
     baseline = control_baseline(case, works)
     rule = _rule_text(attempt_ids, show, selection_rule)
@@ -360,22 +361,24 @@ def _rule_text(attempt_ids: tuple[int, ...], show: str, user_rule: str) -> str:
 
 
 def control_baseline(case: Case, works: list[WorkSummary]) -> Baseline:
-    """Chance baseline: the same metrics on every negative-control document of the case."""
-    views = [v for w in works if w.document.is_control for v in w.views]
-    seen_docs = {w.document.id for w in works if w.document.is_control}
-    for document in case.documents():
-        if document.is_control and document.id not in seen_docs:
-            attempts = case.attempts(document_id=document.id)
-            for k, a in enumerate(attempts, 1):
-                views.append(make_view(case, a, document, k, len(attempts)))
-            seen_docs.add(document.id)
-    done = [v for v in views if v.attempt.status == "done"]
-    return Baseline(
-        attempts=len(done),
-        documents=len({v.document.id for v in done if v.document is not None}),
-        longest_words=max((v.longest_words for v in done), default=0),
-        coverage=max((v.coverage for v in done), default=0.0),
-    )
+    """Chance baseline: the outputs shown for the works, aligned against every negative control of the case.
+
+    Outputs of attempts made on a control itself are left out (their prompt
+    came from the control, so their overlap with it is not chance).
+    """
+    from memoview.core.alignment.baseline import control_baseline as baseline_of
+
+    outputs: list[str] = []
+    for w in works:
+        if w.document.is_control:
+            continue
+        for v in w.views:
+            if v.attempt.status != "done":
+                continue
+            if v.attempt.output_text:
+                outputs.append(v.attempt.output_text)
+            outputs.extend(win.continuation for win in v.windows if win.continuation)
+    return Baseline(baseline_of(case, outputs))
 
 
 def build_manifest(case: Case, works: list[WorkSummary], views: list[AttemptView], models: list[ModelInfo]) -> dict[str, Any]:

@@ -77,6 +77,10 @@ class ExportOptions:
             raise ValidationError(f"The Bates start must be 0 or more (got {self.bates_start}).")
         if any(ch in self.bates_prefix for ch in "\n\r\t"):
             raise ValidationError("The Bates prefix may not contain line breaks or tabs.")
+        if len(resolve_legend(self.legend)) > 150:
+            raise ValidationError(
+                f"The confidentiality legend is {len(resolve_legend(self.legend))} characters; at most 150 fit the page band.",
+                "Shorten the legend; put longer wording in the caption.")
         parse_creation_date(self.creation_date)
 
 
@@ -150,9 +154,17 @@ class _Cancelled(Exception):
     pass
 
 
+PREVIEW_MARK = "PREVIEW \u2013 NOT AN EXHIBIT \u2013 NOT FOR FILING"
+
+
 def export_exhibit(case: Case, options: ExportOptions, output_path: str | os.PathLike[str],
-                   cancel: Optional[CancelToken] = None) -> Job[ExportResult]:
-    """Job: write the exhibit PDF (and its manifest beside it), then log the export."""
+                   cancel: Optional[CancelToken] = None, *, preview: bool = False) -> Job[ExportResult]:
+    """Job: write the exhibit PDF (and its manifest beside it), then log the export.
+
+    ``preview`` (for the GUI's export dialog) writes the same pages marked
+    "PREVIEW - NOT FOR FILING" on every page, with no manifest file and no
+    audit entry: a preview is not an export.
+    """
     options.validate()
     out = Path(output_path)
     if out.is_dir():
@@ -191,7 +203,8 @@ def export_exhibit(case: Case, options: ExportOptions, output_path: str | os.Pat
     from memoview.core.exhibits.render import PageBand, build_pdf
 
     band = PageBand(exhibit_label=f"Ex. {number}" if number else (options.label or "Exhibit"),
-                    legend=resolve_legend(options.legend), bates_prefix=options.bates_prefix,
+                    legend=(PREVIEW_MARK + ("  \u00b7  " + resolve_legend(options.legend) if resolve_legend(options.legend) else ""))
+                    if preview else resolve_legend(options.legend), bates_prefix=options.bates_prefix,
                     bates_start=options.bates_start, bates_digits=options.bates_digits, run_id=run_id,
                     manifest_sha256=collected.manifest_sha256)
     tmp = out.with_name(f".{out.name}.partial")
@@ -214,14 +227,15 @@ def export_exhibit(case: Case, options: ExportOptions, output_path: str | os.Pat
     os.replace(tmp, out)
     pdf_sha = hashlib.sha256(out.read_bytes()).hexdigest()
     manifest_path: Optional[Path] = None
-    if options.write_manifest:
+    if options.write_manifest and not preview:
         manifest_path = out.with_name(out.name + ".manifest.json")
         manifest_path.write_bytes(canonical_json(collected.manifest).encode("utf-8"))
-    case.audit("exhibit.export", out.name, {
-        "pdf_sha256": pdf_sha, "pages": len(bates), "bates_first": bates[0] if bates else "",
-        "bates_last": bates[-1] if bates else "", "manifest_sha256": collected.manifest_sha256, "run_id": run_id,
-        "options": {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(options).items()},
-    })
+    if not preview:
+        case.audit("exhibit.export", out.name, {
+            "pdf_sha256": pdf_sha, "pages": len(bates), "bates_first": bates[0] if bates else "",
+            "bates_last": bates[-1] if bates else "", "manifest_sha256": collected.manifest_sha256, "run_id": run_id,
+            "options": {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(options).items()},
+        })
     yield Progress(4, 4, "done")
     return ExportResult(out, pdf_sha, len(bates), bates[0] if bates else "", bates[-1] if bates else "",
                         collected.manifest_sha256, manifest_path, run_id, options.creation_date or "")

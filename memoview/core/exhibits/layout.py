@@ -131,8 +131,11 @@ def layout(pieces: Sequence[Piece], width: float, size: float, primary: str = fo
     return lines
 
 
-def _gap_label(words: int) -> str:
-    return f"[\u2026 {words:,} word{'s' if words != 1 else ''} not reproduced \u2026]"
+def _gap_label(words: int, chars: int) -> str:
+    label = f"{words:,} word{'s' if words != 1 else ''}"
+    if chars > 20 * max(words, 1):  # a "word" thousands of characters long: say so
+        label += f" ({chars:,} characters)"
+    return f"[\u2026 {label} not reproduced \u2026]"
 
 
 def source_pieces(
@@ -144,12 +147,15 @@ def source_pieces(
     unmatched_kind: str = UNREPRODUCED,
     compress_words: Optional[int] = 80,
     context_words: int = 25,
+    compress_chars: int = 4000,
+    context_chars: int = 600,
 ) -> list[Piece]:
     """Pieces for one side: marked spans with their match ids, the rest in ``unmatched_kind``.
 
     With ``compress_words``, an unmatched stretch longer than that many words
-    keeps ``context_words`` at each end and the middle becomes a gap marker
-    stating how many words were left out.
+    (or ``compress_chars`` characters) keeps ``context_words`` (at most
+    ``context_chars`` characters) at each end and the middle becomes a gap
+    marker stating how many words were left out.
     """
     pieces: list[Piece] = []
     pos = start
@@ -161,16 +167,19 @@ def source_pieces(
         chunk = fonts.clean_text(text[a:b])
         if compress_words is not None:
             words = list(re.finditer(r"\S+", chunk))
-            if len(words) > compress_words:
-                head_end = words[context_words - 1].end() if context_words else 0
-                tail_start = words[-context_words].start() if context_words else len(chunk)
-                left_out = len(words) - 2 * context_words
-                if head_end:
-                    pieces.append(Piece(chunk[:head_end], unmatched_kind))
-                pieces.append(Piece("\n" + _gap_label(left_out) + "\n", GAP))
-                if tail_start < len(chunk):
-                    pieces.append(Piece(chunk[tail_start:], unmatched_kind))
-                return
+            if len(words) > compress_words or len(chunk) > compress_chars:
+                head_end = words[context_words - 1].end() if len(words) >= context_words and context_words else 0
+                tail_start = words[-context_words].start() if len(words) >= context_words and context_words else len(chunk)
+                head_end = min(head_end, context_chars)
+                tail_start = max(tail_start, len(chunk) - context_chars, head_end)
+                left_words = len(chunk[head_end:tail_start].split())
+                if left_words or tail_start > head_end:
+                    if head_end:
+                        pieces.append(Piece(chunk[:head_end], unmatched_kind))
+                    pieces.append(Piece("\n" + _gap_label(left_words, tail_start - head_end) + "\n", GAP))
+                    if tail_start < len(chunk):
+                        pieces.append(Piece(chunk[tail_start:], unmatched_kind))
+                    return
         pieces.append(Piece(chunk, unmatched_kind))
 
     for mark in ordered:

@@ -10,7 +10,7 @@ bands when the document is saved.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
@@ -50,6 +50,7 @@ from memoview.core.exhibits.data import (
 )
 from memoview.core.exhibits.flowables import MemorizationMap, TwoColumns, colour
 from memoview.core.records import Annotation
+from memoview.core.storage.audit import canonical_json
 
 PAGE_W, PAGE_H = letter
 TOP_CLEAR = 0.75 * inch
@@ -155,6 +156,7 @@ def _styles() -> dict[str, ParagraphStyle]:
         "center": ParagraphStyle("center", parent=base, alignment=TA_CENTER),
         "cell": ParagraphStyle("cell", parent=base, fontSize=7.5, leading=9.2),
         "cellb": ParagraphStyle("cellb", parent=base, fontName=fonts.SANS_BOLD, fontSize=7.5, leading=9.2),
+        "head": ParagraphStyle("head", parent=base, fontName=fonts.SANS_BOLD, fontSize=7.5, leading=9.2, splitLongWords=0),
     }
 
 
@@ -186,8 +188,8 @@ def _cell_style(font: str, size: float) -> list[Any]:
 
 
 def table(rows: Sequence[Sequence[Any]], widths: Sequence[float], *, header: bool = True,
-          zebra: bool = False, font_size: float = 7.5) -> Table:
-    data = [[c if isinstance(c, Flowable) else cell(str(c), "cellb" if header and r == 0 else "cell", widths[i])
+          ) -> Table:
+    data = [[c if isinstance(c, Flowable) else cell(str(c), "head" if header and r == 0 else "cell", widths[i])
              for i, c in enumerate(row)] for r, row in enumerate(rows)]
     t = Table(data, colWidths=list(widths), repeatRows=1 if header else 0)
     cmds: list[Any] = _cell_style(fonts.SANS, 7.5) + [
@@ -234,13 +236,16 @@ class TextBox(Flowable):
         self.continued = continued
         self.pad = 5.0
 
+    def _label_lines(self) -> float:
+        return 1.2 if self.label else 0.2
+
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
         self.width = availWidth
-        self.height = self.pad * 2 + self.lead * (len(self.lines) + 1.2)
+        self.height = self.pad * 2 + self.lead * (len(self.lines) + self._label_lines())
         return self.width, self.height
 
     def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
-        fit = int((availHeight - self.pad * 2) // self.lead - 1.2)
+        fit = int((availHeight - self.pad * 2) // self.lead - self._label_lines())
         if fit < 2:
             return []
         if fit >= len(self.lines):
@@ -260,8 +265,11 @@ class TextBox(Flowable):
         c.restoreState()
         c.setFillColor(colors.black)
         c.setFont(fonts.SANS_BOLD, self.size)
-        y = self.height - self.pad - self.size
-        c.drawString(self.pad, y, self.label + (" (continued)" if self.continued else ""))
+        if self.label:
+            y = self.height - self.pad - self.size
+            c.drawString(self.pad, y, self.label + (" (continued)" if self.continued else ""))
+        else:
+            y = self.height - self.pad - self.size * 0.2
         for i, line in enumerate(self.lines):
             base = y - (i + 1) * self.lead
             for seg in line:
@@ -294,9 +302,10 @@ class LegendSample(Flowable):
 
 # ------------------------------------------------------------------ helpers
 def _fmt_pz(value: Optional[float]) -> str:
+    """p_z as a plain number with its log10 (a reader should not have to decode 10^x)."""
     if value is None:
         return "\u2013"
-    return f"10^{value:.1f}"
+    return f"{10 ** value:.2g} (log10 {value:.1f})"
 
 
 def _pct(value: float) -> str:
@@ -392,7 +401,7 @@ class Story:
                                     "cell", max_chars=160),
                          "yes" if w.document.is_control else "no", f"{w.attempts:,}", f"{w.successes:,}",
                          f"{w.longest_words:,}", _pct(w.coverage), _fmt_pz(w.best_log10_pz)])
-        widths = [0.35, 2.6, 0.55, 0.6, 0.65, 0.8, 0.6, 0.85]
+        widths = [0.35, 2.15, 0.55, 0.65, 0.72, 0.8, 0.68, 1.1]
         scale = self.width / (sum(widths) * inch)
         self.add(table(rows, [x * inch * scale for x in widths]), PageBreak())
 
@@ -431,8 +440,10 @@ class Story:
              "characters: Unicode code points of the original text; tokens: the model's own tokens."),
             ("Chance baseline", fonts.escape(d.baseline.sentence()) + ". Negative controls are texts the model cannot "
              "have seen; matches on them show what chance and common phrases produce."),
+            ("Negative controls", fonts.escape("; ".join(
+                f"{c.title} (document {c.id}, SHA-256 {c.raw_sha256[:16]}\u2026)" for c in self.case.documents()
+                if c.is_control) or "none marked in the case")),
         ]
-        self.add(kv_table([(k, "") for k, _ in []], self.width) if False else Spacer(1, 0))
         data = [[P(k, "cellb", raw=True), P(v, "cell", raw=True)] for k, v in defs]
         t = Table(data, colWidths=[1.5 * inch, self.width - 1.5 * inch])
         t.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), fonts.SANS), ("GRID", (0, 0), (-1, -1), 0.4, colour("#888888")), ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -454,6 +465,8 @@ class Story:
                 template = str(t0.params.get("template") or t0.label or "free prompt (text in each attempt's prompt box)")
             rows.append([pclass, method, f"{len(views):,}", template,
                          f"{min(words):,}\u2013{max(words):,} words (never counted)" if words else "\u2013"])
+            if method == "sweep":
+                rows[-1][-1] = f"up to {max(words):,} words per window (never counted)"
         self.add(table(rows, [0.8 * inch, 0.6 * inch, 0.6 * inch, self.width - 3.9 * inch, 1.9 * inch]))
         # decoding settings
         self.add(P("Decoding settings (effective, as recorded with each attempt)", "h2"))
@@ -474,7 +487,9 @@ class Story:
                 ("Fingerprint (SHA-256)", m.fingerprint),
             ], self.width))
             rows = [["File", "Role", "Bytes", "SHA-256"]] + [[f.relpath, f.role, f"{f.size:,}", P(f.sha256, "mono")] for f in m.files]
-            self.add(Spacer(1, 4), table(rows, [1.8 * inch, 0.8 * inch, 0.8 * inch, self.width - 3.4 * inch]))
+            self.add(Spacer(1, 4), table(rows, [1.5 * inch, 0.6 * inch, 0.7 * inch, self.width - 2.8 * inch]))
+        self.add(CondPageBreak(1.5 * inch), P("Environment (as recorded with the attempts; full list in Appendix E)", "h2"),
+                 kv_table(list(d.environment.items()), self.width, key_w=2.2 * inch))
         self.add(PageBreak())
 
     # ---------------------------------------------------------------- per work
@@ -516,15 +531,22 @@ class Story:
         a = view.attempt
         spec = a.spec
         self.add(CondPageBreak(2.2 * inch), P(
-            f"Attempt {a.id} \u2014 attempt {view.k} of {view.n} on this work", "h2"))
+            f"Attempt {a.id} \u2014 attempt {view.k} of {view.n} "
+            + ("on this work" if view.document is not None else "not tied to a work"), "h2"))
         params = ", ".join(f"{k}={spec.params[k]}" for k in sorted(spec.params)) or "not recorded"
+        outcome = ("SUCCESS under the rule on the method page" if view.success else
+                   "no success under the rule on the method page") + f"; longest verbatim run {view.longest_words:,} words"
         rows = [("Method / prompt class", f"{spec.method} / {spec.prompt_class}"),
                 ("Status", a.status + (f" \u2014 {a.error}" if a.error else "")),
+                ("Outcome", outcome if a.status == "done" else "not counted as a success (did not finish)"),
                 ("Decoding", params), ("Seed / BOS", f"{spec.seed if spec.seed is not None else DASH} / {spec.bos_policy or DASH}"),
                 ("Model", f"model {spec.model_id}, fingerprint {spec.model_fingerprint}"),
                 ("Run at (UTC)", f"{a.started_at or '?'} \u2192 {a.finished_at or '?'}"),
                 ("Output SHA-256", a.output_sha256 or "\u2013"),
-                ("Compared with", f"characters {view.source_start:,}\u2013{view.source_end:,} of the work; {view.alignment_note}")]
+                ("Compared with", "each window's continuation with the work's true continuation at that window"
+                 if view.is_sweep else
+                 f"characters {view.source_start:,}\u2013{view.source_end:,} of the work; {view.alignment_note}"
+                 if view.document is not None else view.alignment_note)]
         self.add(kv_table(rows, self.width, key_w=1.5 * inch))
 
     def _prompt_box(self, view: AttemptView) -> None:
@@ -654,6 +676,23 @@ class Story:
                            right_title="Source (true continuation)"))
         self.notes("attempt", a.id)
 
+    def unattached(self) -> None:
+        """Chosen attempts that are not tied to any work: output shown in full, nothing to compare with."""
+        views = [v for v in self.data.all_views if v.document is None and v.shown_alone]
+        if not views:
+            return
+        self.add(P("Attempts not tied to a work", "h1"), P(
+            "These attempts were made without a source document, so there is no source column and nothing is "
+            "counted as reproduced.", "small"))
+        for v in views:
+            self._attempt_header(v)
+            self._prompt_box(v)
+            if v.attempt.output_text:
+                lines = layout.layout([layout.Piece(fonts.clean_text(v.attempt.output_text))], self.width - 12, COLUMN_SIZE)
+                self.add(Spacer(1, 6), TextBox(f"Model output (attempt {v.attempt.id})", lines, size=COLUMN_SIZE, fill="#FFFFFF"))
+            self.notes("attempt", v.attempt.id)
+        self.add(PageBreak())
+
     # ---------------------------------------------------------------- appendices
     def appendices(self) -> None:
         d = self.data
@@ -668,8 +707,8 @@ class Story:
             rows.append([str(a.id), f"W{index.get(a.spec.document_id, '?')}" if v.document else "\u2013",
                          f"{a.spec.method} / {a.spec.prompt_class}", a.status, f"{v.k} of {v.n}",
                          f"{v.longest_words:,}", "yes" if v.success else "no", P(note, "cell", max_chars=160)])
-        self.add(table(rows, [0.4 * inch, 0.45 * inch, 1.2 * inch, 0.7 * inch, 0.6 * inch, 0.65 * inch, 0.55 * inch,
-                              self.width - 4.55 * inch]), PageBreak())
+        self.add(table(rows, [0.4 * inch, 0.45 * inch, 1.2 * inch, 0.7 * inch, 0.6 * inch, 0.65 * inch, 0.65 * inch,
+                              self.width - 4.65 * inch]), PageBreak())
         self.manifest()
         self.reproduction()
         self.legend()
@@ -678,6 +717,7 @@ class Story:
 
     def manifest(self) -> None:
         d = self.data
+        manifest_name = fonts.escape(fonts.clean_text(self.o.output_name + ".manifest.json", keep_newlines=False))
         self.add(P("Appendix B. Hash manifest", "h1"), P(
             "Each block below is in the format read by <font name='MV-Mono'>sha256sum -c</font> (GNU coreutils). "
             "Source documents: copy block B1 into a file named <font name='MV-Mono'>documents.sha256</font> in a folder "
@@ -685,9 +725,9 @@ class Story:
             "<font name='MV-Mono'>sha256sum -c documents.sha256</font>. Model files: copy block B2 into "
             "<font name='MV-Mono'>model.sha256</font> inside the model folder and run "
             "<font name='MV-Mono'>sha256sum -c model.sha256</font>. The manifest SHA-256 printed on every page is the "
-            "SHA-256 of the manifest file written beside this PDF (<font name='MV-Mono'>NAME.pdf.manifest.json</font>: "
+            f"SHA-256 of the manifest file written beside this PDF (<font name='MV-Mono'>{manifest_name}</font>: "
             "canonical JSON, sorted keys, no whitespace, UTF-8); check it with "
-            "<font name='MV-Mono'>sha256sum NAME.pdf.manifest.json</font>. It binds the documents, model files, every "
+            f"<font name='MV-Mono'>sha256sum {manifest_name}</font>. It binds the documents, model files, every "
             "attempt's output hash and record hash, and the audit-log head at export.", "small", raw=True), Spacer(1, 4))
         doc_lines = [sha256sum_line(w.document.raw_sha256, w.document.filename) for w in d.works]
         self._mono_block("B1. Source documents (original files)", doc_lines)
@@ -723,8 +763,16 @@ class Story:
             self.add(TextBox("", lines, size=MONO_SIZE + 0.6, fill="#F6F6F6"))
         self.add(Spacer(1, 6), P(
             "Each attempt's full specification (method, prompt, target offsets, every decoding parameter, seed, "
-            "BOS policy, model fingerprint) is stored in the case file with its output token ids; greedy attempts are "
-            "deterministic on the same software and hardware and can be re-run from that record with memoview.", "small"))
+            "BOS policy, model fingerprint) is stored in the case file with its prompt and output token ids; greedy "
+            "attempts are deterministic on the same software and hardware and can be re-run from that record. "
+            "The specifications of the attempts shown in full follow, exactly as stored (canonical JSON).", "small"))
+        for w in d.works:
+            for v in w.shown:
+                spec_json = canonical_json(asdict(v.attempt.spec))
+                lines = layout.layout([layout.Piece(fonts.clean_text(spec_json))], self.width - 12, MONO_SIZE,
+                                      primary=fonts.MONO)
+                self.add(Spacer(1, 4), TextBox(f"Attempt {v.attempt.id} specification", lines, size=MONO_SIZE,
+                                               fill="#FFFFFF"))
         self.add(PageBreak())
 
     def legend(self) -> None:
@@ -784,6 +832,7 @@ def build_pdf(data: ExhibitData, options: Any, case: Any, path: Path, band: Page
     story.method()
     for i, w in enumerate(data.works, 1):
         story.work(i, w)
+    story.unattached()
     story.appendices()
     bates: list[str] = []
     doc = BaseDocTemplate(

@@ -175,28 +175,63 @@ def forward_logits(lm: LoadedModel, sequences: Sequence[Sequence[int]]) -> Any:
         return lm.model(input_ids=ids, attention_mask=mask).logits.float()
 
 
+LOGITS_BUDGET_BYTES = 192 * 1024 * 1024  # float32 logits kept at once; large vocabularies get smaller batches
+
+
 def score_continuations(lm: LoadedModel, contexts: Sequence[Sequence[int]], targets: Sequence[Sequence[int]],
                         temperature: float = 1.0, top_k: Optional[int] = None) -> list[Any]:
-    """Teacher-forced scores of each target after its context (one batched forward pass)."""
-    import torch
+    """Teacher-forced scores of each target after its context.
 
+    Sequences are left-padded (with explicit position ids) so that every row's
+    target steps are its last positions: the model then computes logits only
+    for those (``logits_to_keep``), which matters with 250k-token vocabularies.
+    """
     from memoview.core.extraction.probability import score_targets
 
-    seqs = [list(c) + list(t[:-1]) for c, t in zip(contexts, targets)]
     if any(not c for c in contexts):
         raise errors.ValidationError("A continuation needs at least one token of context (BOS or prompt).")
-    logits = forward_logits(lm, seqs)
+    if any(not t for t in targets):
+        raise errors.ValidationError("A target needs at least one token.")
+    vocab = int(getattr(getattr(lm.model, "config", None), "vocab_size", 0) or 50_000)
+    m_max = max(len(t) for t in targets)
+    per_row = max(1, m_max * vocab * 4)
+    step = max(1, LOGITS_BUDGET_BYTES // per_row)
+    out: list[Any] = []
+    for lo in range(0, len(contexts), step):
+        out.extend(_score_batch(lm, contexts[lo:lo + step], targets[lo:lo + step], temperature, top_k, score_targets))
+    return out
+
+
+def _score_batch(lm: LoadedModel, contexts: Sequence[Sequence[int]], targets: Sequence[Sequence[int]],
+                 temperature: float, top_k: Optional[int], score_targets: Any) -> list[Any]:
+    import torch
+
+    seqs = [list(c) + list(t[:-1]) for c, t in zip(contexts, targets)]
+    pad = _pad_id(lm)
+    width = max(len(s) for s in seqs)
     m = max(len(t) for t in targets)
+    ids = torch.full((len(seqs), width), pad, dtype=torch.long)
+    mask = torch.zeros((len(seqs), width), dtype=torch.long)
+    for i, s in enumerate(seqs):
+        ids[i, width - len(s):] = torch.tensor(s, dtype=torch.long)
+        mask[i, width - len(s):] = 1
+    positions = (mask.cumsum(-1) - 1).clamp_min(0)
+    with torch.no_grad():
+        try:
+            logits = lm.model(input_ids=ids, attention_mask=mask, position_ids=positions, logits_to_keep=m).logits
+        except TypeError:  # an architecture without logits_to_keep
+            logits = lm.model(input_ids=ids, attention_mask=mask, position_ids=positions).logits[:, -m:]
+    logits = logits.float()
     vocab = logits.shape[-1]
     step_logits = torch.zeros((len(seqs), m, vocab), dtype=torch.float32)
     tgt = torch.zeros((len(seqs), m), dtype=torch.long)
-    mask = torch.zeros((len(seqs), m), dtype=torch.long)
-    for i, (c, t) in enumerate(zip(contexts, targets)):
+    tmask = torch.zeros((len(seqs), m), dtype=torch.long)
+    for i, t in enumerate(targets):
         n = len(t)
-        step_logits[i, :n] = logits[i, len(c) - 1: len(c) - 1 + n]
+        step_logits[i, :n] = logits[i, m - n:]
         tgt[i, :n] = torch.tensor(list(t), dtype=torch.long)
-        mask[i, :n] = 1
-    return score_targets(step_logits, tgt, mask, temperature, top_k)
+        tmask[i, :n] = 1
+    return score_targets(step_logits, tgt, tmask, temperature, top_k)
 
 
 def check_model_context(lm: LoadedModel, length: int, what: str) -> None:

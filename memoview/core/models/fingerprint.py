@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Optional, Sequence
 
+from memoview.core import errors
 from memoview.core.jobs import CancelToken, Job, Progress
 from memoview.core.records import ModelFile, ModelInfo
 from memoview.paths import user_cache_dir
@@ -114,7 +115,12 @@ def hash_file(path: Path, *, use_cache: bool = True, cancel: Optional[CancelToke
     digest = hashlib.sha256()
     done = 0
     total = progress_total if progress_total is not None else key[1]
-    with path.open("rb") as handle:
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise errors.ModelError(f"Cannot read {path}: {exc.strerror or exc}.",
+                                "Check the file's permissions.") from exc
+    with handle:
         while True:
             if cancel is not None and cancel.cancelled:
                 return None

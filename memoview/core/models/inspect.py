@@ -280,14 +280,18 @@ def _check_hf_architecture(config: dict[str, Any], root: Path) -> tuple[str, str
 
 
 def gguf_supported_architectures() -> list[str]:
+    """GGUF architectures transformers can load: the keys of its GGUF config mapping.
+
+    ``transformers.modeling_gguf_pytorch_utils.GGUF_SUPPORTED_ARCHITECTURES`` is
+    built from the same mapping but imports torch (seconds); this does not.
+    """
     try:
+        from transformers.integrations.ggml import GGUF_CONFIG_MAPPING
+    except ImportError:  # pragma: no cover - other transformers layouts
         from transformers.modeling_gguf_pytorch_utils import GGUF_SUPPORTED_ARCHITECTURES
 
-        return list(GGUF_SUPPORTED_ARCHITECTURES)
-    except ImportError:  # pragma: no cover - older transformers layouts
-        from transformers.integrations.ggml import GGUF_CONFIG_MAPPING
-
-        return [k for k in GGUF_CONFIG_MAPPING if k not in ("general", "tokenizer")]
+        return [a for a in GGUF_SUPPORTED_ARCHITECTURES if a not in ("general", "tokenizer")]
+    return [k for k in GGUF_CONFIG_MAPPING if k not in ("general", "tokenizer")]
 
 
 def _context_length(config: dict[str, Any]) -> int:
@@ -303,6 +307,9 @@ def _hf_info(layout: ModelLayout, load_tokenizer: bool) -> ModelInfo:
     root = layout.root
     try:
         config = json.loads((root / "config.json").read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise errors.ModelError(f"Cannot read {root / 'config.json'}: {exc.strerror or exc}.",
+                                "Check the file's permissions.") from exc
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise errors.ModelFormatError(f"{root / 'config.json'} is not valid JSON ({exc}).",
                                       "Copy the model's config.json again.") from exc

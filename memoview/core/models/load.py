@@ -104,6 +104,15 @@ def _load_gguf_file(path: Path) -> tuple[Any, Any]:
         kwargs["quantization_config"] = GgufConfig(dequantize=True)
     except ImportError:  # pragma: no cover - older transformers dequantize anyway
         pass
+    # transformers' GGUF converter draws its own tqdm bar on stderr; memoview reports progress itself.
+    # (tqdm reads TQDM_DISABLE only when it is imported, so the module's name is swapped for the call.)
+    try:
+        import transformers.modeling_gguf_pytorch_utils as gguf_utils
+    except ImportError:  # pragma: no cover
+        gguf_utils = None
+    saved = getattr(gguf_utils, "tqdm", None)
+    if saved is not None:
+        gguf_utils.tqdm = lambda iterable=None, *args, **kwargs: iterable  # type: ignore[union-attr]
     try:
         model = auto_model.from_pretrained(str(path.parent), gguf_file=path.name, local_files_only=True,
                                            trust_remote_code=False, dtype=torch.float32, **kwargs)
@@ -112,6 +121,9 @@ def _load_gguf_file(path: Path) -> tuple[Any, Any]:
     except Exception as exc:
         raise errors.InvalidGGUFError(f"transformers could not load {path.name}: {_first_line(exc)}.",
                                       "Check the file's SHA-256 against the publisher's.") from exc
+    finally:
+        if saved is not None:
+            gguf_utils.tqdm = saved  # type: ignore[union-attr]
     return model, tokenizer
 
 

@@ -3,7 +3,7 @@
 A :class:`~memoview.core.errors.MemoviewError` shows its message and hint;
 anything else is labelled as an unexpected fault in memoview itself (not
 something the user did) and its traceback is folded under "Details". The
-dialog is window-modal but never blocks the event loop (``open()``, not
+dialog is not modal and never blocks the event loop (``show()``, not
 ``exec()``), so the app, and any running job, keep going.
 """
 
@@ -53,7 +53,6 @@ class ErrorDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("errorDialog")
         self.setWindowTitle(title)
-        self.setWindowModality(Qt.WindowModality.WindowModal)
         self.setMinimumWidth(480)
         self.message, self.hint, self.details = message, hint, details
 
@@ -127,5 +126,6 @@ def show_error(parent: Optional[QWidget], exc: BaseException, details: str = "",
         details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     dialog = ErrorDialog(title, message, hint, details, parent)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    dialog.open()
+    dialog.show()  # never modal: a stale modal registration would block the window (Qt 6.12)
+    dialog.raise_()
     return dialog

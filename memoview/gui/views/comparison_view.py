@@ -119,6 +119,7 @@ class ComparisonView(QWidget):
     def __init__(self, window: Any, attempt: Any, alignment: Any = None) -> None:
         super().__init__()
         self.setObjectName("comparisonView")
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.window_ = window
         self.case = window.case
         self.attempt = attempt
@@ -351,7 +352,7 @@ class ComparisonView(QWidget):
                 diffs = tuple((a - self.offset, b - self.offset) for a, b in span.source_diffs)
             fmt = highlight.verbatim_format() if span.kind == "verbatim" else highlight.near_format()
             if index == self.current:
-                fmt.merge(highlight.current_format())
+                fmt = highlight.current_format(fmt)
             fmt.setToolTip(f"Match M{span.match_id}: {span.kind}, {span.words} words")
             sel = QTextEdit.ExtraSelection()
             sel.cursor = self._range_cursor(edit, posmap, start, end)
@@ -481,7 +482,7 @@ class ComparisonView(QWidget):
         scheme = f"T={m.get('pz_temperature', 1)}, top-k {m.get('pz_top_k', '—')}"
         if lp is None or (isinstance(lp, float) and math.isinf(lp)):
             return f"0: impossible under this scheme ({scheme})"
-        return f"10^{float(lp):.1f} ({scheme})"
+        return f"{10 ** float(lp):.3g} = 10^{float(lp):.1f} ({scheme})"
 
     def _control_baseline(self) -> str:
         """The same method on negative-control documents: what chance looks like."""

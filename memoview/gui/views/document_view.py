@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from memoview.gui.textpos import Utf16Map
-from memoview.gui.views.highlight import MAP_EXACT, MAP_PARTIAL
+from memoview.gui.views.highlight import MAP_EXACT, MAP_PARTIAL, VERBATIM_BG
 
 
 def heat_color(score: float) -> QColor:
@@ -41,6 +41,16 @@ def heat_color(score: float) -> QColor:
     g = low.green() + (high.green() - low.green()) * score
     b = low.blue() + (high.blue() - low.blue()) * score
     return QColor(int(r), int(g), int(b))
+
+
+def text_shade(score: float) -> QColor:
+    """Background behind the text: a light tint (the text must stay readable), deeper with the score,
+    ending at the exhibit's verbatim background."""
+    score = max(0.0, min(1.0, score))
+    low, high = QColor("#FDECEC"), QColor(VERBATIM_BG)
+    return QColor(int(low.red() + (high.red() - low.red()) * score),
+                  int(low.green() + (high.green() - low.green()) * score),
+                  int(low.blue() + (high.blue() - low.blue()) * score))
 
 
 class HeatStrip(QWidget):
@@ -206,9 +216,7 @@ class DocumentView(QWidget):
                 continue
             sel = QTextEdit.ExtraSelection()
             fmt = QTextCharFormat()
-            color = heat_color(float(w.memorization_score))
-            color.setAlpha(150)
-            fmt.setBackground(color)
+            fmt.setBackground(text_shade(float(w.memorization_score)))
             fmt.setToolTip(f"Sweep window {w.index}: {w.greedy_exact} leading tokens reproduced exactly; "
                            f"memorization score {w.memorization_score:.2f}")
             cursor = QTextCursor(self.editor.document())

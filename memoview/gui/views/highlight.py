@@ -65,9 +65,10 @@ def unreproduced_format() -> QTextCharFormat:
     return fmt
 
 
-def current_format() -> QTextCharFormat:
-    """The match selected with F7 / a click: a strong outline colour on top of its kind."""
-    fmt = QTextCharFormat()
-    fmt.setBackground(QColor("#7FB3FF"))
-    fmt.setForeground(QColor("black"))
+def current_format(base: QTextCharFormat) -> QTextCharFormat:
+    """The match selected with F7 / a click: its own kind's colour, deeper, and bold (same hue, so
+    the colour still says verbatim or near)."""
+    fmt = QTextCharFormat(base)
+    fmt.setBackground(base.background().color().darker(125))
+    fmt.setFontWeight(QFont.Weight.Bold)
     return fmt

@@ -1,4 +1,4 @@
-"""Build a small case with hand-made attempts for the exhibit tests and bench (no model needed)."""
+"""Builds a small case with hand-made attempts for the exhibit tests and bench (no model needed; no tests here)."""
 
 from __future__ import annotations
 

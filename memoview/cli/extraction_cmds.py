@@ -1,0 +1,387 @@
+"""`memoview sweep|extract|pz|prompt|membership|run|attempts|attempt show|attempt reproduce`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+from memoview.cli.progress import run_with_progress
+from memoview.core import errors
+from memoview.core.case import Case
+from memoview.core.records import Attempt
+
+
+def _model_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("case")
+    p.add_argument("--model", required=True, help="a model registered in the case (id, name) or a model path")
+    p.add_argument("--allow-pickle", action="store_true", help="allow pickle weights (can run code)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def _passage_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--document", required=True, help="document id, title or SHA-256 prefix")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--token-start", type=int, help="token index where the target (true continuation) starts")
+    where.add_argument("--char-start", type=int, help="character index where the target starts")
+    where.add_argument("--select", help="text in the document where the target starts")
+    p.add_argument("--prefix", type=int, default=50, help="prefix tokens supplied to the model (default 50)")
+    p.add_argument("--suffix", type=int, default=50, help="target tokens (default 50)")
+    p.add_argument("--pz-top-k", type=int, default=40, help="top-k of the p_z scheme (default 40; 0 rejected)")
+    p.add_argument("--pz-temperature", type=float, default=1.0, help="temperature of the p_z scheme (default 1.0)")
+    p.add_argument("--prompt-class", default="prefix", choices=["ordinary", "indirect", "prefix", "adversarial"])
+
+
+def _decoding_args(p: argparse.ArgumentParser, default: str = "greedy") -> None:
+    p.add_argument("--decoding", default=default, choices=["greedy", "sample", "beam"])
+    p.add_argument("--temperature", type=float, default=1.0)
+    p.add_argument("--top-k", type=int, default=None)
+    p.add_argument("--top-p", type=float, default=None)
+    p.add_argument("--num-beams", type=int, default=4)
+    p.add_argument("--n", type=int, default=None, help="number of samples (sampling only)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the first sample; sample i uses seed + i")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    sw = subparsers.add_parser("sweep", help="memorization map: score every window of a document")
+    _model_args(sw)
+    sw.add_argument("--document", required=True, help="document id, title or SHA-256 prefix")
+    sw.add_argument("--prefix", type=int, default=50)
+    sw.add_argument("--suffix", type=int, default=50)
+    sw.add_argument("--stride", type=int, default=50)
+    sw.add_argument("--stride-unit", default="tokens", choices=["tokens", "chars"])
+    sw.add_argument("--top-k", type=int, default=40, help="top-k of the p_z scheme (default 40)")
+    sw.add_argument("--temperature", type=float, default=1.0, help="temperature of the p_z scheme (default 1.0)")
+    sw.add_argument("--generate", action="store_true", help="also generate each window's greedy continuation")
+    sw.add_argument("--batch-size", type=int, default=16)
+    sw.set_defaults(handler=cmd_sweep)
+
+    ex = subparsers.add_parser("extract", help="prefix continuation (discoverable extraction) of one passage")
+    _model_args(ex)
+    _passage_args(ex)
+    _decoding_args(ex)
+    ex.set_defaults(handler=cmd_extract, method="prefix")
+
+    pz = subparsers.add_parser("pz", help="exact-continuation probability p_z of one passage (no generation)")
+    _model_args(pz)
+    _passage_args(pz)
+    pz.set_defaults(handler=cmd_extract, method="pz", decoding="greedy", temperature=1.0, top_k=None, top_p=None,
+                    num_beams=4, n=None, seed=0)
+
+    pr = subparsers.add_parser("prompt", help="free prompt or chat prompt, n seeded samples, refusals labelled")
+    _model_args(pr)
+    src = pr.add_mutually_exclusive_group(required=True)
+    src.add_argument("--text", help="the prompt text")
+    src.add_argument("--chat-json", help="a JSON file with a list of {role, content} messages")
+    pr.add_argument("--document", help="the document the outputs are to be compared with")
+    pr.add_argument("--max-new-tokens", type=int, default=100)
+    pr.add_argument("--prompt-class", default="ordinary", choices=["ordinary", "indirect", "prefix", "adversarial"])
+    _decoding_args(pr, default="sample")
+    pr.set_defaults(handler=cmd_prompt)
+
+    mb = subparsers.add_parser("membership", help="membership signals (weak evidence): perplexity, zlib, Min-K%%")
+    _model_args(mb)
+    mb.add_argument("--document", required=True)
+    mb.add_argument("--k-percent", type=float, default=20.0)
+    mb.set_defaults(handler=cmd_membership)
+
+    run = subparsers.add_parser("run", help="run a campaign protocol (TOML or JSON) headless; resumes")
+    run.add_argument("case")
+    run.add_argument("protocol")
+    run.add_argument("--model", help="overrides the protocol's model")
+    run.add_argument("--allow-pickle", action="store_true")
+    run.add_argument("--quiet", "-q", action="store_true")
+    run.add_argument("--json", action="store_true")
+    run.set_defaults(handler=cmd_run)
+
+    ls = subparsers.add_parser("attempts", help="list the attempts of a case")
+    ls.add_argument("case")
+    ls.add_argument("--json", action="store_true")
+    ls.add_argument("--document")
+    ls.add_argument("--method")
+    ls.set_defaults(handler=cmd_attempts)
+
+    at = subparsers.add_parser("attempt", help="show or re-run one attempt")
+    sub = at.add_subparsers(dest="attempt_command", metavar="ACTION", required=True)
+    show = sub.add_parser("show", help="everything recorded about an attempt")
+    show.add_argument("case")
+    show.add_argument("id", type=int)
+    show.add_argument("--json", action="store_true")
+    show.set_defaults(handler=cmd_show)
+    rep = sub.add_parser("reproduce", help="re-run a recorded attempt and compare token ids")
+    rep.add_argument("case")
+    rep.add_argument("id", type=int)
+    rep.add_argument("--model", help="model path (default: the path the case registered)")
+    rep.add_argument("--allow-pickle", action="store_true")
+    rep.add_argument("--quiet", "-q", action="store_true")
+    rep.add_argument("--json", action="store_true")
+    rep.set_defaults(handler=cmd_reproduce)
+
+
+# ---------------------------------------------------------------- helpers
+def open_case_model(case: Case, ref: str, allow_pickle: bool = False, quiet: bool = False) -> Any:
+    """A registered model (id, name, path) or a path, which is then registered; returns a LoadedModel."""
+    from memoview.core.extraction.attempts import ensure_model
+    from memoview.core.models.load import open_model
+
+    info = case.resolve_model(ref)
+    path = info.path if info is not None else ref
+    if info is None and not Path(ref).exists():
+        raise errors.NotFoundError(
+            f"No model '{ref}' in the case, and no file or folder at that path.",
+            "Give a registered model id or name (see 'memoview case info'), or a model folder or .gguf file.",
+        )
+    lm = run_with_progress(open_model(path, allow_pickle=allow_pickle), quiet=quiet)
+    if lm is None:
+        raise errors.ModelError("Opening the model was cancelled.")
+    if info is not None and info.fingerprint != lm.info.fingerprint:
+        raise errors.ModelError(
+            f"Model {info.id} ('{info.name}') has changed on disk since it was registered: its fingerprint was "
+            f"{info.fingerprint[:12]}, the files now give {lm.info.fingerprint[:12]}.",
+            "Restore the original model files, or register the changed model as a new model.",
+        )
+    ensure_model(case, lm)
+    return lm
+
+
+def _threads() -> None:
+    import torch
+
+    torch.set_num_threads(max(1, min(torch.get_num_threads(), 4)))
+
+
+def _fmt(x: Optional[float], digits: int = 2) -> str:
+    return "—" if x is None else f"{x:.{digits}f}"
+
+
+# ---------------------------------------------------------------- commands
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from memoview.core.extraction.sweep import SweepRequest, run_sweep, sweep_json
+
+    with Case.open(args.case) as case:
+        doc = case.resolve_document(args.document)
+        req = SweepRequest(prefix=args.prefix, suffix=args.suffix, stride=args.stride, stride_unit=args.stride_unit,
+                           top_k=args.top_k, temperature=args.temperature, generate=args.generate,
+                           batch_size=args.batch_size)
+        req.validate()
+        lm = open_case_model(case, args.model, args.allow_pickle, args.quiet)
+        _threads()
+        attempt, windows = run_with_progress(run_sweep(case, lm, doc, req), quiet=args.quiet or args.json)
+        if args.json:
+            print(json.dumps(sweep_json(case, attempt, windows), indent=2))
+            return 0
+        m = attempt.metrics
+        control = " [negative control]" if doc.is_control else ""
+        print(f"sweep attempt {attempt.id}: '{doc.title}'{control}, {m['windows']} windows of "
+              f"{args.prefix}+{args.suffix} tokens, stride {args.stride} {args.stride_unit} ({attempt.status})")
+        print(f"memorized windows (greedy exact = {args.suffix}): {m['windows_memorized']} "
+              f"({m['fraction_memorized'] * 100:.1f}%), longest greedy exact {m['max_greedy_exact']} tokens")
+        print(f"{'start_tok':>9} {'start_chr':>9} {'greedy':>6} {'score':>6} {'log10_p':>9} {'log10_pz':>9}")
+        for w in windows:
+            print(f"{w.start_token:>9} {w.start_char:>9} {w.greedy_exact:>6} {w.memorization_score:>6.2f} "
+                  f"{w.log10_p:>9.2f} {_fmt(w.log10_pz):>9}")
+    return 0
+
+
+def cmd_extract(args: argparse.Namespace) -> int:
+    from memoview.core.extraction.attempts import PrefixRequest, run_prefix
+
+    with Case.open(args.case) as case:
+        doc = case.resolve_document(args.document)
+        n = args.n if args.n is not None else (5 if args.decoding == "sample" and args.method == "prefix" else 1)
+        req = PrefixRequest(prefix=args.prefix, suffix=args.suffix, token_start=args.token_start,
+                            char_start=args.char_start, select=args.select, decoding=args.decoding,
+                            temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
+                            num_beams=args.num_beams, n_samples=n, seed=args.seed,
+                            pz_temperature=args.pz_temperature, pz_top_k=args.pz_top_k,
+                            prompt_class=args.prompt_class)
+        req.validate()
+        lm = open_case_model(case, args.model, args.allow_pickle, args.quiet)
+        _threads()
+        attempts = run_with_progress(run_prefix(case, lm, doc, req, method=args.method),
+                                     quiet=args.quiet or args.json)
+        if args.json:
+            print(json.dumps([attempt_json(a) for a in attempts], indent=2))
+            return 0
+        for a in attempts:
+            _print_attempt(a)
+    return 0
+
+
+def cmd_prompt(args: argparse.Namespace) -> int:
+    from memoview.core.extraction.prompts import PromptRequest, run_prompt
+
+    messages = None
+    if args.chat_json:
+        try:
+            messages = json.loads(Path(args.chat_json).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise errors.ValidationError(f"Cannot read the chat messages in {args.chat_json}: {exc}.",
+                                         "Give a JSON list of {\"role\": ..., \"content\": ...} objects.") from exc
+    with Case.open(args.case) as case:
+        doc = case.resolve_document(args.document) if args.document else None
+        req = PromptRequest(text=args.text, messages=messages, n_samples=args.n or 5, seed=args.seed,
+                            max_new_tokens=args.max_new_tokens, decoding=args.decoding, temperature=args.temperature,
+                            top_k=args.top_k, top_p=args.top_p, num_beams=args.num_beams,
+                            prompt_class=args.prompt_class)
+        req.validate()
+        lm = open_case_model(case, args.model, args.allow_pickle, args.quiet)
+        _threads()
+        attempts = run_with_progress(run_prompt(case, lm, req, document=doc), quiet=args.quiet or args.json)
+        if args.json:
+            print(json.dumps([attempt_json(a) for a in attempts], indent=2))
+            return 0
+        if attempts:
+            print(f"prompt built with {attempts[0].metrics.get('prompt_construction')}")
+        for a in attempts:
+            _print_attempt(a)
+    return 0
+
+
+def cmd_membership(args: argparse.Namespace) -> int:
+    from memoview.core.extraction.membership import run_membership
+
+    with Case.open(args.case) as case:
+        doc = case.resolve_document(args.document)
+        lm = open_case_model(case, args.model, args.allow_pickle, args.quiet)
+        _threads()
+        a = run_with_progress(run_membership(case, lm, doc, k_percent=args.k_percent), quiet=args.quiet or args.json)
+        if args.json:
+            print(json.dumps(attempt_json(a), indent=2))
+            return 0
+        m = a.metrics
+        print(f"membership signals, attempt {a.id}, '{doc.title}' ({m['tokens']} tokens) — WEAK EVIDENCE")
+        print(f"  perplexity {m['perplexity']:.3f}   zlib ratio {m['zlib_ratio']:.4f}   "
+              f"Min-{m['min_k_percent']:g}% {m['min_k']:.3f}   Min-K%++ {m['min_k_plus_plus']:.3f}")
+        print(f"  {m['caveat']}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from memoview.core.extraction.campaign import plan, run_campaign, store_protocol
+
+    with Case.open(args.case) as case:
+        protocol, data = store_protocol(case, args.protocol)
+        plan(case, data)  # validate every step before loading the model
+        ref = args.model or data.get("model")
+        if not ref:
+            raise errors.ValidationError("The protocol names no model and no --model was given.",
+                                         "Add model = \"...\" to the protocol or pass --model.")
+        lm = open_case_model(case, str(ref), args.allow_pickle, args.quiet)
+        _threads()
+        result = run_with_progress(run_campaign(case, lm, protocol, data), quiet=args.quiet or args.json)
+        result["protocol_id"] = protocol.id
+        result["protocol_sha256"] = protocol.sha256
+        if args.json:
+            print(json.dumps(result, indent=2))
+        else:
+            print(f"protocol {protocol.id} ({protocol.sha256[:12]}): {result['attempts_run']} attempts run, "
+                  f"{result['attempts_skipped']} already in the case, {result['attempts_planned']} planned")
+    return 0
+
+
+def attempt_json(a: Attempt) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    data = asdict(a)
+    for key, value in list(data.items()):
+        if isinstance(value, tuple):
+            data[key] = list(value)
+    return data
+
+
+def _print_attempt(a: Attempt) -> None:
+    m = a.metrics
+    print(f"attempt {a.id}  {a.spec.method}  {a.status}  seed {a.spec.seed}  decoding {a.spec.params.get('decoding')}")
+    if "greedy_exact" in m:
+        print(f"  greedy exact {m['greedy_exact']}/{m.get('suffix_tokens')} tokens   "
+              f"memorization score {_fmt(m.get('memorization_score'))}   "
+              f"log10 p_z {_fmt(m.get('log10_pz'))} (T={m.get('pz_temperature')}, top-k {m.get('pz_top_k')})"
+              f"   n@p=0.99: {m.get('n_samples_p99') or '—'}")
+    if a.status == "refused":
+        print(f"  refusal detected: '{m.get('refusal_phrase')}'")
+    if a.error:
+        print(f"  error: {a.error}")
+    if a.output_text:
+        print("  output: " + a.output_text[:300].replace("\n", " ") + ("…" if len(a.output_text) > 300 else ""))
+
+
+def cmd_attempts(args: argparse.Namespace) -> int:
+    with Case.open(args.case) as case:
+        doc_id = case.resolve_document(args.document).id if args.document else None
+        attempts = case.attempts(document_id=doc_id, method=args.method)
+        if args.json:
+            print(json.dumps([
+                {"id": a.id, "method": a.spec.method, "prompt_class": a.spec.prompt_class, "status": a.status,
+                 "document_id": a.spec.document_id, "model_id": a.spec.model_id, "seed": a.spec.seed,
+                 "campaign_key": a.campaign_key, "sample_index": a.sample_index,
+                 "greedy_exact": a.metrics.get("greedy_exact"), "log10_pz": a.metrics.get("log10_pz"),
+                 "finished_at": a.finished_at} for a in attempts], indent=2))
+            return 0
+        print(f"{'id':>5} {'method':<10} {'class':<11} {'status':<9} {'doc':>4} {'model':>5} {'greedy':>6} "
+              f"{'log10_pz':>9}  finished")
+        for a in attempts:
+            m = a.metrics
+            greedy = m.get("greedy_exact", m.get("max_greedy_exact"))
+            print(f"{a.id:>5} {a.spec.method:<10} {a.spec.prompt_class:<11} {a.status:<9} "
+                  f"{a.spec.document_id if a.spec.document_id is not None else '-':>4} {a.spec.model_id:>5} "
+                  f"{greedy if greedy is not None else '-':>6} {_fmt(m.get('log10_pz', m.get('max_log10_pz'))):>9}"
+                  f"  {a.finished_at}")
+        print(f"{len(attempts)} attempts (every attempt is kept and disclosable)")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    with Case.open(args.case) as case:
+        a = case.attempt(args.id)
+        windows = case.sweep_windows(a.id) if a.spec.method == "sweep" else []
+        if args.json:
+            data = attempt_json(a)
+            if windows:
+                from dataclasses import asdict
+
+                data["windows"] = [asdict(w) for w in windows]
+            print(json.dumps(data, indent=2))
+            return 0
+        print(f"attempt {a.id}: {a.spec.method} ({a.spec.prompt_class}), status {a.status}")
+        print(f"  model {a.spec.model_id} (fingerprint {a.spec.model_fingerprint[:16]}), document {a.spec.document_id}")
+        print(f"  started {a.started_at}, finished {a.finished_at}, bos policy {a.spec.bos_policy}, seed {a.spec.seed}")
+        print(f"  params {json.dumps(a.spec.params, sort_keys=True)}")
+        if a.spec.target:
+            print(f"  target {json.dumps(a.spec.target, sort_keys=True)}")
+        print(f"  metrics {json.dumps(a.metrics, sort_keys=True)}")
+        print(f"  environment {json.dumps(a.environment, sort_keys=True)}")
+        if a.prompt_text:
+            print("  prompt (supplied to the model; not counted):\n    " + a.prompt_text.replace("\n", "\n    "))
+        if a.output_text:
+            print(f"  output (sha256 {a.output_sha256[:16]}):\n    " + a.output_text.replace("\n", "\n    "))
+        if a.target_text:
+            print("  target (true continuation):\n    " + a.target_text.replace("\n", "\n    "))
+        if windows:
+            print(f"  {len(windows)} sweep windows; see --json")
+        if a.error:
+            print(f"  error: {a.error}")
+    return 0
+
+
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    from memoview.core.extraction.reproduce import reproduce_attempt
+
+    with Case.open(args.case) as case:
+        a = case.attempt(args.id)
+        ref = args.model or str(a.spec.model_id)
+        lm = open_case_model(case, ref, args.allow_pickle, args.quiet)
+        same, details = reproduce_attempt(case, a.id, lm)
+        case.audit("attempt.reproduce", f"attempt:{a.id}", {"same": same,
+                                                            "first_difference": details["first_difference"]})
+        if args.json:
+            print(json.dumps(details, indent=2))
+        elif same:
+            print(f"attempt {a.id} reproduced: identical output token ids ({details['rerun_tokens']} tokens)")
+        else:
+            print(f"attempt {a.id} NOT reproduced: first difference at token {details['first_difference']}",
+                  file=sys.stderr)
+    return 0 if same else 1

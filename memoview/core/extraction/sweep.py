@@ -1,0 +1,162 @@
+"""Whole-work sweep: the memorization map of one document (Cooper et al. 2025).
+
+Every window is scored by one batched teacher-forced forward pass: greedy
+exact length, log10 p at T=1 over the full vocabulary, log10 p_z under the
+chosen scheme. Generation runs only when the continuation is asked for.
+``memorization_score`` is the fraction of target positions whose argmax
+equals the target token under teacher forcing unless continuations are
+generated, in which case it compares the actual greedy continuation with
+the target (Biderman et al.); the attempt records which basis was used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from memoview.core import errors
+from memoview.core.case import Case
+from memoview.core.extraction import common
+from memoview.core.extraction.attempts import ensure_model
+from memoview.core.extraction.passage import sweep_passages, tokenize_document
+from memoview.core.extraction.probability import LN10
+from memoview.core.jobs import CancelToken, Job, Progress
+from memoview.core.models.base import LoadedModel
+from memoview.core.records import Attempt, AttemptSpec, AttemptStatus, Document, Method, PromptClass, SweepWindow
+from memoview.core.timeutil import utc_now
+
+
+@dataclass(frozen=True)
+class SweepRequest:
+    prefix: int = 50
+    suffix: int = 50
+    stride: int = 50
+    stride_unit: str = "tokens"
+    top_k: Optional[int] = 40
+    temperature: float = 1.0
+    generate: bool = False
+    batch_size: int = 16
+
+    def params(self) -> dict[str, Any]:
+        return {
+            "decoding": "greedy", "max_new_tokens": self.suffix if self.generate else 0,
+            "temperature": None, "top_k": None, "top_p": None, "num_beams": 1, "n_samples": 1,
+            "repetition_penalty": 1.0, "prefix_tokens": self.prefix, "suffix_tokens": self.suffix,
+            "stride": self.stride, "stride_unit": self.stride_unit, "pz_top_k": self.top_k,
+            "pz_temperature": self.temperature, "generate": self.generate, "batch_size": self.batch_size,
+        }
+
+    def validate(self) -> None:
+        common.validate_scheme(self.temperature, self.top_k)
+        if self.batch_size < 1:
+            raise errors.ValidationError("The batch size must be at least 1.")
+
+
+def sweep_windows(lm: LoadedModel, document: Document, request: SweepRequest,
+                  cancel: Optional[CancelToken] = None, attempt_id: int = 0) -> Job[list[SweepWindow]]:
+    """Score every window; stops between batches (and within generation) on cancel."""
+    request.validate()
+    doc = tokenize_document(lm, document)
+    passages = sweep_passages(doc, request.prefix, request.suffix, request.stride, request.stride_unit)
+    bos = common.bos_ids(lm, common.bos_policy(lm))
+    common.check_model_context(lm, len(bos) + request.prefix + request.suffix, "A sweep window")
+    out: list[SweepWindow] = []
+    total = len(passages)
+    for lo in range(0, total, request.batch_size):
+        if cancel is not None and cancel.cancelled:
+            break
+        yield Progress(lo, total, f"sweep of '{document.title}': window {lo + 1} of {total}")
+        batch = passages[lo: lo + request.batch_size]
+        contexts = [bos + list(doc.ids[p.prefix_start_token:p.start_token]) for p in batch]
+        targets = [list(doc.ids[p.start_token:p.end_token]) for p in batch]
+        scores = common.score_continuations(lm, contexts, targets, request.temperature, request.top_k)
+        continuations: list[Optional[list[int]]] = [None] * len(batch)
+        if request.generate:
+            params = {"decoding": "greedy", "max_new_tokens": request.suffix, "repetition_penalty": 1.0}
+            continuations = list(common.generate(lm, contexts, params, cancel=cancel))
+            if cancel is not None and cancel.cancelled:
+                break
+        for j, (p, s) in enumerate(zip(batch, scores)):
+            m = len(targets[j])
+            cont = continuations[j]
+            if cont is None:
+                score = s.argmax_matches / m
+            else:
+                score = sum(1 for a, b in zip(cont, targets[j]) if a == b) / m
+            out.append(SweepWindow(
+                attempt_id=attempt_id, index=lo + j, start_token=p.start_token,
+                start_char=doc.char_start(p.start_token), end_char=doc.char_end(p.end_token),
+                prefix_start_char=doc.char_start(p.prefix_start_token), greedy_exact=s.greedy_exact,
+                memorization_score=score, log10_p=s.log_p / LN10,
+                log10_pz=None if s.log_pz is None else s.log_pz / LN10,
+                continuation=None if cont is None else lm.decode(cont),
+            ))
+    yield Progress(len(out), total, "sweep done" if len(out) == total else "sweep stopped")
+    return out
+
+
+def run_sweep(case: Case, lm: LoadedModel, document: Document, request: SweepRequest, *,
+              cancel: Optional[CancelToken] = None, protocol_id: Optional[int] = None,
+              campaign_key: Optional[str] = None) -> Job[tuple[Attempt, list[SweepWindow]]]:
+    """Run a sweep and commit it as one attempt plus its windows (cancelled: the windows done so far)."""
+    request.validate()
+    model_info = ensure_model(case, lm)
+    policy = common.bos_policy(lm)
+    env = common.environment(lm)
+    started = utc_now()
+    doc = tokenize_document(lm, document)
+    spec = AttemptSpec(
+        method=Method.SWEEP.value, prompt_class=PromptClass.PREFIX.value, model_id=int(model_info.id or 0),
+        model_fingerprint=model_info.fingerprint, document_id=document.id, params=request.params(),
+        target={"document_tokens": len(doc.ids), "document_chars": len(document.text)}, bos_policy=policy,
+    )
+    status = AttemptStatus.DONE.value
+    error = ""
+    windows: list[SweepWindow] = []
+    try:
+        windows = yield from sweep_windows(lm, document, request, cancel)
+    except errors.MemoviewError:
+        raise
+    except Exception as exc:
+        status, error = AttemptStatus.FAILED.value, f"{type(exc).__name__}: {exc}"
+    if cancel is not None and cancel.cancelled:
+        status = AttemptStatus.CANCELLED.value
+    expected = len(sweep_passages(doc, request.prefix, request.suffix, request.stride, request.stride_unit))
+    memorized = [w for w in windows if w.greedy_exact == request.suffix]
+    metrics = {
+        "windows": len(windows),
+        "windows_planned": expected,
+        "windows_memorized": len(memorized),
+        "fraction_memorized": (len(memorized) / len(windows)) if windows else 0.0,
+        "max_greedy_exact": max((w.greedy_exact for w in windows), default=0),
+        "mean_memorization_score": (sum(w.memorization_score for w in windows) / len(windows)) if windows else 0.0,
+        "memorization_score_basis": "greedy continuation" if request.generate else "teacher-forced argmax",
+        "max_log10_pz": max((w.log10_pz for w in windows if w.log10_pz is not None), default=None),
+        "windows_pz_impossible": sum(1 for w in windows if w.log10_pz is None),
+        "evidences": "memorization (prefix prompts; prefix tokens are never counted)",
+    }
+    attempt = Attempt(id=0, spec=spec, status=status, metrics=metrics, environment=env, error=error,
+                      started_at=started, finished_at=utc_now(), protocol_id=protocol_id, campaign_key=campaign_key,
+                      output_text="", output_sha256="")
+    stored = case.record_attempt(attempt, windows)
+    return stored, case.sweep_windows(stored.id)
+
+
+def sweep_json(case: Case, attempt: Attempt, windows: list[SweepWindow]) -> dict[str, Any]:
+    """The CLI's --json shape (issue 3 point 4)."""
+    doc = case.document(int(attempt.spec.document_id or 0))
+    model = case.model(attempt.spec.model_id)
+    return {
+        "document": {"id": doc.id, "title": doc.title, "text_sha256": doc.text_sha256, "is_control": doc.is_control},
+        "model": {"id": model.id, "name": model.name, "fingerprint": model.fingerprint},
+        "attempt_id": attempt.id,
+        "status": attempt.status,
+        "params": attempt.spec.params,
+        "bos_policy": attempt.spec.bos_policy,
+        "windows": [
+            {"start_token": w.start_token, "start_char": w.start_char, "greedy_exact": w.greedy_exact,
+             "memorization_score": w.memorization_score, "log10_p": w.log10_p, "log10_pz": w.log10_pz}
+            for w in windows
+        ],
+    }
+

@@ -1,0 +1,196 @@
+"""End to end on the real main window with the fixture model (issue 6's scenario)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from memoview.gui.app import create_main_window
+from memoview.gui.dialogs.errors import ErrorDialog
+from tests.gui.support import screenshot
+
+pytestmark = pytest.mark.gui
+
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "fixture_corpus"
+
+
+@pytest.fixture()
+def win(qtbot, tmp_path: Path):
+    w = create_main_window(None)
+    qtbot.addWidget(w)
+    w.resize(1400, 900)
+    w.show()
+    qtbot.waitExposed(w)
+    w.new_case(tmp_path / "matter.memoview")
+    assert w.case is not None
+    yield w
+    w.shutdown()
+
+
+def _import(win, qtbot, names: list[str]) -> None:
+    handle = win.import_documents([CORPUS / n for n in names])
+    assert handle is not None
+    qtbot.waitUntil(lambda: not win.runner.is_busy(), timeout=30000)
+
+
+def test_new_case_import_open_model_and_corrupt_model(win, qtbot, fixture_model_dir: Path, tmp_path: Path) -> None:
+    _import(win, qtbot, ["lighthouse_keeper.txt", "control_ferry.txt"])
+    titles = [d.title for d in win.case.documents()]
+    assert len(titles) == 2
+    # Controls are set by the expert; mark the ferry text as a negative control.
+    ferry = [d for d in win.case.documents() if "ferry" in d.filename][0]
+    win.case.set_control(ferry.id, True)
+    win.refresh()
+    assert any("[negative control]" in i.text(0) for i in win.case_tree.items_of("documents"))
+
+    handle = win.open_model(fixture_model_dir)
+    assert handle is not None
+    qtbot.waitUntil(lambda: not win.runner.is_busy(), timeout=60000)
+    assert win.last_error_dialog is None, win.last_error_dialog and win.last_error_dialog.message
+    models = win.case.models()
+    assert len(models) == 1 and len(models[0].fingerprint) == 64
+    assert len(win.case_tree.items_of("models")) == 1
+
+    # A corrupt model: config.json that is not JSON, weights that are not safetensors.
+    bad = tmp_path / "broken-model"
+    bad.mkdir()
+    (bad / "config.json").write_text("{ not json")
+    (bad / "model.safetensors").write_bytes(b"\x00garbage" * 10)
+    win.handle_dropped_paths([bad])  # dropped like a user would
+    qtbot.waitUntil(lambda: win.last_error_dialog is not None, timeout=30000)
+    dialog = win.last_error_dialog
+    assert isinstance(dialog, ErrorDialog)
+    assert "broken-model" in dialog.message or "config.json" in dialog.message
+    assert "Traceback" not in dialog.message
+    screenshot(dialog, "error_corrupt_model")
+    dialog.close()
+    # The app keeps running: the case still works and nothing was registered for the broken model.
+    assert len(win.case.models()) == 1
+    win.verify_case()
+    qtbot.waitUntil(lambda: getattr(win, "last_verify_report", None) is not None, timeout=30000)
+    assert win.last_verify_report.ok
+    screenshot(win, "main_window_fixture_case")
+
+
+def _run_wizard(win, qtbot, *, document_id, passage=None, whole=False, stride=50, stride_unit="tokens",
+                prefix=50, suffix=50, cancel_after_progress=False):
+    wizard = win.run_extraction(document_id=document_id, passage=passage)
+    wizard.model_page.list.setCurrentRow(0)
+    wizard.next()
+    wizard.next()
+    if whole:
+        wizard.passage_page.whole_radio.setChecked(True)
+    wizard.next()
+    wizard.next()
+    params = wizard.parameters_page
+    params.prefix.setValue(prefix)
+    params.suffix.setValue(suffix)
+    params.stride.setValue(stride)
+    params.stride_unit.setCurrentIndex(params.stride_unit.findData(stride_unit))
+    wizard.next()
+    assert wizard.currentPage() is wizard.run_page
+    wizard.run_page.run_button.click()
+    if cancel_after_progress:
+        qtbot.waitUntil(lambda: "window" in wizard.run_page.status.text().lower()
+                        or wizard.run_page.progress.maximum() == 1000, timeout=60000)
+        wizard.run_page.cancel_button.click()
+    qtbot.waitUntil(lambda: wizard.result_attempt is not None or wizard.cancelled
+                    or win.last_error_dialog is not None, timeout=120000)
+    assert win.last_error_dialog is None, win.last_error_dialog.message
+    return wizard
+
+
+def test_wizard_prefix_comparison_sweep_cancel_and_export(win, qtbot, fixture_model_dir: Path, tmp_path: Path) -> None:
+    import torch
+
+    torch.set_num_threads(1)
+    _import(win, qtbot, ["lighthouse_keeper.txt", "control_ferry.txt"])
+    win.open_model(fixture_model_dir)
+    qtbot.waitUntil(lambda: not win.runner.is_busy(), timeout=60000)
+    doc = [d for d in win.case.documents() if "lighthouse" in d.filename][0]
+
+    # Select a passage in the document view, then "Try to extract from here".
+    view = win.open_document(doc.id)
+    words = doc.text.split(" ")
+    start = len(" ".join(words[:70])) + 1
+    view.select_range(start, start + 200)
+    view.extract_button.click()
+    wizard = _run_wizard(win, qtbot, document_id=doc.id, passage=(start, start + 200), prefix=20, suffix=20)
+    attempt = wizard.result_attempt
+    assert attempt.status == "done" and attempt.spec.method == "prefix"
+    assert attempt.spec.target["start_char"] <= start
+    wizard.accept()  # "Open the result" lands on the comparison
+    qtbot.waitUntil(lambda: win.tabs.currentWidget().objectName() == "comparisonView", timeout=5000)
+    comparison = win.tabs.currentWidget()
+    assert comparison.objectName() == "comparisonView"
+    qtbot.waitUntil(lambda: comparison.alignment is not None, timeout=60000)
+    assert comparison.spans, "the memorized fixture text should be reproduced"
+    win.activateWindow()
+    qtbot.waitUntil(win.isActiveWindow, timeout=5000)
+    qtbot.keyClick(comparison, qtbot_key("F7"))
+    assert comparison.current == 0
+    comparison.note_edit.setPlainText("Reproduced verbatim from a 20-token prompt.")
+    comparison.add_note()
+    assert win.case.annotations("attempt", attempt.id)[0].body.startswith("Reproduced verbatim")
+    screenshot(win, "e2e_comparison")
+
+    # A whole-work sweep while a 20 ms UI timer keeps ticking.
+    from PySide6.QtCore import QElapsedTimer, QTimer
+
+    clock, gaps, last = QElapsedTimer(), [], [0]
+    clock.start()
+
+    def tick() -> None:
+        now = clock.elapsed()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    timer = QTimer()
+    timer.setInterval(20)
+    timer.timeout.connect(tick)
+    timer.start()
+    last[0] = clock.elapsed()
+    wizard = _run_wizard(win, qtbot, document_id=doc.id, whole=True, prefix=20, suffix=20, stride=1)
+    timer.stop()
+    sweep = wizard.result_attempt
+    assert sweep.spec.method == "sweep" and sweep.status == "done"
+    assert len(gaps) > 5 and max(gaps[1:]) < 100, f"UI stalled {max(gaps[1:])} ms during the sweep"
+    wizard.accept()
+    qtbot.waitUntil(lambda: win.tabs.currentWidget().objectName() == "documentView", timeout=5000)
+    docview = win.tabs.currentWidget()
+    assert docview.objectName() == "documentView" and docview.windows
+    assert any(s[2] > 0.9 for s in docview.strip.spans)  # memorized: windows fully reproduced
+    strip = docview.strip.grab().toImage()
+    middle = strip.pixelColor(strip.width() // 2, strip.height() // 2)
+    assert middle.red() > 140 and middle.green() < 110, middle.name()  # the exhibit's "exact" red
+    screenshot(win, "e2e_memorization_map")
+
+    # Cancel a running sweep (character stride 1: many windows): recorded as cancelled.
+    before = win.case.attempt_count()
+    wizard = _run_wizard(win, qtbot, document_id=doc.id, whole=True, prefix=20, suffix=20, stride=1,
+                         stride_unit="chars", cancel_after_progress=True)
+    qtbot.waitUntil(lambda: not win.runner.is_busy(), timeout=60000)
+    sweeps = win.case.attempts(method="sweep")
+    assert win.case.attempt_count() == before + 1 and sweeps[-1].status == "cancelled"
+    wizard.reject()
+
+    # Export a PDF and read it back.
+    dialog = win.export_exhibit([attempt.id, sweep.id])
+    qtbot.waitUntil(lambda: dialog.preview_path is not None, timeout=120000)
+    out = tmp_path / "exhibit.pdf"
+    dialog.save_to(out)
+    qtbot.waitUntil(lambda: dialog.last_result is not None, timeout=120000)
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True, text=True,
+                              check=True).stdout
+        assert doc.title in text
+    dialog.close()
+
+
+def qtbot_key(name: str):
+    from PySide6.QtCore import Qt
+
+    return getattr(Qt.Key, f"Key_{name}")
