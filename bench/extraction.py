@@ -51,6 +51,8 @@ def main() -> int:
     ap.add_argument("--naive", type=int, default=8, help="windows for the naive generate loop (default 8)")
     ap.add_argument("--stride", type=int, default=50)
     ap.add_argument("--rel-error", type=float, default=0.1, help="Monte-Carlo relative error target")
+    ap.add_argument("--mc-cap", type=int, default=48,
+                    help="samples actually drawn; the time for the samples needed is extrapolated (default 48)")
     args = ap.parse_args()
 
     import torch
@@ -114,7 +116,7 @@ def main() -> int:
     else:
         pz = math.exp(s.log_pz)
         need = math.ceil((1 - pz) / (pz * args.rel_error ** 2))  # binomial: rel. s.e. = sqrt((1-p)/(n p))
-        cap = 2000
+        cap = args.mc_cap
         n_run = min(need, cap)
         params = {"decoding": "sample", "max_new_tokens": S, "temperature": 1.0, "top_k": 40, "top_p": 1.0}
         hits = 0
@@ -122,7 +124,7 @@ def main() -> int:
         done = 0
         seed = 0
         while done < n_run:
-            b = min(16, n_run - done)
+            b = min(8, n_run - done)
             outs = common.generate(lm, [ctx] * b, params, seed=seed)
             seed += 1
             hits += sum(1 for o in outs if o[:S] == tgt)
@@ -130,9 +132,9 @@ def main() -> int:
         mc_s = time.perf_counter() - t0
         mc_total = mc_s * need / n_run
         est = hits / n_run
-        print(f"(b) p_z (window {best}, T=1, top-k 40): forward pass {pz:.4f} in {fwd_s * 1000:.1f} ms; "
+        print(f"(b) p_z (window {best}, T=1, top-k 40): forward pass {pz:.3g} in {fwd_s * 1000:.1f} ms; "
               f"Monte-Carlo needs {need} samples for {args.rel_error:.0%} relative error; ran {n_run} in "
-              f"{mc_s:.2f} s (estimate {est:.4f}){'; time extrapolated to ' + str(need) if need > n_run else ''}")
+              f"{mc_s:.2f} s (estimate {est:.3g}){'; time extrapolated to ' + str(need) if need > n_run else ''}")
         print(f"    ratio Monte-Carlo/forward = {mc_total / fwd_s:.0f}x")
 
     # (c) peak memory

@@ -8,13 +8,13 @@ target (the document's true continuation).
 from __future__ import annotations
 
 import traceback
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Optional
 
 from memoview.core import errors
 from memoview.core.case import Case
 from memoview.core.extraction import common
-from memoview.core.extraction.passage import Passage, TokenizedDocument, locate_passage, tokenize_document
+from memoview.core.extraction.passage import locate_passage, tokenize_document
 from memoview.core.extraction.probability import pz_metrics
 from memoview.core.jobs import CancelToken, Job, Progress
 from memoview.core.models.base import LoadedModel

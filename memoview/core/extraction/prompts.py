@@ -9,7 +9,7 @@ attempt "refused" (still recorded and disclosable), a miss proves nothing.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Optional
 
 from memoview.core import errors
