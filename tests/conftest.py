@@ -31,7 +31,11 @@ def fixture_model_dir(request: pytest.FixtureRequest) -> Path:
     memorized the 'memorized' fixture documents and not the controls."""
     from tests.support.tiny_model import build_fixture_model
 
-    cache_root = Path(str(request.config.cache.mkdir("memoview-fixture-model")))
+    cache = getattr(request.config, "cache", None)
+    if cache is not None:
+        cache_root = Path(str(cache.mkdir("memoview-fixture-model")))
+    else:  # pytest -p no:cacheprovider: build once per run in a temporary folder
+        cache_root = Path(str(request.getfixturevalue("tmp_path_factory").mktemp("memoview-fixture-model")))
     return build_fixture_model(cache_root)
 
 

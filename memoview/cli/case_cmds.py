@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 
-from memoview.core.case import Case
+from typing import Any
+
+from memoview.core import errors
+from memoview.core.case import Case, VerifyProblem, VerifyReport
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -24,6 +27,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     verify = sub.add_parser("verify", help="re-check the audit hash chain, documents and attempt records")
     verify.add_argument("path")
     verify.add_argument("--json", action="store_true")
+    verify.add_argument("--models", action="store_true",
+                        help="also re-read every byte of each registered model's files and compare the fingerprint")
+    verify.add_argument("--rerun", action="store_true",
+                        help="also re-run every finished greedy and beam attempt and compare its output token ids")
+    verify.add_argument("--include-sampled", action="store_true",
+                        help="with --rerun: re-run sampled attempts from their seeds too (same software only)")
+    verify.add_argument("--allow-pickle", action="store_true", help="with --rerun: allow pickle weights")
+    verify.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     verify.set_defaults(handler=cmd_verify)
 
 
@@ -74,23 +85,87 @@ def cmd_info(args: argparse.Namespace) -> int:
 def cmd_verify(args: argparse.Namespace) -> int:
     with Case.open(args.path) as case:
         report = case.verify()
-        case.audit("case.verify", case.path.name, {"ok": report.ok, "problems": [str(p) for p in report.problems]})
+        models_checked = _verify_models(case, report, args.quiet) if args.models else None
+        reruns = _rerun_attempts(case, report, args) if args.rerun else None
+        case.audit("case.verify", case.path.name, {
+            "ok": report.ok, "problems": [str(p) for p in report.problems],
+            "models_checked": models_checked, "attempts_rerun": None if reruns is None else len(reruns),
+        })
     if args.json:
         print(json.dumps({
             "ok": report.ok,
             "audit_entries": report.audit_entries,
             "documents_checked": report.documents_checked,
             "attempts_checked": report.attempts_checked,
+            "models_checked": models_checked,
+            "reruns": reruns,
             "problems": [{"kind": p.kind, "subject": p.subject, "reason": p.reason} for p in report.problems],
         }, indent=2))
     else:
         print(f"audit log  {report.audit_entries} entries")
         print(f"documents  {report.documents_checked} checked")
         print(f"attempts   {report.attempts_checked} checked")
+        if models_checked is not None:
+            print(f"models     {models_checked} re-read byte for byte")
+        if reruns is not None:
+            same = sum(1 for r in reruns if r["same"])
+            print(f"re-runs    {same} of {len(reruns)} greedy/beam attempts gave identical token ids")
         if report.ok:
-            print("intact: the hash chain, document hashes and attempt records all check out")
+            checked = "the hash chain, document hashes and attempt records"
+            if models_checked is not None:
+                checked += ", model files"
+            if reruns is not None:
+                checked += ", re-runs"
+            print(f"intact: {checked} all check out")
         else:
             print(f"BROKEN: first problem: {report.problems[0]}")
             for problem in report.problems[1:]:
                 print(f"  also: {problem}")
     return 0 if report.ok else 3
+
+
+def _verify_models(case: Case, report: VerifyReport, quiet: bool) -> int:
+    """Re-hash each registered model's files, ignoring the fingerprint cache
+    (a stale cache must never vouch for a file)."""
+    from memoview.cli.progress import run_with_progress
+    from memoview.core.models.fingerprint import reverify
+
+    models = case.models()
+    for info in models:
+        result = run_with_progress(reverify(info), quiet=quiet)
+        if result is None:
+            raise errors.ModelError("Model verification was cancelled.")
+        for problem in result.problems:
+            report.problems.append(VerifyProblem("model", f"model {info.id} ({info.name})", problem))
+    return len(models)
+
+
+def _rerun_attempts(case: Case, report: VerifyReport, args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Re-run the deterministic attempts, one model load per model."""
+    from memoview.cli.extraction_cmds import open_case_model
+    from memoview.core.extraction.reproduce import reproduce_attempt, rerunnable_attempts
+
+    attempts = rerunnable_attempts(case, include_sampled=args.include_sampled)
+    results: list[dict[str, Any]] = []
+    by_model: dict[int, list[Any]] = {}
+    for attempt in attempts:
+        by_model.setdefault(attempt.spec.model_id, []).append(attempt)
+    for model_id, group in sorted(by_model.items()):
+        try:
+            lm = open_case_model(case, str(model_id), args.allow_pickle, args.quiet)
+        except errors.MemoviewError as exc:
+            for attempt in group:
+                report.problems.append(VerifyProblem(
+                    "rerun", f"attempt {attempt.id}", f"could not re-run: model {model_id} did not open ({exc})"))
+            continue
+        for attempt in group:
+            same, details = reproduce_attempt(case, attempt.id, lm)
+            case.audit("attempt.reproduce", f"attempt:{attempt.id}",
+                       {"same": same, "first_difference": details["first_difference"], "by": "case verify"})
+            results.append({"attempt_id": attempt.id, "same": same,
+                            "first_difference": details["first_difference"]})
+            if not same:
+                report.problems.append(VerifyProblem(
+                    "rerun", f"attempt {attempt.id}",
+                    f"re-run differs from the record from output token {details['first_difference']}"))
+    return results

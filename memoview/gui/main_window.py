@@ -153,6 +153,7 @@ class MainWindow(QMainWindow):
         self.case_tree = CaseTree()
         self.case_tree.setMinimumWidth(240)
         self.case_tree.item_activated.connect(self.open_item)
+        self.case_tree.control_requested.connect(self.set_document_control)
         self.tree_dock = QDockWidget("Case", self)
         self.tree_dock.setObjectName("caseDock")
         self.tree_dock.setWidget(self.case_tree)
@@ -222,6 +223,9 @@ class MainWindow(QMainWindow):
                                          "Ctrl+T", "All attempts, with filters"))
         case_menu.addAction(self._action("export_exhibit", "&Export exhibit…", self.export_exhibit, "Ctrl+E",
                                          "Export an annotated PDF exhibit"))
+        case_menu.addAction(self._action("toggle_control", "Mark or unmark as negative &control",
+                                         self.toggle_selected_control, "Ctrl+Shift+K",
+                                         "Negative controls are texts the model cannot have seen: the chance baseline"))
         case_menu.addSeparator()
         case_menu.addAction(self._action("verify_case", "&Verify case", self.verify_case, None,
                                          "Re-check the audit hash chain and every document hash"))
@@ -252,7 +256,7 @@ class MainWindow(QMainWindow):
     def _update_enabled(self) -> None:
         has_case = self.case is not None
         for name in ("import_documents", "open_model", "close_case", "run_extraction", "export_exhibit",
-                     "verify_case", "attempts_table"):
+                     "verify_case", "attempts_table", "toggle_control"):
             self.actions_by_name[name].setEnabled(has_case)
 
     # ================================================================== jobs / status bar
@@ -366,6 +370,23 @@ class MainWindow(QMainWindow):
         self.case_label.setText("No case open")
         self.setWindowTitle("memoview")
         self._update_enabled()
+
+    def set_document_control(self, doc_id: int, is_control: bool) -> None:
+        """Mark or unmark a document as a negative control (logged in the audit trail)."""
+        if self.case is None:
+            return
+        self.case.set_control(doc_id, is_control)
+        self.refresh()
+        title = self.case.document(doc_id).title
+        self.statusBar().showMessage(
+            f"'{title}' {'marked' if is_control else 'no longer marked'} as a negative control", 5000)
+
+    def toggle_selected_control(self) -> None:
+        actions = self.case_tree.context_actions(self.case_tree.currentItem())
+        if actions:
+            actions[0].trigger()
+        else:
+            self.statusBar().showMessage("Select a document in the case tree first", 5000)
 
     def refresh(self) -> None:
         """Re-read the case into the tree and the status line."""

@@ -44,6 +44,24 @@ def test_window_lists_documents_models_and_marks_controls(window) -> None:
     screenshot(window, "main_window")
 
 
+def test_marking_a_document_as_negative_control_is_audited(window) -> None:
+    tree = window.case_tree
+    raven = tree.items_of("documents")[0]
+    actions = tree.context_actions(raven)
+    assert [a.text() for a in actions] == ["Mark as negative control"]
+    assert tree.context_actions(tree.sections["documents"]) == []
+    actions[0].trigger()
+    assert [i.text(0) for i in tree.items_of("documents")] == [
+        "The Raven  [negative control]", "Control essay  [negative control]"]
+    # The Case menu action toggles the selected document back.
+    tree.setCurrentItem(tree.items_of("documents")[0])
+    window.actions_by_name["toggle_control"].trigger()
+    assert tree.items_of("documents")[0].text(0) == "The Raven"
+    events = [e for e in window.case.audit_entries() if e.event == "document.control"]
+    assert [e.payload["is_control"] for e in events] == [True, False]
+    assert window.case.verify().ok
+
+
 def test_shortcuts_are_bound(window) -> None:
     expected = {"new_case": "Ctrl+N", "open_case": "Ctrl+O", "import_documents": "Ctrl+I",
                 "open_model": "Ctrl+M", "run_extraction": "Ctrl+R", "export_exhibit": "Ctrl+E"}

@@ -73,3 +73,18 @@ def test_export_dialog_previews_and_saves(win, qtbot, tmp_path: Path) -> None:
     qtbot.wait(200)
     screenshot(dialog, "export_dialog")
     dialog.close()
+
+
+@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils not installed")
+def test_export_preview_falls_back_to_poppler_without_qtpdf(win, qtbot, monkeypatch) -> None:
+    """PySide6 builds without QtPdf (6.12 Essentials) still get a real preview, rendered by pdftoppm."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "PySide6.QtPdf", None)  # makes 'from PySide6.QtPdf import ...' fail
+    table = win.show_attempts_table()
+    table.table.selectAll()
+    dialog = table.export_selected()
+    assert dialog is not None and dialog.pdf_document is None and dialog.image_preview is not None
+    qtbot.waitUntil(lambda: dialog.preview_path is not None, timeout=60000)
+    assert dialog.preview_page_count() == dialog.preview_result.pages > 1
+    dialog.close()

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Optional, Sequence
 
 from memoview.core import errors
+import memoview.core.alignment.attribution  # noqa: F401  (registers the k-gram index hook: each import is indexed at once)
 from memoview.core.documents.load import DEFAULT_MAX_BYTES, load_document
 from memoview.core.jobs import CancelToken, Job, Progress
 from memoview.core.records import Document

@@ -1,9 +1,10 @@
 """Export an annotated PDF exhibit, with a live preview.
 
-The preview uses QtPdf (``PySide6.QtPdf``) where the installed PySide6 has it.
-The PySide6 6.12 wheels on this machine ship without QtPdf, so the fallback
-renders the pages with poppler's ``pdftoppm`` (on the worker) and shows them
-as images; both show the very file that was written.
+The preview uses QtPdf (``PySide6.QtPdf``), part of the PySide6 wheels that
+memoview pins (6.11). Some PySide6 builds ship without it (6.12's Essentials
+wheels among them), so the fallback renders the pages with poppler's
+``pdftoppm`` (on the worker) and shows them as images; both show the very
+file that was written.
 
 The preview is a real export (same code path, same options, same fixed
 creation date) written to memoview's cache folder, so what is previewed is

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QAbstractItemView, QTreeWidget, QTreeWidgetItem, QWidget
+from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QAbstractItemView, QMenu, QTreeWidget, QTreeWidgetItem, QWidget
 
 from memoview.gui.icons import badge_icon, status_icon
 
@@ -52,6 +53,7 @@ def attempt_result(attempt: Any) -> str:
 
 class CaseTree(QTreeWidget):
     item_activated = Signal(str, int)  # kind ("model" | "document" | "protocol" | "attempt"), id
+    control_requested = Signal(int, bool)  # document id, mark (True) or unmark (False) as negative control
 
     SECTIONS = (("models", "Models"), ("documents", "Documents"), ("protocols", "Protocols"),
                 ("attempts", "Attempts"))
@@ -66,6 +68,9 @@ class CaseTree(QTreeWidget):
         self._populated = False
         self.itemActivated.connect(self._activated)
         self.itemClicked.connect(self._activated)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._context_menu)
+        self._controls: dict[int, bool] = {}
         self.clear_case()
 
     def clear_case(self) -> None:
@@ -95,6 +100,7 @@ class CaseTree(QTreeWidget):
             label = f"{m.name or m.path}  ({m.format.upper()}, {m.architecture})"
             self._add("models", "model", int(m.id or 0), label, badge_icon("M", (94, 53, 177)),
                       f"{m.path}\nFingerprint SHA-256: {m.fingerprint}")
+        self._controls = {d.id: d.is_control for d in documents}
         for d in documents:
             if d.is_control:
                 label = f"{d.title}  [negative control]"
@@ -137,6 +143,29 @@ class CaseTree(QTreeWidget):
                 if child.data(0, ROLE_KIND) == kind and child.data(0, ROLE_ID) == ident:
                     return child
         return None
+
+    def context_actions(self, item: Optional[QTreeWidgetItem]) -> list[QAction]:
+        """The actions a right-click on ``item`` offers (a separate method so that
+        tests and the Case menu can use them without opening a popup)."""
+        if item is None or item.data(0, ROLE_KIND) != "document":
+            return []
+        doc_id = int(item.data(0, ROLE_ID))
+        is_control = self._controls.get(doc_id, False)
+        text = "Unmark as negative control" if is_control else "Mark as negative control"
+        action = QAction(text, self)
+        action.setObjectName("action_toggle_control")
+        action.setToolTip("A negative control is a text the model cannot have seen; "
+                          "its results are the chance baseline, never counted as memorization.")
+        action.triggered.connect(lambda _checked=False: self.control_requested.emit(doc_id, not is_control))
+        return [action]
+
+    def _context_menu(self, pos: QPoint) -> None:
+        actions = self.context_actions(self.itemAt(pos))
+        if actions:
+            menu = QMenu(self)
+            menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            menu.addActions(actions)
+            menu.popup(self.viewport().mapToGlobal(pos))
 
     def _activated(self, item: QTreeWidgetItem, _column: int = 0) -> None:
         kind = item.data(0, ROLE_KIND)

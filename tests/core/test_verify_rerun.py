@@ -1,0 +1,61 @@
+"""`case verify --rerun --models`: re-running recorded greedy attempts and re-hashing model files."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from memoview.cli import main
+from memoview.core.case import Case
+from memoview.core.documents.load import load_document
+from memoview.core.extraction.attempts import PrefixRequest, run_prefix
+from memoview.core.jobs import run_job
+from memoview.core.models.load import open_model
+from tests.support.tiny_model import CORPUS_DIR, corpus_manifest
+
+pytestmark = pytest.mark.slow
+
+
+def _verify(case_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict]:
+    capsys.readouterr()
+    code = main(["case", "verify", str(case_path), "--rerun", "--models", "--json", "-q"])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def test_verify_reruns_greedy_attempts_and_rehashes_models(
+    tmp_path: Path, fixture_model_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    model_dir = tmp_path / "model"
+    shutil.copytree(fixture_model_dir, model_dir)
+    case_path = tmp_path / "verify.memoview"
+    entry = next(e for e in corpus_manifest()["documents"] if e["role"] == "memorized")
+    with Case.create(case_path) as case:
+        doc = case.add_document(load_document(CORPUS_DIR / entry["file"]), title=entry["title"])
+        lm = run_job(open_model(model_dir))
+        greedy = run_job(run_prefix(case, lm, doc, PrefixRequest(token_start=40, prefix=30, suffix=20)))
+        sampled = run_job(run_prefix(case, lm, doc, PrefixRequest(
+            token_start=40, prefix=30, suffix=20, decoding="sample", temperature=1.0, n_samples=2, seed=7)))
+    assert len(greedy) == 1 and len(sampled) == 2
+
+    code, report = _verify(case_path, capsys)
+    assert code == 0, report
+    assert report["ok"] and report["models_checked"] == 1
+    # Only the greedy attempt is re-run by default; it reproduces token for token.
+    assert report["reruns"] == [{"attempt_id": greedy[0].id, "same": True, "first_difference": None}]
+
+    # Change one byte of the weights behind the case's back: both checks must name it.
+    weights = next(model_dir.glob("*.safetensors"))
+    data = bytearray(weights.read_bytes())
+    data[-1] ^= 0x01
+    weights.write_bytes(bytes(data))
+    code, report = _verify(case_path, capsys)
+    assert code == 3 and not report["ok"]
+    kinds = {p["kind"]: p for p in report["problems"]}
+    assert weights.name in kinds["model"]["reason"] and "SHA-256" in kinds["model"]["reason"]
+    assert kinds["rerun"]["subject"] == f"attempt {greedy[0].id}"
+    assert "changed on disk" in kinds["rerun"]["reason"]
+    with Case.open(case_path) as case:
+        assert case.verify().ok  # the case file itself is still intact
