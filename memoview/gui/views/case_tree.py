@@ -28,6 +28,11 @@ METHOD_NAMES = {
 }
 
 
+# The tree is narrow: a short name first, so the result stays visible.
+SHORT_METHOD_NAMES = {"prefix": "Prefix", "pz": "p_z", "sweep": "Sweep", "prompt": "Prompt", "chat": "Chat",
+                      "membership": "Membership"}
+
+
 def method_name(method: str) -> str:
     return METHOD_NAMES.get(method, method)
 
@@ -38,11 +43,11 @@ def attempt_result(attempt: Any) -> str:
         return attempt.status
     m = attempt.metrics or {}
     if attempt.spec.method == "sweep":
-        n = m.get("windows") or m.get("n_windows")
-        hits = m.get("windows_exact") or m.get("exact_windows")
-        if n is not None and hits is not None:
-            return f"{hits} of {n} windows exact"
-        return "sweep done"
+        n, exact, best = m.get("windows"), m.get("windows_memorized"), m.get("max_greedy_exact")
+        if n is None or exact is None:
+            return "sweep done"
+        text = f"{exact} of {n} windows exact"
+        return text + (f", best {best} tokens" if best is not None else "")
     if "greedy_exact" in m and attempt.target_token_ids:
         total = len(attempt.target_token_ids)
         return f"{m['greedy_exact']} of {total} tokens exact"
@@ -116,9 +121,11 @@ class CaseTree(QTreeWidget):
                       f"Protocol SHA-256: {p.sha256}")
         for a in attempts:
             doc = titles.get(a.spec.document_id, "") if a.spec.document_id is not None else "no document"
-            label = f"#{a.id} {method_name(a.spec.method)} · {doc} — {attempt_result(a)}"
+            short = SHORT_METHOD_NAMES.get(a.spec.method, a.spec.method)
+            label = f"#{a.id} {short}: {attempt_result(a)} · {doc}"
             self._add("attempts", "attempt", a.id, label, status_icon(a.status),
-                      f"Attempt {a.id}: status {a.status}, prompt class {a.spec.prompt_class}")
+                      f"Attempt {a.id}: {method_name(a.spec.method)} on {doc}\n{attempt_result(a)}\n"
+                      f"Status {a.status}, prompt class {a.spec.prompt_class}")
         for key, section in self.sections.items():
             section.setText(0, f"{dict(self.SECTIONS)[key]} ({section.childCount()})")
             section.setExpanded(expanded.get(key, True))

@@ -129,10 +129,11 @@ class DocumentView(QWidget):
         self.extract_button.clicked.connect(self._request_extract)
         self.map_label = QLabel("")
         self.map_label.setObjectName("mapLabel")
+        self.map_label.setWordWrap(True)
+        self.map_label.setVisible(False)
 
         bar = QHBoxLayout()
         bar.addWidget(self.selection_label, 1)
-        bar.addWidget(self.map_label)
         bar.addWidget(self.extract_button)
 
         body = QHBoxLayout()
@@ -144,6 +145,7 @@ class DocumentView(QWidget):
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addWidget(self.header)
         layout.addLayout(bar)
+        layout.addWidget(self.map_label)
         layout.addLayout(body, 1)
 
     # ------------------------------------------------------------------ header
@@ -228,10 +230,15 @@ class DocumentView(QWidget):
         self.editor.setExtraSelections(selections)
         if self.windows:
             hot = sum(1 for w in self.windows if w.memorization_score >= 0.5)
-            self.map_label.setText(f"Memorization map: {len(self.windows)} windows, "
-                                   f"{hot} with at least half the target reproduced")
+            self.map_label.setText(f"Sweep map: shaded text = passages the model was asked to continue; deeper red "
+                                   f"= more reproduced exactly. {hot} of {len(self.windows)} windows at least half "
+                                   "reproduced.")
+            self.map_label.setToolTip("Each window's prompt is the text just before it, taken from the work. "
+                                      "Score = leading target tokens reproduced exactly by greedy decoding, "
+                                      "divided by the window length.")
         else:
             self.map_label.setText("")
+        self.map_label.setVisible(bool(self.windows))
 
     def scroll_to_fraction(self, fraction: float) -> None:
         pos = self.posmap.to_qt(int(fraction * len(self.text)))
