@@ -19,7 +19,7 @@ import threading
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Optional, Sequence
+from typing import Any, Iterable, Optional, Sequence
 
 from sqlite_utils import Database
 
@@ -30,7 +30,6 @@ from memoview.core.records import (
     Annotation,
     Attempt,
     AttemptSpec,
-    AttemptStatus,
     AuditEntry,
     Document,
     ModelInfo,

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from memoview.core.case import Case
-from tests.support.tiny_model import CORPUS_DIR, corpus_manifest
+from tests.support.fixture_case import make_fixture_case
+from tests.support.tiny_model import corpus_manifest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,12 +27,7 @@ def _cli(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
 
 
 def _make_case(path: Path) -> None:
-    from memoview.core.documents.load import load_document
-
-    with Case.create(path) as case:
-        for entry in corpus_manifest()["documents"]:
-            case.add_document(load_document(CORPUS_DIR / entry["file"]), title=entry["title"],
-                              is_control=entry["role"] == "control")
+    make_fixture_case(path).close()
 
 
 def _count(path: Path) -> int:

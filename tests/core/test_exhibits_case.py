@@ -89,9 +89,6 @@ def build_case(path: Path, *, work_words: int = 1500, extra_works: int = 0, host
     target = text[s:e]
     case.record_attempt(prefix_attempt(model, doc.id, text, ps, s, e, target + " lantern harbor and something new",
                                        greedy_exact=50))
-    tw = target.split(" ")
-    tw[len(tw) // 2] = "DIFFERENT"
-    near = " ".join(tw)
     ps2, s2, e2 = words[400], words[440], words[480]
     near_target = text[s2:e2].split(" ")
     near_target[len(near_target) // 2] = "DIFFERENT"

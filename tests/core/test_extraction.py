@@ -11,7 +11,8 @@ import pytest
 from memoview.core import errors
 from memoview.core.case import Case
 from memoview.core.jobs import CancelToken, run_job
-from tests.support.tiny_model import CORPUS_DIR, corpus_manifest, load_fixture_model
+from tests.support.fixture_case import make_fixture_case
+from tests.support.tiny_model import load_fixture_model
 
 
 @pytest.fixture(scope="module")
@@ -24,12 +25,7 @@ def lm(fixture_model_dir: Path):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def case(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    from memoview.core.documents.load import load_document
-
-    c = Case.create(tmp_path_factory.mktemp("ext") / "ext.memoview")
-    for entry in corpus_manifest()["documents"]:
-        c.add_document(load_document(CORPUS_DIR / entry["file"]), title=entry["title"],
-                       is_control=entry["role"] == "control")
+    c = make_fixture_case(tmp_path_factory.mktemp("ext") / "ext.memoview")
     yield c
     c.close()
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QTextCursor
+from PySide6.QtGui import QColor
 
 from memoview.core.alignment.types import Alignment, AlignOptions, Metrics, Span
 from memoview.gui.app import create_main_window

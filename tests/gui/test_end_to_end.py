@@ -10,7 +10,7 @@ import pytest
 
 from memoview.gui.app import create_main_window
 from memoview.gui.dialogs.errors import ErrorDialog
-from tests.gui.support import screenshot
+from tests.gui.support import TickMonitor, screenshot
 
 pytestmark = pytest.mark.gui
 
@@ -138,26 +138,12 @@ def test_wizard_prefix_comparison_sweep_cancel_and_export(win, qtbot, fixture_mo
     screenshot(win, "e2e_comparison")
 
     # A whole-work sweep while a 20 ms UI timer keeps ticking.
-    from PySide6.QtCore import QElapsedTimer, QTimer
-
-    clock, gaps, last = QElapsedTimer(), [], [0]
-    clock.start()
-
-    def tick() -> None:
-        now = clock.elapsed()
-        gaps.append(now - last[0])
-        last[0] = now
-
-    timer = QTimer()
-    timer.setInterval(20)
-    timer.timeout.connect(tick)
-    timer.start()
-    last[0] = clock.elapsed()
-    wizard = _run_wizard(win, qtbot, document_id=doc.id, whole=True, prefix=20, suffix=20, stride=1)
-    timer.stop()
+    with TickMonitor() as ticks:
+        wizard = _run_wizard(win, qtbot, document_id=doc.id, whole=True, prefix=20, suffix=20, stride=1)
     sweep = wizard.result_attempt
     assert sweep.spec.method == "sweep" and sweep.status == "done"
-    assert len(gaps) > 5 and max(gaps[1:]) < 100, f"UI stalled {max(gaps[1:])} ms during the sweep"
+    assert len(ticks.gaps) > 5 and ticks.longest_stall_ms < 100, \
+        f"UI stalled {ticks.longest_stall_ms} ms during the sweep"
     wizard.accept()
     qtbot.waitUntil(lambda: win.tabs.currentWidget().objectName() == "documentView", timeout=5000)
     docview = win.tabs.currentWidget()

@@ -8,10 +8,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
-from PySide6.QtGui import QDropEvent, QKeySequence
+from PySide6.QtGui import QKeySequence
 
-from memoview.core.errors import NotACaseError
 from memoview.gui.app import create_main_window
 from memoview.gui.dialogs.errors import ErrorDialog
 from tests.gui.support import make_case, screenshot

@@ -429,9 +429,8 @@ def align(source: str, output: str, options: AlignOptions = AlignOptions(), toke
     n, m = len(src.tokens), len(out.tokens)
     exS = _excluded_mask(src, options.exclude_source)
     exO = _excluded_mask(out, options.exclude_output)
-    S, O = src.tokens.hashes, out.tokens.hashes
     k = options.min_verbatim_words
-    runs = _seed_runs(src, O, exS, exO, k)
+    runs = _seed_runs(src, out.tokens.hashes, exS, exO, k)
     accepted = _tile(runs, src, out, n, m, options.min_verbatim_words)
     chains = _merge(accepted, src, out, exS, exO, options)
 

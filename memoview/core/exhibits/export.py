@@ -15,10 +15,10 @@ import hashlib
 import os
 import shlex
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Optional
+from typing import Optional
 
 from memoview.core.case import Case
 from memoview.core.errors import ExportError, ValidationError

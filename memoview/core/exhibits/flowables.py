@@ -3,7 +3,7 @@ memorization-map chart. The columns split across pages between lines."""
 
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence
+from typing import Any, Sequence
 
 from reportlab.lib import colors
 from reportlab.platypus import Flowable

@@ -43,7 +43,6 @@ from memoview.core.exhibits.data import (
     AttemptView,
     ExhibitData,
     WorkSummary,
-    prompt_region,
     sha256sum_line,
     sweep_suffix_tokens,
     window_exact,
@@ -408,7 +407,6 @@ class Story:
     # ---------------------------------------------------------------- method
     def method(self) -> None:
         d = self.data
-        norm = AlignOptions().normalization
         opts = next((v.alignment.options for v in d.all_views if v.alignment is not None), AlignOptions())
         self.add(P("Method", "h1"))
         defs = [

@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QToolButton,
     QVBoxLayout,
-    QWidget,
     QWizard,
     QWizardPage,
 )
