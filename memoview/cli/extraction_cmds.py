@@ -56,6 +56,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     sw.add_argument("--top-k", type=int, default=40, help="top-k of the p_z scheme (default 40)")
     sw.add_argument("--temperature", type=float, default=1.0, help="temperature of the p_z scheme (default 1.0)")
     sw.add_argument("--generate", action="store_true", help="also generate each window's greedy continuation")
+    sw.add_argument("--generate-best", type=int, default=3, metavar="N",
+                    help="without --generate: generate the continuations of the N windows with the longest exact "
+                         "continuations, for the exhibit's side-by-side view (default 3; 0 for none)")
     sw.add_argument("--batch-size", type=int, default=16)
     sw.set_defaults(handler=cmd_sweep)
 
@@ -165,7 +168,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         doc = case.resolve_document(args.document)
         req = SweepRequest(prefix=args.prefix, suffix=args.suffix, stride=args.stride, stride_unit=args.stride_unit,
                            top_k=args.top_k, temperature=args.temperature, generate=args.generate,
-                           batch_size=args.batch_size)
+                           generate_best=args.generate_best, batch_size=args.batch_size)
         req.validate()
         lm = open_case_model(case, args.model, args.allow_pickle, args.quiet)
         _threads()

@@ -190,6 +190,12 @@ class SweepWindow:
     continuation: Optional[str] = None
 
 
+def best_window_key(w: SweepWindow) -> tuple[int, float, int]:
+    """Longest exact continuation first, then the higher memorization score, then the earlier
+    window: the order in which sweeps pick the continuations to generate and exhibits show them."""
+    return (-w.greedy_exact, -w.memorization_score, w.index)
+
+
 @dataclass(frozen=True)
 class Annotation:
     id: int

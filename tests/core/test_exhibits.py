@@ -266,3 +266,35 @@ def test_attempt_without_a_work(tmp_path: Path) -> None:
     text = _flat(_text(out))
     assert "Attempts not tied to a work" in text and "A free answer about <nothing> in particular." in text
     assert f"Attempt {loose.id} \u2014 attempt 1 of 1 not tied to a work" in text
+
+
+def test_long_column_titles_are_shortened_to_their_column() -> None:
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    from memoview.core.exhibits import fonts
+    from memoview.core.exhibits.flowables import TwoColumns
+
+    fonts.register_fonts()
+    cols = TwoColumns([], [], size=9, left_title="", right_title="")
+    width = 200.0
+    title = "Source: Constitution of the United States: Preamble and Articles I-III, with the Bill of Rights"
+    fitted = cols._fit(title, " (continued)", width)
+    assert fitted.endswith("\u2026 (continued)") and fitted.startswith("Source: Constitution")
+    assert stringWidth(fitted, fonts.SANS_BOLD, 9) <= width
+    assert cols._fit("Source: MIT License", "", width) == "Source: MIT License"  # short titles stay whole
+
+
+def test_sweep_without_continuations_says_why_no_windows_are_shown(tmp_path: Path) -> None:
+    from dataclasses import replace as dc_replace
+
+    case = build_case(tmp_path / "c.memoview", work_words=800)
+    sweep = next(a for a in case.attempts(method="sweep"))
+    bare = [dc_replace(w, continuation=None) for w in case.sweep_windows(sweep.id)]
+    again = case.record_attempt(dc_replace(sweep, id=0), bare)
+    with_cont, without = tmp_path / "with.pdf", tmp_path / "without.pdf"
+    run_job(export_exhibit(case, ExportOptions(attempt_ids=(sweep.id,), creation_date="2025-01-01"), with_cont))
+    run_job(export_exhibit(case, ExportOptions(attempt_ids=(again.id,), creation_date="2025-01-01"), without))
+    shown, missing = _flat(_text(with_cont)), _flat(_text(without))
+    assert "Windows with the longest exact continuations" in shown and "did not record" not in shown
+    assert "Windows with the longest exact continuations" not in missing
+    assert "This sweep did not record the model's continuations" in missing

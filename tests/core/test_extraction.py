@@ -151,9 +151,19 @@ def test_sweep_memorized_vs_control(case: Case, lm) -> None:  # type: ignore[no-
     js = sweep_json(case, att, wins)
     assert set(js["windows"][0]) == {"start_token", "start_char", "greedy_exact", "memorization_score",
                                      "log10_p", "log10_pz"}
-    _, cw = run_job(run_sweep(case, lm, ctl, SweepRequest(prefix=30, suffix=30, stride=30)))
+    # Without generate, only the three best windows carry their greedy continuation (for the exhibit);
+    # on a memorized text it begins with the target itself.
+    shown = [w for w in wins if w.continuation is not None]
+    assert [w.index for w in shown] == [0, 1, 2] and att.spec.params["generate_best"] == 3
+    for w in shown:
+        target = mem.text[w.start_char:w.end_char].strip()
+        assert w.continuation.strip().startswith(target[:40]), (w.continuation, target)
+    _, cw = run_job(run_sweep(case, lm, ctl, SweepRequest(prefix=30, suffix=30, stride=30, generate_best=0)))
     assert cw and max(w.greedy_exact for w in cw) < 10
     assert all(w.log10_p < -10 for w in cw)
+    assert all(w.continuation is None for w in cw)
+    with pytest.raises(errors.ValidationError, match="generate_best"):
+        run_job(run_sweep(case, lm, ctl, SweepRequest(generate_best=-1)))
 
 
 def test_sweep_batching_does_not_change_results(case: Case, lm) -> None:  # type: ignore[no-untyped-def]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from reportlab.lib import colors
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable
 
 from memoview.core.exhibits import fonts, layout, styles
@@ -76,6 +77,16 @@ class TwoColumns(Flowable):
                           continued=True)
         return [first, rest]
 
+    def _fit(self, title: str, suffix: str, width: float) -> str:
+        """The column title shortened with an ellipsis so it never runs into
+        the other column (a long work title is in full in the header table)."""
+        text = title + suffix
+        if stringWidth(text, fonts.SANS_BOLD, self.size) <= width:
+            return text
+        while title and stringWidth(title + "\u2026" + suffix, fonts.SANS_BOLD, self.size) > width:
+            title = title[:-1]
+        return title.rstrip() + "\u2026" + suffix
+
     def draw(self) -> None:
         c = self.canv
         col_w = self.column_width(self.width)
@@ -86,8 +97,8 @@ class TwoColumns(Flowable):
         c.setFont(fonts.SANS_BOLD, self.size)
         suffix = " (continued)" if self.continued else ""
         c.setFillColor(colors.black)
-        c.drawString(x_left + self.GUTTER, top - self.size * 1.2, self.left_title + suffix)
-        c.drawString(x_right + self.GUTTER, top - self.size * 1.2, self.right_title + suffix)
+        for x, title in ((x_left, self.left_title), (x_right, self.right_title)):
+            c.drawString(x + self.GUTTER, top - self.size * 1.2, self._fit(title, suffix, col_w))
         c.setLineWidth(0.6)
         y_rule = top - self.header + self.size * 0.35
         c.line(x_left, y_rule, x_left + self.GUTTER + col_w, y_rule)

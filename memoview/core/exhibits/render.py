@@ -48,7 +48,7 @@ from memoview.core.exhibits.data import (
     window_exact,
 )
 from memoview.core.exhibits.flowables import MemorizationMap, TwoColumns, colour
-from memoview.core.records import Annotation
+from memoview.core.records import Annotation, best_window_key
 from memoview.core.storage.audit import canonical_json
 
 PAGE_W, PAGE_H = letter
@@ -148,9 +148,12 @@ def _styles() -> dict[str, ParagraphStyle]:
         "small": ParagraphStyle("small", parent=base, fontSize=7.5, leading=9.5),
         "tiny": ParagraphStyle("tiny", parent=base, fontSize=6.5, leading=8),
         "mono": ParagraphStyle("mono", parent=base, fontName=fonts.MONO, fontSize=MONO_SIZE, leading=MONO_SIZE * 1.3),
-        "h1": ParagraphStyle("h1", parent=base, fontName=fonts.SANS_BOLD, fontSize=15, leading=19, spaceAfter=8),
-        "h2": ParagraphStyle("h2", parent=base, fontName=fonts.SANS_BOLD, fontSize=11.5, leading=15, spaceBefore=8, spaceAfter=4),
-        "h3": ParagraphStyle("h3", parent=base, fontName=fonts.SANS_BOLD, fontSize=9.5, leading=12.5, spaceBefore=6, spaceAfter=3),
+        "h1": ParagraphStyle("h1", parent=base, fontName=fonts.SANS_BOLD, fontSize=15, leading=19, spaceAfter=8,
+                             keepWithNext=1),
+        "h2": ParagraphStyle("h2", parent=base, fontName=fonts.SANS_BOLD, fontSize=11.5, leading=15, spaceBefore=8,
+                             spaceAfter=4, keepWithNext=1),
+        "h3": ParagraphStyle("h3", parent=base, fontName=fonts.SANS_BOLD, fontSize=9.5, leading=12.5, spaceBefore=6,
+                             spaceAfter=3, keepWithNext=1),
         "title": ParagraphStyle("title", parent=base, fontName=fonts.SANS_BOLD, fontSize=18, leading=23, alignment=TA_CENTER),
         "center": ParagraphStyle("center", parent=base, alignment=TA_CENTER),
         "cell": ParagraphStyle("cell", parent=base, fontSize=7.5, leading=9.2),
@@ -571,7 +574,7 @@ class Story:
         left = layout.layout(out_pieces, self.col_w, COLUMN_SIZE)
         right = layout.layout(src_pieces, self.col_w, COLUMN_SIZE)
         self.add(Spacer(1, 8), TwoColumns(left, right, size=COLUMN_SIZE, left_title=f"Model output (attempt {a.id})",
-                                          right_title=f"Source: {fonts.clean_text(doc.title if doc else '', False)[:48]}"))
+                                          right_title=f"Source: {fonts.clean_text(doc.title if doc else '', False)}"))
         self.stats(view)
         self.notes("attempt", a.id)
 
@@ -640,8 +643,14 @@ class Story:
             MemorizationMap([w.start_char for w in windows], [w.greedy_exact for w in windows], kinds,
                             doc_length=len(doc.text), y_max=y_max, x_label="position in the work (characters)",
                             y_label="exact tokens")]),
-            P("Windows with the longest exact continuations", "h3"))
-        top = sorted(windows, key=lambda w: (-w.greedy_exact, -w.memorization_score, w.index))[:3]
+        )
+        top = [w for w in sorted(windows, key=best_window_key)[:3] if w.continuation]
+        if top:
+            self.add(CondPageBreak(2.2 * inch), P("Windows with the longest exact continuations", "h3"))
+        else:
+            self.add(P("This sweep did not record the model's continuations, so no window can be shown side by side; "
+                       "the chart above and Appendix A give every window's figures. Re-run the sweep with its default "
+                       "generate_best = 3 (or --generate for every window) to show them.", "small"))
         align = None
         try:
             from memoview.core.alignment.engine import align as _align

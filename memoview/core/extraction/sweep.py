@@ -7,11 +7,17 @@ chosen scheme. Generation runs only when the continuation is asked for.
 equals the target token under teacher forcing unless continuations are
 generated, in which case it compares the actual greedy continuation with
 the target (Biderman et al.); the attempt records which basis was used.
+
+Without ``generate``, the greedy continuations of the ``generate_best``
+windows with the longest exact continuations are still generated once the
+scoring is done (a few ``generate`` calls, not one per window), so that an
+exhibit can show them side by side with the work: a sweep alone then makes
+a complete exhibit. Their scores stay teacher-forced, like every other window.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Optional
 
 from memoview.core import errors
@@ -22,7 +28,8 @@ from memoview.core.extraction.passage import sweep_passages, tokenize_document
 from memoview.core.extraction.probability import LN10
 from memoview.core.jobs import CancelToken, Job, Progress
 from memoview.core.models.base import LoadedModel
-from memoview.core.records import Attempt, AttemptSpec, AttemptStatus, Document, Method, PromptClass, SweepWindow
+from memoview.core.records import (Attempt, AttemptSpec, AttemptStatus, Document, Method, PromptClass, SweepWindow,
+                                   best_window_key)
 from memoview.core.timeutil import utc_now
 
 
@@ -35,21 +42,26 @@ class SweepRequest:
     top_k: Optional[int] = 40
     temperature: float = 1.0
     generate: bool = False
+    generate_best: int = 3
     batch_size: int = 16
 
     def params(self) -> dict[str, Any]:
         return {
-            "decoding": "greedy", "max_new_tokens": self.suffix if self.generate else 0,
+            "decoding": "greedy", "max_new_tokens": self.suffix if self.generate or self.generate_best else 0,
             "temperature": None, "top_k": None, "top_p": None, "num_beams": 1, "n_samples": 1,
             "repetition_penalty": 1.0, "prefix_tokens": self.prefix, "suffix_tokens": self.suffix,
             "stride": self.stride, "stride_unit": self.stride_unit, "pz_top_k": self.top_k,
-            "pz_temperature": self.temperature, "generate": self.generate, "batch_size": self.batch_size,
+            "pz_temperature": self.temperature, "generate": self.generate,
+            "generate_best": 0 if self.generate else self.generate_best, "batch_size": self.batch_size,
         }
 
     def validate(self) -> None:
         common.validate_scheme(self.temperature, self.top_k)
         if self.batch_size < 1:
             raise errors.ValidationError("The batch size must be at least 1.")
+        if self.generate_best < 0:
+            raise errors.ValidationError(f"generate_best must be 0 or more (got {self.generate_best}).",
+                                         "Use 0 to generate no continuations, or 3 to show the best three windows.")
 
 
 def sweep_windows(lm: LoadedModel, document: Document, request: SweepRequest,
@@ -91,6 +103,18 @@ def sweep_windows(lm: LoadedModel, document: Document, request: SweepRequest,
                 log10_pz=None if s.log_pz is None else s.log_pz / LN10,
                 continuation=None if cont is None else lm.decode(cont),
             ))
+    if not request.generate and request.generate_best and out and not (cancel is not None and cancel.cancelled):
+        best = sorted(out, key=best_window_key)[:request.generate_best]
+        yield Progress(len(out), total, f"generating the {len(best)} best windows' continuations")
+        by_index = {w.index: w for w in best}
+        contexts = [bos + list(doc.ids[passages[w.index].prefix_start_token:passages[w.index].start_token])
+                    for w in best]
+        params = {"decoding": "greedy", "max_new_tokens": request.suffix, "repetition_penalty": 1.0}
+        generated = list(common.generate(lm, contexts, params, cancel=cancel))
+        if not (cancel is not None and cancel.cancelled):
+            for w, cont in zip(best, generated):
+                by_index[w.index] = replace(w, continuation=lm.decode(cont))
+            out = [by_index.get(w.index, w) for w in out]
     yield Progress(len(out), total, "sweep done" if len(out) == total else "sweep stopped")
     return out
 
