@@ -31,6 +31,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--creation-date", default=None, metavar="ISO",
                    help="fixed creation date (e.g. 2025-01-31) for byte-identical output; default: now")
     p.add_argument("--no-manifest", action="store_true", help="do not write FILE.pdf.manifest.json beside the PDF")
+    p.add_argument("--skip-model-check", action="store_true",
+                   help="do not re-hash the model files before exporting (the audit log records that they were "
+                        "not checked)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(handler=cmd_export)
 
@@ -46,7 +49,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         write_manifest=not args.no_manifest,
     )
     with Case.open(args.case) as case:
-        result = run_with_progress(export_exhibit(case, options, args.output), quiet=args.quiet)
+        result = run_with_progress(export_exhibit(case, options, args.output, verify_models=not args.skip_model_check),
+                                   quiet=args.quiet)
     if result.cancelled or result.path is None:
         print("export cancelled; no file written")
         return 1
@@ -54,4 +58,6 @@ def cmd_export(args: argparse.Namespace) -> int:
     print(f"sha256 {result.pdf_sha256}")
     print(f"manifest sha256 {result.manifest_sha256}" + (f" ({result.manifest_path})" if result.manifest_path else ""))
     print(f"creation date {result.creation_date}; run id {result.run_id}")
+    for model_id, status in sorted(result.model_files.items()):
+        print(f"model {model_id} files: {status}")
     return 0

@@ -21,7 +21,7 @@ def _manifest() -> list[dict[str, object]]:
 def test_manifest_lists_every_file_with_its_provenance() -> None:
     entries = _manifest()
     listed = {str(e["file"]) for e in entries}
-    on_disk = {p.name for p in DEMO.iterdir()} - {"corpus.json", "PROVENANCE.md"}
+    on_disk = {p.name for p in DEMO.iterdir()} - {"corpus.json", "PROVENANCE.md", "protocol.toml"}
     assert listed == on_disk
     for entry in entries:
         for key in ("title", "author", "source", "date", "terms"):

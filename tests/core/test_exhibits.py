@@ -298,3 +298,38 @@ def test_sweep_without_continuations_says_why_no_windows_are_shown(tmp_path: Pat
     assert "Windows with the longest exact continuations" in shown and "did not record" not in shown
     assert "Windows with the longest exact continuations" not in missing
     assert "This sweep did not record the model's continuations" in missing
+
+
+def test_export_rehashes_model_files_and_refuses_a_changed_model(tmp_path: Path) -> None:
+    """DESIGN: fingerprints are re-verified before export; the result is audited, not printed on the pages."""
+    from memoview.core.models.fingerprint import combined_fingerprint
+    from memoview.core.records import ModelFile, ModelInfo
+
+    folder = tmp_path / "model"
+    folder.mkdir()
+    weights = folder / "model.safetensors"
+    weights.write_bytes(b"weights " * 1000)
+    sha = hashlib.sha256(weights.read_bytes()).hexdigest()
+    model = ModelInfo(path=str(folder), format="hf", architecture="GPT2LMHeadModel", parameter_count=1000,
+                      fingerprint=combined_fingerprint([("model.safetensors", sha)]), name="on-disk model",
+                      files=(ModelFile("model.safetensors", weights.stat().st_size, sha, "weights"),))
+    case_path = tmp_path / "c.memoview"
+    build_case(case_path, work_words=600, model=model).close()
+    with Case.open(case_path) as case:
+        first = run_job(export_exhibit(case, ExportOptions(include_all=True, creation_date="2025-01-01"),
+                                       tmp_path / "a.pdf"))
+        assert first.model_files == {"1": "match"}
+        weights.write_bytes(b"changed " * 1000)
+        with pytest.raises(errors.ExportError, match="no longer matches the fingerprint"):
+            run_job(export_exhibit(case, ExportOptions(include_all=True, creation_date="2025-01-01"),
+                                   tmp_path / "b.pdf"))
+        assert not (tmp_path / "b.pdf").exists()
+        skipped = run_job(export_exhibit(case, ExportOptions(include_all=True, creation_date="2025-01-01"),
+                                         tmp_path / "c.pdf", verify_models=False))
+        assert skipped.model_files == {"1": "not checked"}
+        logged = [e.payload["model_files"] for e in case.audit_entries() if e.event == "exhibit.export"]
+        assert logged == [{"1": "match"}, {"1": "not checked"}]
+        weights.parent.rename(tmp_path / "moved")
+        gone = run_job(export_exhibit(case, ExportOptions(include_all=True, creation_date="2025-01-01"),
+                                      tmp_path / "d.pdf"))
+        assert gone.model_files == {"1": "not available on this machine"}

@@ -68,10 +68,11 @@ def prefix_attempt(model: ModelInfo, doc_id: int, text: str, ps: int, s: int, e:
                    finished_at="2025-01-02T03:04:06.000000Z")
 
 
-def build_case(path: Path, *, work_words: int = 1500, extra_works: int = 0, hostile: bool = False) -> Case:
+def build_case(path: Path, *, work_words: int = 1500, extra_works: int = 0, hostile: bool = False,
+               model: ModelInfo | None = None) -> Case:
     """A case with a memorized work, a zero-match work, a control, and every attempt status."""
     case = Case.create(path)
-    model = case.add_model(model_info())
+    model = case.add_model(model or model_info())
     work_text = prose(1, work_words)
     if hostile:
         work_text = ("<b>bold?</b> &amp; <font name='x'>markup</font> <para/> \x00\x07\x1b[31m ctl \u202e RTL override "

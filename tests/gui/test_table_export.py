@@ -67,6 +67,7 @@ def test_export_dialog_previews_and_saves(win, qtbot, tmp_path: Path) -> None:
     dialog.save_to(out)
     qtbot.waitUntil(lambda: dialog.last_result is not None, timeout=60000)
     assert out.exists() and "PDF SHA-256" in dialog.status.text()
+    assert "Model 1 files: not available on this machine" in dialog.status.text()  # the test model has no files
     text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True, text=True, check=True).stdout
     assert "The Raven" in text
     dialog.resize(1200, 820)

@@ -15,7 +15,7 @@ import hashlib
 import os
 import shlex
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional
@@ -23,6 +23,7 @@ from typing import Optional
 from memoview.core.case import Case
 from memoview.core.errors import ExportError, ValidationError
 from memoview.core.jobs import CancelToken, Job, Progress
+from memoview.core.records import ModelInfo
 from memoview.core.storage.audit import canonical_json
 
 LEGENDS = {
@@ -96,6 +97,8 @@ class ExportResult:
     run_id: str = ""
     creation_date: str = ""
     cancelled: bool = False
+    # model id -> "match" | "not available on this machine" | "not checked" (empty for previews)
+    model_files: dict[str, str] = field(default_factory=dict)
 
 
 def parse_creation_date(value: Optional[str]) -> Optional[time.struct_time]:
@@ -158,12 +161,19 @@ PREVIEW_MARK = "PREVIEW \u2013 NOT AN EXHIBIT \u2013 NOT FOR FILING"
 
 
 def export_exhibit(case: Case, options: ExportOptions, output_path: str | os.PathLike[str],
-                   cancel: Optional[CancelToken] = None, *, preview: bool = False) -> Job[ExportResult]:
+                   cancel: Optional[CancelToken] = None, *, preview: bool = False,
+                   verify_models: bool = True) -> Job[ExportResult]:
     """Job: write the exhibit PDF (and its manifest beside it), then log the export.
 
     ``preview`` (for the GUI's export dialog) writes the same pages marked
     "PREVIEW - NOT FOR FILING" on every page, with no manifest file and no
     audit entry: a preview is not an export.
+
+    Before a real export, the files of every model behind the exhibit's
+    attempts are re-hashed (no cache) where they are on this machine: an
+    exhibit never states a fingerprint that the files on disk contradict.
+    The outcome goes into the audit entry, not onto the pages, so that the
+    same case and options give the same bytes on a machine without the model.
     """
     options.validate()
     out = Path(output_path)
@@ -190,6 +200,13 @@ def export_exhibit(case: Case, options: ExportOptions, output_path: str | os.Pat
     )
     if cancel is not None and cancel.cancelled:
         return ExportResult(None, cancelled=True)
+    model_files: dict[str, str] = {}
+    if not preview:
+        for model in collected.models:
+            status = yield from _check_model_files(model, verify_models, cancel)
+            if status is None:
+                return ExportResult(None, cancelled=True)
+            model_files[str(model.id)] = status
     yield Progress(1, 4, "laying out pages")
     opts_json = canonical_json({k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(options).items()})
     run_id = hashlib.sha256((collected.manifest_sha256 + opts_json).encode("utf-8")).hexdigest()[:10]
@@ -235,7 +252,31 @@ def export_exhibit(case: Case, options: ExportOptions, output_path: str | os.Pat
             "pdf_sha256": pdf_sha, "pages": len(bates), "bates_first": bates[0] if bates else "",
             "bates_last": bates[-1] if bates else "", "manifest_sha256": collected.manifest_sha256, "run_id": run_id,
             "options": {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(options).items()},
+            "model_files": model_files,
         })
     yield Progress(4, 4, "done")
     return ExportResult(out, pdf_sha, len(bates), bates[0] if bates else "", bates[-1] if bates else "",
-                        collected.manifest_sha256, manifest_path, run_id, options.creation_date or "")
+                        collected.manifest_sha256, manifest_path, run_id, options.creation_date or "",
+                        model_files=model_files)
+
+
+def _check_model_files(model: ModelInfo, verify: bool, cancel: Optional[CancelToken]) -> Job[Optional[str]]:
+    """'match', 'not available on this machine' or 'not checked'; a mismatch stops the export.
+    ``None`` when cancelled."""
+    from memoview.core.models.fingerprint import reverify
+
+    if not verify:
+        return "not checked"
+    if not Path(model.path).exists():
+        return "not available on this machine"
+    result = yield from reverify(model, cancel=cancel)
+    if result is None:
+        return None
+    if not result.ok:
+        raise ExportError(
+            f"Model {model.id} ('{model.name}') no longer matches the fingerprint recorded with its attempts: "
+            f"{'; '.join(result.problems)}.",
+            "Restore the model files the attempts ran on, or register the changed files as a new model and run the "
+            "attempts again. (--skip-model-check exports without this check; the audit log then says so.)",
+        )
+    return "match"

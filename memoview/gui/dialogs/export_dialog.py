@@ -300,6 +300,9 @@ class ExportDialog(QDialog):
             self.status.setText("Export cancelled; nothing was written.")
             return
         manifest = f"\nManifest: {result.manifest_path}" if result.manifest_path else ""
+        models = "".join(f"\nModel {mid} files: {status}"
+                         + (" (re-hashed before export)" if status == "match" else "")
+                         for mid, status in sorted(result.model_files.items()))
         self.status.setText(f"Saved {result.path} ({result.pages} pages, Bates {result.bates_first}–"
-                            f"{result.bates_last}).\nPDF SHA-256: {result.pdf_sha256}{manifest}")
+                            f"{result.bates_last}).\nPDF SHA-256: {result.pdf_sha256}{manifest}{models}")
         self.window_.statusBar().showMessage(f"Exhibit saved: {result.path}", 10000)
