@@ -5,10 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from typing import Any
-
-from memoview.core import errors
-from memoview.core.case import Case, VerifyProblem, VerifyReport
+from memoview.core.case import Case
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -83,89 +80,44 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
+    from memoview.cli.progress import run_with_progress
+    from memoview.core.verification import verify_fully
+
     with Case.open(args.path) as case:
-        report = case.verify()
-        models_checked = _verify_models(case, report, args.quiet) if args.models else None
-        reruns = _rerun_attempts(case, report, args) if args.rerun else None
-        case.audit("case.verify", case.path.name, {
-            "ok": report.ok, "problems": [str(p) for p in report.problems],
-            "models_checked": models_checked, "attempts_rerun": None if reruns is None else len(reruns),
-        })
+        full = run_with_progress(verify_fully(case, models=args.models, rerun=args.rerun,
+                                              include_sampled=args.include_sampled, allow_pickle=args.allow_pickle),
+                                 quiet=args.quiet or args.json or not (args.models or args.rerun))
+    report = full.case
     if args.json:
         print(json.dumps({
-            "ok": report.ok,
+            "ok": full.ok,
             "audit_entries": report.audit_entries,
             "documents_checked": report.documents_checked,
             "attempts_checked": report.attempts_checked,
-            "models_checked": models_checked,
-            "reruns": reruns,
+            "models_checked": full.models_checked,
+            "reruns": full.reruns,
             "problems": [{"kind": p.kind, "subject": p.subject, "reason": p.reason} for p in report.problems],
         }, indent=2))
     else:
         print(f"audit log  {report.audit_entries} entries")
         print(f"documents  {report.documents_checked} checked")
         print(f"attempts   {report.attempts_checked} checked")
-        if models_checked is not None:
-            print(f"models     {models_checked} re-read byte for byte")
-        if reruns is not None:
-            same = sum(1 for r in reruns if r["same"])
-            print(f"re-runs    {same} of {len(reruns)} greedy/beam attempts gave identical token ids")
-        if report.ok:
+        if full.models_checked is not None:
+            print(f"models     {full.models_checked} re-read byte for byte")
+        if full.reruns is not None:
+            same = sum(1 for r in full.reruns if r["same"])
+            print(f"re-runs    {same} of {len(full.reruns)} greedy/beam attempts gave identical token ids")
+        if full.ok:
             checked = "the hash chain, document hashes and attempt records"
-            if models_checked is not None:
+            if full.models_checked is not None:
                 checked += ", model files"
-            if reruns is not None:
+            if full.reruns is not None:
                 checked += ", re-runs"
             print(f"intact: {checked} all check out")
-        else:
+        elif report.problems:
             print(f"BROKEN: first problem: {report.problems[0]}")
             for problem in report.problems[1:]:
                 print(f"  also: {problem}")
-    return 0 if report.ok else 3
-
-
-def _verify_models(case: Case, report: VerifyReport, quiet: bool) -> int:
-    """Re-hash each registered model's files, ignoring the fingerprint cache
-    (a stale cache must never vouch for a file)."""
-    from memoview.cli.progress import run_with_progress
-    from memoview.core.models.fingerprint import reverify
-
-    models = case.models()
-    for info in models:
-        result = run_with_progress(reverify(info), quiet=quiet)
-        if result is None:
-            raise errors.ModelError("Model verification was cancelled.")
-        for problem in result.problems:
-            report.problems.append(VerifyProblem("model", f"model {info.id} ({info.name})", problem))
-    return len(models)
-
-
-def _rerun_attempts(case: Case, report: VerifyReport, args: argparse.Namespace) -> list[dict[str, Any]]:
-    """Re-run the deterministic attempts, one model load per model."""
-    from memoview.cli.extraction_cmds import open_case_model
-    from memoview.core.extraction.reproduce import reproduce_attempt, rerunnable_attempts
-
-    attempts = rerunnable_attempts(case, include_sampled=args.include_sampled)
-    results: list[dict[str, Any]] = []
-    by_model: dict[int, list[Any]] = {}
-    for attempt in attempts:
-        by_model.setdefault(attempt.spec.model_id, []).append(attempt)
-    for model_id, group in sorted(by_model.items()):
-        try:
-            lm = open_case_model(case, str(model_id), args.allow_pickle, args.quiet)
-        except errors.MemoviewError as exc:
-            for attempt in group:
-                report.problems.append(VerifyProblem(
-                    "rerun", f"attempt {attempt.id}", f"could not re-run: model {model_id} did not open ({exc})"))
-            continue
-        for attempt in group:
-            same, details = reproduce_attempt(case, attempt.id, lm)
-            case.audit("attempt.reproduce", f"attempt:{attempt.id}",
-                       {"same": same, "first_difference": details["first_difference"], "by": "case verify"})
-            results.append({"attempt_id": attempt.id, "same": same,
-                            "first_difference": details["first_difference"]})
-            if not same:
-                report.problems.append(VerifyProblem(
-                    "rerun", f"attempt {attempt.id}",
-                    f"re-run differs from the record from output token {details['first_difference']}"))
-    return results
+        else:
+            print("verification was cancelled before it finished")
+    return 0 if full.ok else 3

@@ -69,11 +69,6 @@ def _open_model_job(case: Any, path: Path, token: CancelToken) -> Any:
     return case.add_model(info)
 
 
-def _verify_job(case: Any, token: CancelToken) -> Any:
-    yield Progress(0, None, "Checking the audit hash chain and document hashes")
-    return case.verify()
-
-
 class MainWindow(QMainWindow):
     def __init__(self) -> None:
         super().__init__()
@@ -229,6 +224,10 @@ class MainWindow(QMainWindow):
         case_menu.addSeparator()
         case_menu.addAction(self._action("verify_case", "&Verify case", self.verify_case, None,
                                          "Re-check the audit hash chain and every document hash"))
+        case_menu.addAction(self._action("verify_case_fully", "Verify case &fully (model files, re-runs)",
+                                         lambda: self.verify_case(full=True), None,
+                                         "Also re-hash every model file and re-run the greedy and beam attempts, "
+                                         "comparing the output token for token"))
 
         view_menu = mb.addMenu("&View")
         dark = self._action("dark_mode", "&Dark palette", self.toggle_dark)
@@ -256,7 +255,7 @@ class MainWindow(QMainWindow):
     def _update_enabled(self) -> None:
         has_case = self.case is not None
         for name in ("import_documents", "open_model", "close_case", "run_extraction", "export_exhibit",
-                     "verify_case", "attempts_table", "toggle_control"):
+                     "verify_case", "verify_case_fully", "attempts_table", "toggle_control"):
             self.actions_by_name[name].setEnabled(has_case)
 
     # ================================================================== jobs / status bar
@@ -646,18 +645,30 @@ class MainWindow(QMainWindow):
         self.export_dialog.update_preview()
         return self.export_dialog
 
-    def verify_case(self) -> Optional[JobHandle]:
+    def verify_case(self, full: bool = False) -> Optional[JobHandle]:
+        """Check the case file; ``full`` also re-hashes the model files and re-runs the greedy and beam
+        attempts (the same job as ``memoview case verify --models --rerun``)."""
         if self.case is None:
             return None
         case = self.case
+        loaded = dict(self.loaded_models)
 
-        def done(report: Any) -> None:
-            self.last_verify_report = report
-            if report.ok:
+        def done(result: Any) -> None:
+            self.last_verify_report = result
+            report = result.case
+            if result.ok:
                 text = (f"The case verified: {report.audit_entries} audit entries in an unbroken hash chain, "
                         f"{report.documents_checked} documents and {report.attempts_checked} attempts match "
                         "what was logged.")
+                if result.models_checked is not None:
+                    text += f"\n\nModel files: {result.models_checked} model(s) re-read byte for byte; all match."
+                if result.reruns is not None:
+                    text += (f"\n\nRe-runs: {len(result.reruns)} greedy or beam attempt(s) re-run on this machine; "
+                             "every one gave the recorded output token for token.")
                 icon = QMessageBox.Icon.Information
+            elif result.cancelled and not report.problems:
+                text = "Verification was cancelled before it finished; nothing was found wrong up to that point."
+                icon = QMessageBox.Icon.Warning
             else:
                 text = "Verification found problems:\n\n" + "\n".join(f"• {p}" for p in report.problems)
                 icon = QMessageBox.Icon.Warning
@@ -667,7 +678,10 @@ class MainWindow(QMainWindow):
             self.last_verify_box = box
             box.open()
 
-        return self.submit(lambda token: _verify_job(case, token), label="Verifying the case", on_result=done)
+        from memoview.core.verification import verify_fully
+
+        return self.submit(lambda token: verify_fully(case, models=full, rerun=full, cancel=token, loaded=loaded),
+                           label="Verifying the case fully" if full else "Verifying the case", on_result=done)
 
     # ================================================================== misc
     def toggle_dark(self) -> None:

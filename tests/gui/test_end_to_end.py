@@ -177,7 +177,18 @@ def test_wizard_prefix_comparison_sweep_cancel_and_export(win, qtbot, fixture_mo
         text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True, text=True,
                               check=True).stdout
         assert doc.title in text
+    assert dialog.last_result.model_files == {str(attempt.spec.model_id): "match"}  # re-hashed before export
     dialog.close()
+
+    # Case > Verify case fully: model files re-hashed, the greedy prefix attempt re-run token for token.
+    win.last_verify_report = None
+    win.actions_by_name["verify_case_fully"].trigger()
+    qtbot.waitUntil(lambda: win.last_verify_report is not None, timeout=120000)
+    full = win.last_verify_report
+    assert full.ok and full.models_checked == 1, full.case.problems
+    assert {"attempt_id": attempt.id, "same": True, "first_difference": None} in full.reruns
+    assert "token for token" in win.last_verify_box.text()
+    screenshot(win.last_verify_box, "verify_full")
 
 
 def qtbot_key(name: str):

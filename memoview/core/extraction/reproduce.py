@@ -41,17 +41,3 @@ def reproduce_attempt(case: Case, attempt_id: int, lm: LoadedModel) -> tuple[boo
         "environment_then": attempt.environment, "environment_now": common.environment(lm),
     }
 
-
-def rerunnable_attempts(case: Case, *, include_sampled: bool = False) -> list[Any]:
-    """Finished generating attempts whose re-run must give the same token ids.
-
-    Greedy and beam decoding are deterministic on the same model, so a
-    difference means the model or the record is not what it claims to be.
-    Sampled attempts reproduce only on the same software (the torch generator
-    is not portable), so they are included only on request.
-    """
-    wanted = {"greedy", "beam"} | ({"sample"} if include_sampled else set())
-    return [
-        a for a in case.attempts(status="done")
-        if a.spec.method in ("prefix", "prompt", "chat") and a.spec.params.get("decoding", "greedy") in wanted
-    ]

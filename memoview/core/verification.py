@@ -1,0 +1,142 @@
+"""The full check of a case (DESIGN section 6, ``verify``): beyond the case file itself,
+re-hash the model files and re-run the deterministic attempts.
+
+``Case.verify`` checks what the case file alone can prove (hash chain,
+document hashes, attempt records). This job adds what needs the model files:
+their bytes against the recorded fingerprint, and greedy and beam attempts
+re-run on this machine, compared token id by token id. The CLI
+(``case verify --models --rerun``) and the GUI (Case > Verify case fully)
+both run this one job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from memoview.core import errors
+from memoview.core.case import Case, VerifyProblem, VerifyReport
+from memoview.core.jobs import CancelToken, Job, Progress
+from memoview.core.records import Attempt
+
+
+@dataclass
+class FullVerifyReport:
+    """``case`` holds every problem found (the case file's and the added checks');
+    ``models_checked`` / ``reruns`` are ``None`` where that check was not asked for."""
+
+    case: VerifyReport
+    models_checked: Optional[int] = None
+    reruns: Optional[list[dict[str, Any]]] = None
+    cancelled: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.case.ok and not self.cancelled
+
+
+def rerunnable_attempts(case: Case, *, include_sampled: bool = False) -> list[Attempt]:
+    """Finished generating attempts whose re-run must give the same token ids.
+
+    Greedy and beam decoding are deterministic on the same model, so a
+    difference means the model or the record is not what it claims to be.
+    Sampled attempts reproduce only on the same software (the torch generator
+    is not portable), so they are included only on request.
+    """
+    wanted = {"greedy", "beam"} | ({"sample"} if include_sampled else set())
+    return [
+        a for a in case.attempts(status="done")
+        if a.spec.method in ("prefix", "prompt", "chat") and a.spec.params.get("decoding", "greedy") in wanted
+    ]
+
+
+def verify_fully(case: Case, *, models: bool = True, rerun: bool = True, include_sampled: bool = False,
+                 allow_pickle: bool = False, cancel: Optional[CancelToken] = None,
+                 loaded: Optional[dict[str, Any]] = None) -> Job[FullVerifyReport]:
+    """Job: the case file's checks, then (as asked) the model files and the re-runs; logged in the audit trail.
+
+    ``loaded``: models already in memory, by fingerprint (the GUI's), used
+    instead of loading a second copy.
+    """
+    yield Progress(0, None, "Checking the audit hash chain, documents and attempt records")
+    report = FullVerifyReport(case.verify())
+    if models:
+        report.models_checked = yield from _check_models(case, report, cancel)
+    if rerun and not report.cancelled:
+        report.reruns = yield from _rerun(case, report, include_sampled, allow_pickle, cancel, loaded or {})
+    case.audit("case.verify", case.path.name, {
+        "ok": report.ok, "problems": [str(p) for p in report.case.problems],
+        "models_checked": report.models_checked,
+        "attempts_rerun": None if report.reruns is None else len(report.reruns),
+        "cancelled": report.cancelled,
+    })
+    return report
+
+
+def _cancelled(cancel: Optional[CancelToken]) -> bool:
+    return cancel is not None and cancel.cancelled
+
+
+def _check_models(case: Case, report: FullVerifyReport, cancel: Optional[CancelToken]) -> Job[int]:
+    """Re-hash each registered model's files, ignoring the fingerprint cache
+    (a stale cache must never vouch for a file)."""
+    from memoview.core.models.fingerprint import reverify
+
+    checked = 0
+    for info in case.models():
+        result = yield from reverify(info, cancel=cancel)
+        if result is None or _cancelled(cancel):
+            report.cancelled = True
+            break
+        checked += 1
+        for problem in result.problems:
+            report.case.problems.append(VerifyProblem("model", f"model {info.id} ({info.name})", problem))
+    return checked
+
+
+def _rerun(case: Case, report: FullVerifyReport, include_sampled: bool, allow_pickle: bool,
+           cancel: Optional[CancelToken], loaded: dict[str, Any]) -> Job[list[dict[str, Any]]]:
+    """Re-run the deterministic attempts, one model load per model."""
+    from memoview.core.extraction.reproduce import reproduce_attempt
+    from memoview.core.models.load import open_model
+
+    by_model: dict[int, list[Attempt]] = {}
+    for attempt in rerunnable_attempts(case, include_sampled=include_sampled):
+        by_model.setdefault(attempt.spec.model_id, []).append(attempt)
+    total = sum(len(group) for group in by_model.values())
+    results: list[dict[str, Any]] = []
+    for model_id, group in sorted(by_model.items()):
+        info = case.model(model_id)
+        try:
+            lm = loaded.get(info.fingerprint) or (yield from open_model(info.path, allow_pickle=allow_pickle,
+                                                                         cancel=cancel))
+        except errors.MemoviewError as exc:
+            for attempt in group:
+                report.case.problems.append(VerifyProblem(
+                    "rerun", f"attempt {attempt.id}", f"could not re-run: model {model_id} did not open ({exc})"))
+            continue
+        if lm is None or _cancelled(cancel):
+            report.cancelled = True
+            break
+        if lm.info.fingerprint != info.fingerprint:
+            for attempt in group:
+                report.case.problems.append(VerifyProblem(
+                    "rerun", f"attempt {attempt.id}",
+                    f"could not re-run: model {model_id} ('{info.name}') has changed on disk since it was "
+                    f"registered (fingerprint {info.fingerprint[:12]}, now {lm.info.fingerprint[:12]})"))
+            continue
+        for attempt in group:
+            if _cancelled(cancel):
+                report.cancelled = True
+                return results
+            yield Progress(len(results), total, f"Re-running attempt {attempt.id} ({len(results) + 1} of {total})")
+            same, details = reproduce_attempt(case, attempt.id, lm)
+            case.audit("attempt.reproduce", f"attempt:{attempt.id}",
+                       {"same": same, "first_difference": details["first_difference"], "by": "case verify"})
+            results.append({"attempt_id": attempt.id, "same": same, "first_difference": details["first_difference"]})
+            if not same:
+                report.case.problems.append(VerifyProblem(
+                    "rerun", f"attempt {attempt.id}",
+                    f"re-run differs from the record from output token {details['first_difference']}"))
+    return results
