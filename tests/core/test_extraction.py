@@ -281,3 +281,34 @@ def test_batched_scoring_with_padding_equals_one_by_one(case: Case, lm) -> None:
         assert a.greedy_exact == b.greedy_exact and a.ranks == b.ranks
         assert a.log_p == pytest.approx(b.log_p, abs=1e-3)
         assert (a.log_pz is None) == (b.log_pz is None)
+
+
+def test_fast_target_scores_equal_the_full_softmax_reference() -> None:
+    """score_targets forms no [B, m, V] log-softmax; it must agree with scheme_logprobs (the
+    literal DESIGN formula) on every step, including ties at the k-th place and T != 1."""
+    import torch
+
+    from memoview.core.extraction.probability import scheme_logprobs, score_targets
+
+    gen = torch.Generator().manual_seed(3)
+    B, m, V = 3, 6, 50
+    logits = torch.randn(B, m, V, generator=gen) * 3.0
+    logits[0, 1, :8] = logits[0, 1].max() + 1.0  # eight-way tie on top: straddles the k-th place for k = 3, 5
+    logits[1, 2, 7] = logits[1, 2].topk(4).values[-1]  # a tie exactly at the 4th place
+    targets = torch.randint(0, V, (B, m), generator=gen)
+    targets[0, 1] = 7  # a tied token as the target
+    targets[2] = logits[2].argmax(-1)  # a fully greedy row
+    mask = torch.ones(B, m)
+    for temperature, top_k in ((1.0, None), (0.7, 3), (1.3, 5), (1.0, 4), (1.0, 1), (2.0, V - 1)):
+        ref = scheme_logprobs(logits, temperature, top_k).gather(-1, targets.unsqueeze(-1)).squeeze(-1)
+        full = torch.log_softmax(logits, -1).gather(-1, targets.unsqueeze(-1)).squeeze(-1)
+        for b, s in enumerate(score_targets(logits, targets, mask, temperature, top_k)):
+            for t in range(m):
+                want = float(ref[b, t])
+                got = s.pz_logprobs[t]
+                assert (got is None) == (want == float("-inf")), (temperature, top_k, b, t)
+                if got is not None:
+                    assert got == pytest.approx(want, abs=1e-5), (temperature, top_k, b, t)
+                assert s.logprobs[t] == pytest.approx(float(full[b, t]), abs=1e-5)
+                assert s.ranks[t] == 1 + int((logits[b, t] > logits[b, t, targets[b, t]]).sum())
+    assert score_targets(logits, targets, mask, 1.0, None)[2].greedy_exact == m

@@ -12,6 +12,7 @@ import hashlib
 import os
 import platform
 import sys
+from functools import partial
 from typing import Any, Optional, Sequence
 
 from memoview.core import errors
@@ -179,7 +180,7 @@ LOGITS_BUDGET_BYTES = 192 * 1024 * 1024  # float32 logits kept at once; large vo
 
 
 def score_continuations(lm: LoadedModel, contexts: Sequence[Sequence[int]], targets: Sequence[Sequence[int]],
-                        temperature: float = 1.0, top_k: Optional[int] = None) -> list[Any]:
+                        temperature: float = 1.0, top_k: Optional[int] = None, *, with_ranks: bool = True) -> list[Any]:
     """Teacher-forced scores of each target after its context.
 
     Sequences are left-padded (with explicit position ids) so that every row's
@@ -198,7 +199,8 @@ def score_continuations(lm: LoadedModel, contexts: Sequence[Sequence[int]], targ
     step = max(1, LOGITS_BUDGET_BYTES // per_row)
     out: list[Any] = []
     for lo in range(0, len(contexts), step):
-        out.extend(_score_batch(lm, contexts[lo:lo + step], targets[lo:lo + step], temperature, top_k, score_targets))
+        out.extend(_score_batch(lm, contexts[lo:lo + step], targets[lo:lo + step], temperature, top_k,
+                                partial(score_targets, with_ranks=with_ranks)))
     return out
 
 
@@ -222,15 +224,17 @@ def _score_batch(lm: LoadedModel, contexts: Sequence[Sequence[int]], targets: Se
         except TypeError:  # an architecture without logits_to_keep
             logits = lm.model(input_ids=ids, attention_mask=mask, position_ids=positions).logits[:, -m:]
     logits = logits.float()
-    vocab = logits.shape[-1]
-    step_logits = torch.zeros((len(seqs), m, vocab), dtype=torch.float32)
     tgt = torch.zeros((len(seqs), m), dtype=torch.long)
     tmask = torch.zeros((len(seqs), m), dtype=torch.long)
     for i, t in enumerate(targets):
-        n = len(t)
-        step_logits[i, :n] = logits[i, m - n:]
-        tgt[i, :n] = torch.tensor(list(t), dtype=torch.long)
-        tmask[i, :n] = 1
+        tgt[i, :len(t)] = torch.tensor(list(t), dtype=torch.long)
+        tmask[i, :len(t)] = 1
+    if all(len(t) == m for t in targets):  # a sweep's windows: the kept logits are already the target steps
+        return score_targets(logits[:, -m:], tgt, tmask, temperature, top_k)
+    # Targets of different lengths end at the right edge: move each to the left of its row.
+    step_logits = torch.zeros((len(seqs), m, logits.shape[-1]), dtype=torch.float32)
+    for i, t in enumerate(targets):
+        step_logits[i, :len(t)] = logits[i, m - len(t):]
     return score_targets(step_logits, tgt, tmask, temperature, top_k)
 
 

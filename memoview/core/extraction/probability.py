@@ -47,18 +47,59 @@ def scheme_logprobs(logits: Any, temperature: float, top_k: Optional[int]) -> An
     return torch.log_softmax(scaled, dim=-1)
 
 
-def score_targets(logits: Any, targets: Any, mask: Any, temperature: float, top_k: Optional[int]) -> list[TargetScores]:
-    """Scores for a batch: ``logits`` [B, m, V] predicting ``targets`` [B, m]; ``mask`` [B, m] marks real steps."""
+def scheme_target_logprobs(logits: Any, tgt_logit: Any, temperature: float, top_k: Optional[int],
+                           lse_full: Any = None) -> Any:
+    """``scheme_logprobs(logits, ...)`` at the target only, without a [..., V] log-softmax.
+
+    The same quantity: the target's scaled logit minus the log-sum-exp of the
+    scaled logits kept by the scheme (every logit >= the k-th largest, ties
+    kept), and -inf when the target is below the k-th largest. The kept set is
+    the top k values plus any further values equal to the k-th; the top k+1
+    values show whether such ties exist, so the full row is scanned again only
+    for the rows that have them. ``lse_full``: logsumexp of the unscaled
+    logits, when the caller has it (saves a pass at T = 1 without top-k).
+    """
+    import torch
+
+    t = float(temperature)
+    vocab = logits.shape[-1]
+    target = tgt_logit.squeeze(-1) / t
+    if top_k is None or not 0 < top_k < vocab:
+        lse = lse_full if (lse_full is not None and t == 1.0) else torch.logsumexp(logits / t, dim=-1)
+        return target - lse
+    vals = torch.topk(logits, top_k + 1, dim=-1).values / t  # division by t > 0 keeps the order
+    top, kth, nxt = vals[..., :top_k], vals[..., top_k - 1], vals[..., top_k]
+    lse = torch.logsumexp(top, dim=-1)
+    ties = nxt == kth  # values equal to the k-th beyond the top k: the scheme keeps them too
+    if bool(ties.any()):
+        rows = ties.nonzero(as_tuple=True)
+        equal_all = ((logits[rows] / t) == kth[rows].unsqueeze(-1)).sum(-1)
+        equal_top = (top[rows] == kth[rows].unsqueeze(-1)).sum(-1)
+        extra = (equal_all - equal_top).to(lse.dtype)
+        lse = lse.clone()
+        lse[rows] = torch.logaddexp(lse[rows], kth[rows] + torch.log(extra))
+    return (target - lse).masked_fill(target < kth, float("-inf"))
+
+
+def score_targets(logits: Any, targets: Any, mask: Any, temperature: float, top_k: Optional[int],
+                  *, with_ranks: bool = True) -> list[TargetScores]:
+    """Scores for a batch: ``logits`` [B, m, V] predicting ``targets`` [B, m]; ``mask`` [B, m] marks real steps.
+
+    Only target-position quantities are formed (no [B, m, V] log-softmax): with
+    a 262k-token vocabulary the full tensors cost more than the forward pass.
+    ``with_ranks=False`` (sweeps, which store no ranks) skips the rank count,
+    a full pass over the logits; ``ranks`` is then empty.
+    """
     import torch
 
     logits = logits.float()
-    full = torch.log_softmax(logits, dim=-1)
     tgt = targets.unsqueeze(-1)
-    lp = full.gather(-1, tgt).squeeze(-1)
     tgt_logit = logits.gather(-1, tgt)
-    ranks = (logits > tgt_logit).sum(-1) + 1
+    lse_full = torch.logsumexp(logits, dim=-1)
+    lp = tgt_logit.squeeze(-1) - lse_full
+    ranks = (logits > tgt_logit).sum(-1, dtype=torch.int32) + 1 if with_ranks else None
     argmax_ok = logits.argmax(-1) == targets
-    scheme = scheme_logprobs(logits, temperature, top_k).gather(-1, tgt).squeeze(-1)
+    scheme = scheme_target_logprobs(logits, tgt_logit, temperature, top_k, lse_full)
     out: list[TargetScores] = []
     for b in range(logits.shape[0]):
         m = int(mask[b].sum())
@@ -70,7 +111,7 @@ def score_targets(logits: Any, targets: Any, mask: Any, temperature: float, top_
         pz_steps: list[Optional[float]] = [None if math.isinf(x) else float(x) for x in scheme[b, :m].tolist()]
         log_pz = None if any(x is None for x in pz_steps) else float(sum(x for x in pz_steps if x is not None))
         out.append(TargetScores(
-            logprobs=tuple(lps), ranks=tuple(int(r) for r in ranks[b, :m].tolist()), greedy_exact=greedy,
+            logprobs=tuple(lps), ranks=tuple(int(r) for r in ranks[b, :m].tolist()) if ranks is not None else (), greedy_exact=greedy,
             argmax_matches=int(sum(ok)), log_p=float(sum(lps)), log_pz=log_pz, pz_logprobs=tuple(pz_steps),
         ))
     return out

@@ -81,7 +81,8 @@ def sweep_windows(lm: LoadedModel, document: Document, request: SweepRequest,
         batch = passages[lo: lo + request.batch_size]
         contexts = [bos + list(doc.ids[p.prefix_start_token:p.start_token]) for p in batch]
         targets = [list(doc.ids[p.start_token:p.end_token]) for p in batch]
-        scores = common.score_continuations(lm, contexts, targets, request.temperature, request.top_k)
+        scores = common.score_continuations(lm, contexts, targets, request.temperature, request.top_k,
+                                            with_ranks=False)  # windows store no per-token ranks
         continuations: list[Optional[list[int]]] = [None] * len(batch)
         if request.generate:
             params = {"decoding": "greedy", "max_new_tokens": request.suffix, "repetition_penalty": 1.0}
