@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Optional, Sequence
 
+# Registers the k-gram index hook, so each imported document is indexed at once.
+import memoview.core.alignment.attribution  # noqa: F401
 from memoview.core import errors
-import memoview.core.alignment.attribution  # noqa: F401  (registers the k-gram index hook: each import is indexed at once)
 from memoview.core.documents.load import DEFAULT_MAX_BYTES, load_document
 from memoview.core.jobs import CancelToken, Job, Progress
 from memoview.core.records import Document

@@ -111,8 +111,8 @@ def score_targets(logits: Any, targets: Any, mask: Any, temperature: float, top_
         pz_steps: list[Optional[float]] = [None if math.isinf(x) else float(x) for x in scheme[b, :m].tolist()]
         log_pz = None if any(x is None for x in pz_steps) else float(sum(x for x in pz_steps if x is not None))
         out.append(TargetScores(
-            logprobs=tuple(lps), ranks=tuple(int(r) for r in ranks[b, :m].tolist()) if ranks is not None else (), greedy_exact=greedy,
-            argmax_matches=int(sum(ok)), log_p=float(sum(lps)), log_pz=log_pz, pz_logprobs=tuple(pz_steps),
+            logprobs=tuple(lps), ranks=tuple(int(r) for r in ranks[b, :m].tolist()) if ranks is not None else (),
+            greedy_exact=greedy, argmax_matches=int(sum(ok)), log_p=float(sum(lps)), log_pz=log_pz, pz_logprobs=tuple(pz_steps),
         ))
     return out
 

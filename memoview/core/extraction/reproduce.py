@@ -40,4 +40,3 @@ def reproduce_attempt(case: Case, attempt_id: int, lm: LoadedModel) -> tuple[boo
         "first_difference": None if same else first, "decoding": spec.params.get("decoding"), "seed": spec.seed,
         "environment_then": attempt.environment, "environment_now": common.environment(lm),
     }
-

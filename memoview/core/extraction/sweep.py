@@ -2,7 +2,8 @@
 
 Every window is scored by one batched teacher-forced forward pass: greedy
 exact length, log10 p at T=1 over the full vocabulary, log10 p_z under the
-chosen scheme. Generation runs only when the continuation is asked for.
+chosen scheme. Every window's continuation is generated only when asked for
+(``generate``).
 ``memorization_score`` is the fraction of target positions whose argmax
 equals the target token under teacher forcing unless continuations are
 generated, in which case it compares the actual greedy continuation with
