@@ -131,10 +131,13 @@ class MainWindow(QMainWindow):
             "<p>An evidence explorer for memorization in language models.</p>"
             "<ol>"
             "<li><b>Create or open a case</b> (File ▸ New case, Ctrl+N; Open case, Ctrl+O). One case file holds one matter.</li>"
-            "<li><b>Import the works</b> you want to test, and negative controls (Ctrl+I, or drag files here).</li>"
+            "<li><b>Import the works</b> you want to test, and negative controls (Ctrl+I, or drag files here; "
+            "right-click a document to mark it as a control).</li>"
             "<li><b>Open the model</b> (Ctrl+M, or drag a model folder or .gguf file here). Its files are fingerprinted.</li>"
             "<li><b>Run an extraction</b> (Ctrl+R): the wizard explains each method and its literature default.</li>"
             "<li><b>Compare</b> output and source side by side, then <b>export an exhibit</b> (Ctrl+E).</li>"
+            "<li><b>Verify</b> before you file (Case ▸ Verify case fully): model files re-hashed, greedy attempts "
+            "re-run token for token.</li>"
             "</ol>"
             "<p style='color:gray'>Every attempt is recorded, failures included; an exhibit lists all of them.</p>"
         )
@@ -155,7 +158,7 @@ class MainWindow(QMainWindow):
         self.tree_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                                    | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.tree_dock)
-        self.resizeDocks([self.tree_dock], [380], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.tree_dock], [420], Qt.Orientation.Horizontal)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()

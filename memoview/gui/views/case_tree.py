@@ -102,7 +102,7 @@ class CaseTree(QTreeWidget):
         attempts = case.attempts()
         titles = {d.id: d.title for d in documents}
         for m in models:
-            label = f"{m.name or m.path}  ({m.format.upper()}, {m.architecture}) · SHA-256 {m.fingerprint[:12]}…"
+            label = f"{m.name or m.path} · SHA-256 {m.fingerprint[:12]}…  ({m.format.upper()}, {m.architecture})"
             self._add("models", "model", int(m.id or 0), label, badge_icon("M", (94, 53, 177)),
                       f"{m.path}\nFingerprint SHA-256: {m.fingerprint}")
         self._controls = {d.id: d.is_control for d in documents}
