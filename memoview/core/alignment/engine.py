@@ -57,6 +57,8 @@ class Prepared:
     word_cum: np.ndarray  # word_cum[i] = number of words among tokens[:i]
     # Sorted k-gram seed index per k (no exclusions), kept with the cached text.
     seed_index: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    # (sorted distinct word hashes, per token its index in them), kept with the cached text.
+    word_ids: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
 
     @property
     def raw(self) -> str:
@@ -90,6 +92,14 @@ def prepare(text: str, options: NormalizeOptions = NormalizeOptions()) -> Prepar
             while len(_CACHE) > _CACHE_SIZE:
                 _CACHE.popitem(last=False)
     return prepared
+
+
+def _word_ids(p: Prepared) -> tuple[np.ndarray, np.ndarray]:
+    """The text's distinct token hashes (sorted) and each token's index among them (cached)."""
+    if not p.word_ids:
+        vocab, inverse = np.unique(p.tokens.hashes, return_inverse=True)
+        p.word_ids.append((vocab, inverse.astype(np.int64, copy=False)))
+    return p.word_ids[0]
 
 
 def _excluded_mask(p: Prepared, rng: Optional[tuple[int, int]]) -> np.ndarray:
@@ -524,10 +534,16 @@ def _metrics(src: Prepared, out: Prepared, exS: np.ndarray, exO: np.ndarray, acc
         # Dense small ids (rapidfuzz is ~8x faster on them than on 64-bit
         # hashes). Source words absent from the output all get one sentinel id:
         # exact for LCS and Levenshtein, which only ever test source == output.
+        # The source's own dense ids are kept with the prepared text, so a
+        # long source is mapped by one gather instead of a search per word.
         vocab = np.unique(idsO)
         dO = np.searchsorted(vocab, idsO)
-        pos = np.minimum(np.searchsorted(vocab, idsS), len(vocab) - 1)
-        dS = np.where(vocab[pos] == idsS, pos, len(vocab))
+        src_vocab, src_ids = _word_ids(src)
+        at = np.minimum(np.searchsorted(src_vocab, vocab), len(src_vocab) - 1)
+        remap = np.full(len(src_vocab), len(vocab), dtype=np.int64)
+        found = src_vocab[at] == vocab
+        remap[at[found]] = np.nonzero(found)[0]
+        dS = remap[src_ids[wS]]
         dS_list, dO_list = dS.tolist(), dO.tolist()
         lcs_words = int(LCSseq.similarity(dO_list, dS[dS != len(vocab)].tolist()))
         edit_sim = 1.0 - Levenshtein.distance(dO_list, dS_list) / max(nS, nO)
