@@ -73,6 +73,7 @@ def test_whole_work_offers_the_sweep_with_its_default(win, qtbot) -> None:
     wizard.next()
     assert wizard.method_page.method() == "sweep"
     assert not wizard.method_page.radios["prefix"].isEnabled()
+    assert "One passage" in wizard.method_page.radios["prefix"].toolTip()  # says how to enable it
     wizard.next()
     req = wizard.request()
     assert req.method == "sweep" and req.passage is None

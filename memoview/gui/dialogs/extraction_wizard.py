@@ -251,6 +251,13 @@ class MethodPage(QWizardPage):
         allowed = WHOLE_WORK_METHODS if whole else PASSAGE_METHODS
         for key, radio in self.radios.items():
             radio.setEnabled(key in allowed)
+            if key in allowed:
+                radio.setToolTip("")
+            elif whole:
+                radio.setToolTip("Needs one passage: go Back and choose 'One passage' on the passage page.")
+            else:
+                radio.setToolTip("Covers the whole work: go Back and choose 'The whole work (sweep)' "
+                                 "on the passage page.")
         current = self.method()
         if current not in allowed:
             self.radios["sweep" if whole else "prefix"].setChecked(True)
