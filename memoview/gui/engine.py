@@ -89,3 +89,41 @@ def run_attempt_job(case: Any, cache: dict[str, Any], request: RunRequest, token
 
         return (yield from run_membership(case, lm, document, cancel=token))
     raise errors.ValidationError(f"Unknown method '{request.method}'.")
+
+
+def run_protocol_job(case: Any, cache: dict[str, Any], protocol_path: str, token: CancelToken) -> Any:
+    """Store and run a campaign protocol (the GUI's ``memoview run``); returns the campaign's counts.
+
+    The model is the protocol's ``model`` (a registered id, name or path) or, when it names none, the
+    case's only registered model. Attempts already in the case are skipped, and the model is not
+    even loaded when nothing is left to run.
+    """
+    from memoview.core.extraction.attempts import ensure_model
+    from memoview.core.extraction.campaign import pending_attempts, run_campaign, store_protocol
+
+    protocol, data = store_protocol(case, protocol_path)
+    planned, pending = pending_attempts(case, protocol, data)
+    counts = {"protocol_id": protocol.id, "attempts_planned": planned, "attempts_run": 0,
+              "attempts_skipped": planned - pending}
+    if pending == 0:
+        return counts
+    ref = data.get("model")
+    if ref:
+        info = case.resolve_model(str(ref))
+        if info is None:
+            raise errors.NotFoundError(f"The protocol names the model '{ref}', which is not registered in this case.",
+                                       "Open that model first (Ctrl+M), or name a registered model in the protocol.")
+    else:
+        models = case.models()
+        if len(models) != 1:
+            raise errors.ValidationError(
+                f"The protocol names no model and the case has {len(models)} registered models.",
+                'Add model = "NAME" to the protocol (a registered model\'s name or id).')
+        info = models[0]
+    lm = yield from load_model_job(case, cache, int(info.id or 0), token)
+    if lm is None or token.cancelled:
+        return counts
+    ensure_model(case, lm)
+    result = yield from run_campaign(case, lm, protocol, data, cancel=token)
+    counts.update(attempts_run=result["attempts_run"], attempts_skipped=result["attempts_skipped"])
+    return counts

@@ -141,9 +141,16 @@ class MainWindow(QMainWindow):
             "</ol>"
             "<p style='color:gray'>Every attempt is recorded, failures included; an exhibit lists all of them.</p>"
         )
+        self.demo_button = QPushButton("Run the demo protocol (a few minutes on a laptop; every attempt is recorded)")
+        self.demo_button.setObjectName("runDemoProtocol")
+        self.demo_button.setToolTip("Runs resources/demo/protocol.toml: an opening continuation of every text and "
+                                    "whole-work sweeps, negative controls included.")
+        self.demo_button.clicked.connect(self.run_demo_protocol)
+        self.demo_button.setVisible(False)
         layout = QVBoxLayout(page)
         layout.setContentsMargins(32, 24, 32, 24)
         layout.addWidget(label)
+        layout.addWidget(self.demo_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addStretch(1)
         return page
 
@@ -217,6 +224,9 @@ class MainWindow(QMainWindow):
         case_menu = mb.addMenu("&Case")
         case_menu.addAction(self._action("run_extraction", "&Run extraction…", self.run_extraction, "Ctrl+R",
                                          "Open the guided extraction wizard"))
+        case_menu.addAction(self._action("run_protocol", "Run &protocol…", self.run_protocol, "Ctrl+Shift+R",
+                                         "Run a campaign protocol file (TOML or JSON); attempts already in the case "
+                                         "are skipped"))
         case_menu.addAction(self._action("attempts_table", "&Attempts table", self.show_attempts_table,
                                          "Ctrl+T", "All attempts, with filters"))
         case_menu.addAction(self._action("export_exhibit", "&Export exhibit…", self.export_exhibit, "Ctrl+E",
@@ -258,7 +268,7 @@ class MainWindow(QMainWindow):
     def _update_enabled(self) -> None:
         has_case = self.case is not None
         for name in ("import_documents", "open_model", "close_case", "run_extraction", "export_exhibit",
-                     "verify_case", "verify_case_fully", "attempts_table", "toggle_control"):
+                     "verify_case", "verify_case_fully", "attempts_table", "toggle_control", "run_protocol"):
             self.actions_by_name[name].setEnabled(has_case)
 
     # ================================================================== jobs / status bar
@@ -373,6 +383,45 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("memoview")
         self._update_enabled()
 
+    def _is_demo_case(self) -> bool:
+        from memoview.core.demo import DEMO_CASE_NAME
+
+        return self.case is not None and self.case.path.name == DEMO_CASE_NAME
+
+    def run_demo_protocol(self) -> Optional[JobHandle]:
+        from memoview.paths import resource
+
+        return self.run_protocol(resource("demo", "protocol.toml"))
+
+    def run_protocol(self, path: Optional[Path] = None) -> Optional[JobHandle]:
+        """Run a campaign protocol on the worker (the GUI's ``memoview run``), with progress and Cancel."""
+        if self.case is None:
+            return None
+        if path is None:
+            name, _ = QFileDialog.getOpenFileName(self, "Run a protocol", str(Path.home()),
+                                                  "Protocols (*.toml *.json)")
+            if not name:
+                return None
+            path = Path(name)
+        from memoview.gui.engine import run_protocol_job
+
+        case, cache, protocol = self.case, self.loaded_models, str(path)
+
+        def done(counts: Any) -> None:
+            self.last_protocol_result = counts
+            self.refresh()
+            if counts["attempts_run"] == 0 and counts["attempts_skipped"] == counts["attempts_planned"]:
+                text = f"All {counts['attempts_planned']} planned attempts are already in the case; nothing to run."
+            else:
+                text = (f"Protocol {counts['protocol_id']}: {counts['attempts_run']} attempts run, "
+                        f"{counts['attempts_skipped']} already in the case.")
+            self.statusBar().showMessage(text, 15000)
+
+        return self.submit(lambda token: run_protocol_job(case, cache, protocol, token),
+                           label=f"Running protocol {path.name}", on_result=done,
+                           on_cancelled=lambda _r: self.refresh(),
+                           on_error=lambda exc, details: (self.refresh(), self.show_error(exc, details)))
+
     def set_document_control(self, doc_id: int, is_control: bool) -> None:
         """Mark or unmark a document as a negative control (logged in the audit trail)."""
         if self.case is None:
@@ -396,6 +445,7 @@ class MainWindow(QMainWindow):
             return
         self.case_tree.populate(self.case)
         info = self.case.info()["counts"]
+        self.demo_button.setVisible(self._is_demo_case() and info["attempts"] == 0 and info["models"] > 0)
         self.case_label.setText(
             f"{self.case.path}  ·  {info['documents']} documents, {info['models']} models, "
             f"{info['attempts']} attempts recorded"

@@ -195,3 +195,42 @@ def qtbot_key(name: str):
     from PySide6.QtCore import Qt
 
     return getattr(Qt.Key, f"Key_{name}")
+
+
+def test_run_protocol_from_the_gui_skips_what_is_done(qtbot, tmp_path: Path, fixture_model_dir: Path) -> None:
+    """Case > Run protocol…: the GUI's `memoview run`, with the case's only model; a rerun runs nothing."""
+    from memoview.core.case import Case
+    from memoview.core.jobs import run_job
+    from memoview.core.models.inspect import inspect_model
+    from memoview.gui.app import create_main_window
+    from tests.support.fixture_case import make_fixture_case
+
+    case_path = tmp_path / "protocol.memoview"
+    with make_fixture_case(case_path) as case:
+        case.add_model(run_job(inspect_model(fixture_model_dir)))
+    protocol = tmp_path / "p.toml"
+    protocol.write_text('name = "gui run"\n[[steps]]\nmethod = "prefix"\ndocuments = ["all"]\n'
+                        'token_starts = [40]\nprefix = 30\nsuffix = 10\n', encoding="utf-8")
+    win = create_main_window(case_path)
+    qtbot.addWidget(win)
+    win.show()
+    try:
+        assert win.actions_by_name["run_protocol"].isEnabled()
+        assert not win.demo_button.isVisible()  # only offered on the demo case
+        win.last_protocol_result = None
+        win.run_protocol(protocol)
+        qtbot.waitUntil(lambda: win.last_protocol_result is not None, timeout=120000)
+        counts = win.last_protocol_result
+        n_docs = len(win.case.documents())
+        assert counts["attempts_run"] == counts["attempts_planned"] == n_docs
+        assert len(win.case_tree.items_of("attempts")) == n_docs and len(win.case_tree.items_of("protocols")) == 1
+        win.last_protocol_result = None
+        win.run_protocol(protocol)
+        qtbot.waitUntil(lambda: win.last_protocol_result is not None, timeout=60000)
+        assert win.last_protocol_result["attempts_run"] == 0
+        assert "nothing to run" in win.statusBar().currentMessage()
+        assert win.case.attempt_count() == n_docs
+    finally:
+        win.shutdown()
+    with Case.open(case_path) as case:
+        assert case.verify().ok

@@ -147,3 +147,23 @@ def test_gui_startup_does_not_import_torch() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert "HEAVY []" in out.stdout
+
+
+def test_demo_case_offers_the_demo_protocol_until_attempts_exist(qtbot, tmp_path: Path) -> None:
+    make_case(tmp_path / "demo.memoview").close()
+    win = create_main_window(tmp_path / "demo.memoview")
+    qtbot.addWidget(win)
+    win.resize(1280, 820)
+    win.show()
+    qtbot.waitExposed(win)
+    try:
+        assert win.demo_button.isVisible() and "demo protocol" in win.demo_button.text()
+        screenshot(win, "main_window_demo_start")
+        from tests.gui.support import record_prefix_attempt
+
+        doc = win.case.documents()[0]
+        record_prefix_attempt(win.case, doc, 0, 10, 60, "some output", 0)
+        win.refresh()
+        assert not win.demo_button.isVisible()
+    finally:
+        win.shutdown()
