@@ -27,7 +27,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     verify.add_argument("--models", action="store_true",
                         help="also re-read every byte of each registered model's files and compare the fingerprint")
     verify.add_argument("--rerun", action="store_true",
-                        help="also re-run every finished greedy and beam attempt and compare its output token ids")
+                        help="also re-run every finished greedy and beam attempt (comparing output token ids) and "
+                             "re-score every finished sweep (comparing each window)")
     verify.add_argument("--include-sampled", action="store_true",
                         help="with --rerun: re-run sampled attempts from their seeds too (same software only)")
     verify.add_argument("--allow-pickle", action="store_true", help="with --rerun: allow pickle weights")
@@ -106,7 +107,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
             print(f"models     {full.models_checked} re-read byte for byte")
         if full.reruns is not None:
             same = sum(1 for r in full.reruns if r["same"])
-            print(f"re-runs    {same} of {len(full.reruns)} greedy/beam attempts gave identical token ids")
+            print(f"re-runs    {same} of {len(full.reruns)} greedy/beam attempts and sweeps gave the recorded results")
         if full.ok:
             checked = "the hash chain, document hashes and attempt records"
             if full.models_checked is not None:

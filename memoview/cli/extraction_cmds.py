@@ -391,9 +391,13 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
                                                             "first_difference": details["first_difference"]})
         if args.json:
             print(json.dumps(details, indent=2))
+        elif same and a.spec.method == "sweep":
+            print(f"attempt {a.id} reproduced: all {details['rerun_windows']} windows score the same "
+                  f"({details['compared']})")
         elif same:
             print(f"attempt {a.id} reproduced: identical output token ids ({details['rerun_tokens']} tokens)")
         else:
-            print(f"attempt {a.id} NOT reproduced: first difference at token {details['first_difference']}",
+            where = "window" if a.spec.method == "sweep" else "token"
+            print(f"attempt {a.id} NOT reproduced: first difference at {where} {details['first_difference']}",
                   file=sys.stderr)
     return 0 if same else 1

@@ -39,15 +39,17 @@ class FullVerifyReport:
 def rerunnable_attempts(case: Case, *, include_sampled: bool = False) -> list[Attempt]:
     """Finished generating attempts whose re-run must give the same token ids.
 
-    Greedy and beam decoding are deterministic on the same model, so a
-    difference means the model or the record is not what it claims to be.
+    Greedy and beam decoding, and a sweep's teacher-forced scores, are
+    deterministic on the same model, so a difference means the model or the
+    record is not what it claims to be.
     Sampled attempts reproduce only on the same software (the torch generator
     is not portable), so they are included only on request.
     """
     wanted = {"greedy", "beam"} | ({"sample"} if include_sampled else set())
     return [
         a for a in case.attempts(status="done")
-        if a.spec.method in ("prefix", "prompt", "chat") and a.spec.params.get("decoding", "greedy") in wanted
+        if a.spec.method == "sweep"
+        or (a.spec.method in ("prefix", "prompt", "chat") and a.spec.params.get("decoding", "greedy") in wanted)
     ]
 
 
@@ -138,5 +140,7 @@ def _rerun(case: Case, report: FullVerifyReport, include_sampled: bool, allow_pi
             if not same:
                 report.case.problems.append(VerifyProblem(
                     "rerun", f"attempt {attempt.id}",
-                    f"re-run differs from the record from output token {details['first_difference']}"))
+                    (f"re-run differs from the record from sweep window {details['first_difference']}"
+                     if attempt.spec.method == "sweep" else
+                     f"re-run differs from the record from output token {details['first_difference']}")))
     return results

@@ -761,12 +761,13 @@ class Story:
              f"memoview case verify {d.case_name}"),
             ("2. Check the source files and the model files against Appendix B",
              "sha256sum -c documents.sha256\ncd MODEL_FOLDER && sha256sum -c model.sha256"),
-            ("3. Re-run the greedy and beam attempts with the model and compare their output token ids",
+            ("3. Re-run the greedy and beam attempts and the sweeps with the model and compare the results",
              f"memoview case verify {d.case_name} --models --rerun\n"
              + "\n".join(f"memoview attempt reproduce {d.case_name} {v.attempt.id} --model MODEL_PATH"
                          for w in d.works for v in w.shown
-                         if v.attempt.spec.method in ("prefix", "prompt", "chat")
-                         and v.attempt.spec.params.get("decoding") in ("greedy", "beam"))),
+                         if v.attempt.spec.method == "sweep"
+                         or (v.attempt.spec.method in ("prefix", "prompt", "chat")
+                             and v.attempt.spec.params.get("decoding") in ("greedy", "beam")))),
             ("4. Re-create this exhibit byte for byte (same case, same options)", o.command_line),
             ("5. Check the exhibit's manifest", f"sha256sum {o.output_name}.manifest.json   # expect {d.manifest_sha256}"),
         ]
