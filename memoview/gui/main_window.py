@@ -716,9 +716,8 @@ class MainWindow(QMainWindow):
                 if result.models_checked is not None:
                     text += f"\n\nModel files: {result.models_checked} model(s) re-read byte for byte; all match."
                 if result.reruns is not None:
-                    text += (f"\n\nRe-runs: {len(result.reruns)} greedy or beam attempt(s) and sweep(s) re-run on "
-                             "this machine; every one gave the recorded output token for token (sweeps: every "
-                             "window's score).")
+                    text += (f"\n\nRe-runs: {len(result.reruns)} attempt(s) re-run on this machine, all matching "
+                             "the record (greedy and beam outputs token for token, sweeps window by window).")
                 icon = QMessageBox.Icon.Information
             elif result.cancelled and not report.problems:
                 text = "Verification was cancelled before it finished; nothing was found wrong up to that point."
