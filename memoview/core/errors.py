@@ -116,3 +116,44 @@ class ExtractionError(MemoviewError):
 
 class ExportError(MemoviewError):
     pass
+
+
+# --------------------------------------------------------------------------- served models (OpenAI-compatible HTTP)
+class ServerError(ModelError):
+    """A model served over HTTP that cannot be reached or used (never carries the API key)."""
+
+
+class ServerUnreachableError(ServerError):
+    """No connection (refused, DNS, reset) after the retries."""
+
+
+class ServerAuthError(ServerError):
+    """401/403: the API key is missing, wrong or lacks access."""
+
+
+class ServerModelNotFoundError(ServerError):
+    """The server does not serve the model id given."""
+
+
+class ServerContextTooLongError(ServerError):
+    """The request is longer than the served model's context."""
+
+
+class ServerFeatureError(ServerError):
+    """The server lacks what a method needs (prompt log-probs, chat template, enough top log-probs)."""
+
+
+class ServerResponseError(ServerError):
+    """The server answered, but not with something memoview can read (garbage, wrong shape, 4xx)."""
+
+
+class ServerBusyError(ServerError):
+    """429 or 5xx after every retry."""
+
+
+class ServerTimeoutError(ServerError):
+    """No answer within the timeout, after every retry."""
+
+
+class TokenizationMismatchError(ServerError):
+    """The server tokenized a text into other tokens than the local tokenizer: scores cannot be mapped."""
