@@ -33,6 +33,13 @@ class TargetScores:
     log_p: float  # sum of logprobs (T=1, full vocabulary)
     log_pz: Optional[float]  # under the scheme (temperature, top-k); None when impossible
     pz_logprobs: tuple[Optional[float], ...]  # per step under the scheme; None outside the top-k
+    # How ``log_pz`` is known (engines/base.py: PZ_EXACT, PZ_UPPER_BOUND, PZ_LOWER_BOUND, PZ_UNAVAILABLE).
+    # An engine that sees only the top-N log-probs (a server) reports a bound, labelled as one, never a point value.
+    pz_kind: str = "exact"
+    # Per step, the mean and standard deviation of log p over the full vocabulary (Min-K%++); filled only
+    # when the scheme asks for ``moments`` and the engine has full-vocabulary logits.
+    logprob_mean: tuple[float, ...] = ()
+    logprob_std: tuple[float, ...] = ()
 
 
 def scheme_logprobs(logits: Any, temperature: float, top_k: Optional[int]) -> Any:
