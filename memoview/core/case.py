@@ -37,6 +37,8 @@ from memoview.core.records import (
     SweepWindow,
 )
 from memoview.core.storage import audit
+from memoview.core.remote import evidence as remote_evidence
+from memoview.core.storage import exchanges as exchange_store
 from memoview.core.storage.schema import (
     CASE_FORMAT,
     PROTECTING_TRIGGERS,
@@ -536,6 +538,10 @@ class Case:
         fields = {f: getattr(attempt, f) for f in attempt.__dataclass_fields__}
         if not fields.get("output_sha256") and fields.get("output_text"):
             fields["output_sha256"] = _sha256(fields["output_text"].encode("utf-8"))
+        # A served model's HTTP exchanges (verbatim, hashed) are stored with the attempt that made them.
+        exchanges = remote_evidence.take_for_attempt(str(fields.get("started_at") or ""))
+        if exchanges:
+            fields["environment"] = {**fields["environment"], "server_exchanges": remote_evidence.summary(exchanges)}
         row = self._attempt_row(fields)
         with self._tx() as conn:
             cur = conn.execute(
@@ -565,8 +571,11 @@ class Case:
                     "output_sha256": row["output_sha256"],
                     "record_sha256": attempt_record_hash(row),
                     "windows_sha256": self._windows_hash_rows(conn, attempt_id),
+                    **({"exchanges_sha256": remote_evidence.summary(exchanges)["combined_sha256"]} if exchanges else {}),
                 },
             )
+            if exchanges:
+                exchange_store.insert(conn, attempt_id, row["model_id"], exchanges)
         return self.attempt(attempt_id)
 
     @staticmethod
@@ -646,6 +655,21 @@ class Case:
             (protocol_id, campaign_key, sample_index),
         )
         return self._attempt_from_row(rows[0]) if rows else None
+
+    def server_exchanges(self, attempt_id: int) -> list[dict[str, Any]]:
+        """The verbatim HTTP exchanges of an attempt on a served model (bodies as bytes), in order."""
+        with self._lock:
+            return exchange_store.for_attempt(self._conn, attempt_id)
+
+    def record_server_exchanges(self, model_id: Optional[int], exchanges: Sequence[Any], note: str) -> None:
+        """Store exchanges that belong to no recorded attempt (a probe; an attempt that failed mid-request)."""
+        if not exchanges:
+            return
+        with self._tx() as conn:
+            exchange_store.insert(conn, None, model_id, exchanges, note)
+            self._audit("server.exchanges", f"model:{model_id}" if model_id else "server",
+                        {"note": note, "count": len(exchanges),
+                         "exchanges_sha256": remote_evidence.summary(list(exchanges))["combined_sha256"]})
 
     def sweep_windows(self, attempt_id: int) -> list[SweepWindow]:
         rows = self._rows("SELECT * FROM sweep_windows WHERE attempt_id = ? ORDER BY idx", (attempt_id,))

@@ -20,10 +20,12 @@ from memoview.core.engines.base import ENGINE_AUTO, CapabilityError
 ENGINES: dict[str, str] = {
     "transformers": "memoview.core.engines.transformers_engine",
     "llama.cpp": "memoview.core.engines.llamacpp",
+    "openai": "memoview.core.engines.openai",  # OpenAI-compatible servers (vLLM, llama.cpp's server, APIs)
 }
 # Other spellings accepted on the command line.
 ALIASES: dict[str, str] = {"hf": "transformers", "torch": "transformers", "llama_cpp": "llama.cpp",
-                           "llamacpp": "llama.cpp", "llama-cpp": "llama.cpp"}
+                           "llamacpp": "llama.cpp", "llama-cpp": "llama.cpp",
+                           "vllm": "openai", "server": "openai"}
 
 
 def canonical_name(name: str) -> str:

@@ -83,6 +83,14 @@ class Collector:
             items, self._items = sorted(self._items, key=lambda e: e.seq), []
             return items
 
+    def drain_since(self, started_at: str) -> list[Exchange]:
+        """The exchanges started at or after ``started_at`` (an attempt's start), removed; older ones stay
+        (they belong to an attempt that failed before it was recorded and are stored on their own)."""
+        with self._lock:
+            mine = [e for e in self._items if not started_at or e.started_at >= started_at]
+            self._items = [e for e in self._items if started_at and e.started_at < started_at]
+            return sorted(mine, key=lambda e: e.seq)
+
     def __len__(self) -> int:
         with self._lock:
             return len(self._items)
@@ -113,6 +121,12 @@ def drain_current() -> list[Exchange]:
     return col.drain() if col is not None else []
 
 
+def take_for_attempt(started_at: str) -> list[Exchange]:
+    """What ``Case.record_attempt`` stores with an attempt: the current scope's exchanges since its start."""
+    col = _CURRENT.get()
+    return col.drain_since(started_at) if col is not None else []
+
+
 def summary(exchanges: list[Exchange]) -> dict[str, Any]:
     """What an attempt record says about its exchanges: count, per-exchange hashes, one combined hash."""
     digests = [e.digest() for e in exchanges]
@@ -121,4 +135,5 @@ def summary(exchanges: list[Exchange]) -> dict[str, Any]:
             "combined_sha256": sha256_bytes(joined.encode("ascii"))}
 
 
-__all__ = ["Collector", "Exchange", "capture", "current", "drain_current", "sha256_bytes", "summary"]
+__all__ = ["Collector", "Exchange", "capture", "current", "drain_current", "sha256_bytes", "summary",
+           "take_for_attempt"]

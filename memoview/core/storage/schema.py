@@ -15,7 +15,7 @@ from typing import Callable
 from sqlite_utils import Database
 
 CASE_FORMAT = "memoview-case"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def _v1(db: Database) -> None:
@@ -187,7 +187,14 @@ def _v1(db: Database) -> None:
     )
 
 
-MIGRATIONS: dict[int, Callable[[Database], None]] = {1: _v1}
+def _v2_server_exchanges(db: Database) -> None:
+    """Format 2 (server engine): verbatim HTTP exchanges with served models (storage/exchanges.py)."""
+    from memoview.core.storage.exchanges import create_table
+
+    create_table(db)
+
+
+MIGRATIONS: dict[int, Callable[[Database], None]] = {1: _v1, 2: _v2_server_exchanges}
 PROTECTING_TRIGGERS = ("audit_no_update", "audit_no_delete", "attempts_no_delete")
 
 
