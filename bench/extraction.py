@@ -76,7 +76,7 @@ def main() -> int:
 
     # (a) engine sweep vs naive generate loop
     # Scoring only (generate_best=0): the same work as the naive loop's exact lengths.
-    req = SweepRequest(prefix=P, suffix=S, stride=args.stride, top_k=40, temperature=1.0, generate_best=0)
+    req = SweepRequest(prefix=P, suffix=S, stride=args.stride, pz_top_k=40, pz_temperature=1.0, generate_best=0)
     run_job(sweep_windows(lm, doc, SweepRequest(prefix=P, suffix=S, stride=len(tdoc.ids), generate_best=0)))  # warm-up
     t0 = time.perf_counter()
     windows = run_job(sweep_windows(lm, doc, req))
@@ -84,7 +84,7 @@ def main() -> int:
     engine_wps = len(windows) / engine_s
     # The default sweep also generates the continuations of its 3 best windows (for the exhibit).
     t0 = time.perf_counter()
-    run_job(sweep_windows(lm, doc, SweepRequest(prefix=P, suffix=S, stride=args.stride, top_k=40, temperature=1.0)))
+    run_job(sweep_windows(lm, doc, SweepRequest(prefix=P, suffix=S, stride=args.stride, pz_top_k=40, pz_temperature=1.0)))
     default_s = time.perf_counter() - t0
     bos = common.bos_ids(lm, common.bos_policy(lm))
     subset = list(range(0, len(passages), max(1, len(passages) // args.naive)))[: args.naive]

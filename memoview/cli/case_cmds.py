@@ -32,6 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     verify.add_argument("--include-sampled", action="store_true",
                         help="with --rerun: re-run sampled attempts from their seeds too (same software only)")
     verify.add_argument("--allow-pickle", action="store_true", help="with --rerun: allow pickle weights")
+    verify.add_argument("--device", default=None,
+                        help="with --rerun: where to re-run (default: the recorded device if present, else cpu); "
+                             "the engine and dtype are always the recorded ones")
     verify.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     verify.set_defaults(handler=cmd_verify)
 
@@ -86,7 +89,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
     with Case.open(args.path) as case:
         full = run_with_progress(verify_fully(case, models=args.models, rerun=args.rerun,
-                                              include_sampled=args.include_sampled, allow_pickle=args.allow_pickle),
+                                              include_sampled=args.include_sampled, allow_pickle=args.allow_pickle,
+                                              device=args.device),
                                  quiet=args.quiet or args.json or not (args.models or args.rerun))
     report = full.case
     if args.json:
@@ -107,7 +111,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
             print(f"models     {full.models_checked} re-read byte for byte")
         if full.reruns is not None:
             same = sum(1 for r in full.reruns if r["same"])
-            print(f"re-runs    {same} of {len(full.reruns)} greedy/beam attempts and sweeps gave the recorded results")
+            print(f"re-runs    {same} of {len(full.reruns)} greedy/beam/p_z attempts and sweeps gave the recorded results")
         if full.ok:
             checked = "the hash chain, document hashes and attempt records"
             if full.models_checked is not None:

@@ -14,9 +14,33 @@ from memoview.core.case import Case
 from memoview.core.records import Attempt
 
 
+def engine_args(p: argparse.ArgumentParser, *, engine: bool = True, dtype: bool = True) -> None:
+    """``--engine/--device/--dtype/--threads``: how the model is run (every command that runs a model)."""
+    if engine:
+        p.add_argument("--engine", default="auto",
+                       help="transformers, llama.cpp, or auto (default: llama.cpp for a .gguf file when installed, "
+                            "else transformers)")
+    p.add_argument("--device", default="auto", help="transformers: cpu (default), cuda, cuda:N or mps")
+    if dtype:
+        p.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16", "float16"],
+                       help="transformers: float32 (default, the reference), bfloat16 or float16 (for GPUs and "
+                            "memory; slow on a CPU)")
+    p.add_argument("--threads", type=int, default=None, help="CPU threads (default: the engine's choice, at most 4)")
+
+
+def engine_settings(args: argparse.Namespace) -> Any:
+    from memoview.core.engines.base import EngineSettings
+
+    if getattr(args, "threads", None) is not None and args.threads < 1:
+        raise errors.ValidationError(f"--threads must be at least 1 (got {args.threads}).")
+    return EngineSettings(engine=getattr(args, "engine", "auto") or "auto", device=getattr(args, "device", "auto"),
+                          dtype=getattr(args, "dtype", "auto") or "auto", threads=getattr(args, "threads", None))
+
+
 def _model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("case")
     p.add_argument("--model", required=True, help="a model registered in the case (id, name) or a model path")
+    engine_args(p)
     p.add_argument("--allow-pickle", action="store_true", help="allow pickle weights (can run code)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -95,6 +119,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     run.add_argument("case")
     run.add_argument("protocol")
     run.add_argument("--model", help="overrides the protocol's model")
+    engine_args(run)
     run.add_argument("--allow-pickle", action="store_true")
     run.add_argument("--quiet", "-q", action="store_true")
     run.add_argument("--json", action="store_true")
@@ -118,6 +143,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     rep.add_argument("case")
     rep.add_argument("id", type=int)
     rep.add_argument("--model", help="model path (default: the path the case registered)")
+    engine_args(rep, engine=False, dtype=False)
     rep.add_argument("--allow-pickle", action="store_true")
     rep.add_argument("--quiet", "-q", action="store_true")
     rep.add_argument("--json", action="store_true")
@@ -125,35 +151,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 # ---------------------------------------------------------------- helpers
-def open_case_model(case: Case, ref: str, allow_pickle: bool = False, quiet: bool = False) -> Any:
-    """A registered model (id, name, path) or a path, which is then registered; returns a LoadedModel."""
-    from memoview.core.extraction.attempts import ensure_model
-    from memoview.core.models.load import open_model
+def open_case_model(case: Case, ref: str, allow_pickle: bool = False, quiet: bool = False,
+                    settings: Any = None) -> Any:
+    """A registered model (id, name, path) or a path, which is then registered; returns an opened Engine
+    (through core/session.py: one fingerprint check, one message)."""
+    from memoview.core.session import open_model_ref
 
-    info = case.resolve_model(ref)
-    path = info.path if info is not None else ref
-    if info is None and not Path(ref).exists():
-        raise errors.NotFoundError(
-            f"No model '{ref}' in the case, and no file or folder at that path.",
-            "Give a registered model id or name (see 'memoview case info'), or a model folder or .gguf file.",
-        )
-    lm = run_with_progress(open_model(path, allow_pickle=allow_pickle), quiet=quiet)
-    if lm is None:
+    engine = run_with_progress(open_model_ref(case, ref, settings or engine_settings(argparse.Namespace()),
+                                              allow_pickle=allow_pickle), quiet=quiet)
+    if engine is None:
         raise errors.ModelError("Opening the model was cancelled.")
-    if info is not None and info.fingerprint != lm.info.fingerprint:
-        raise errors.ModelError(
-            f"Model {info.id} ('{info.name}') has changed on disk since it was registered: its fingerprint was "
-            f"{info.fingerprint[:12]}, the files now give {lm.info.fingerprint[:12]}.",
-            "Restore the original model files, or register the changed model as a new model.",
-        )
-    ensure_model(case, lm)
-    return lm
+    if not quiet:
+        print(f"engine: {engine.identity.label()}", file=sys.stderr)
+    return engine
 
 
-def _threads() -> None:
+def _threads(engine: Any = None, threads: Optional[int] = None) -> None:
+    """At most 4 torch threads unless --threads says otherwise (other engines set their own)."""
+    if engine is not None and getattr(engine, "name", "transformers") != "transformers":
+        return
     import torch
 
-    torch.set_num_threads(max(1, min(torch.get_num_threads(), 4)))
+    torch.set_num_threads(int(threads) if threads else max(1, min(torch.get_num_threads(), 4)))
 
 
 def _fmt(x: Optional[float], digits: int = 2) -> str:
@@ -167,11 +186,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     with Case.open(args.case) as case:
         doc = case.resolve_document(args.document)
         req = SweepRequest(prefix=args.prefix, suffix=args.suffix, stride=args.stride, stride_unit=args.stride_unit,
-                           top_k=args.top_k, temperature=args.temperature, generate=args.generate,
+                           pz_top_k=args.top_k, pz_temperature=args.temperature, generate=args.generate,
                            generate_best=args.generate_best, batch_size=args.batch_size)
         req.validate()
-        lm = open_case_model(case, args.model, args.allow_pickle, args.quiet)
-        _threads()
+        lm = open_case_model(case, args.model, args.allow_pickle, args.quiet, engine_settings(args))
+        _threads(lm, args.threads)
         attempt, windows = run_with_progress(run_sweep(case, lm, doc, req), quiet=args.quiet or args.json)
         if args.json:
             print(json.dumps(sweep_json(case, attempt, windows), indent=2))
@@ -202,8 +221,8 @@ def cmd_extract(args: argparse.Namespace) -> int:
                             pz_temperature=args.pz_temperature, pz_top_k=args.pz_top_k,
                             prompt_class=args.prompt_class)
         req.validate()
-        lm = open_case_model(case, args.model, args.allow_pickle, args.quiet)
-        _threads()
+        lm = open_case_model(case, args.model, args.allow_pickle, args.quiet, engine_settings(args))
+        _threads(lm, args.threads)
         attempts = run_with_progress(run_prefix(case, lm, doc, req, method=args.method),
                                      quiet=args.quiet or args.json)
         if args.json:
@@ -231,8 +250,8 @@ def cmd_prompt(args: argparse.Namespace) -> int:
                             top_k=args.top_k, top_p=args.top_p, num_beams=args.num_beams,
                             prompt_class=args.prompt_class)
         req.validate()
-        lm = open_case_model(case, args.model, args.allow_pickle, args.quiet)
-        _threads()
+        lm = open_case_model(case, args.model, args.allow_pickle, args.quiet, engine_settings(args))
+        _threads(lm, args.threads)
         attempts = run_with_progress(run_prompt(case, lm, req, document=doc), quiet=args.quiet or args.json)
         if args.json:
             print(json.dumps([attempt_json(a) for a in attempts], indent=2))
@@ -249,8 +268,8 @@ def cmd_membership(args: argparse.Namespace) -> int:
 
     with Case.open(args.case) as case:
         doc = case.resolve_document(args.document)
-        lm = open_case_model(case, args.model, args.allow_pickle, args.quiet)
-        _threads()
+        lm = open_case_model(case, args.model, args.allow_pickle, args.quiet, engine_settings(args))
+        _threads(lm, args.threads)
         a = run_with_progress(run_membership(case, lm, doc, k_percent=args.k_percent), quiet=args.quiet or args.json)
         if args.json:
             print(json.dumps(attempt_json(a), indent=2))
@@ -282,8 +301,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         if not ref:
             raise errors.ValidationError("The protocol names no model and no --model was given.",
                                          "Add model = \"...\" to the protocol or pass --model.")
-        lm = open_case_model(case, str(ref), args.allow_pickle, args.quiet)
-        _threads()
+        settings = engine_settings(args)
+        if settings.engine == "auto" and data.get("engine"):  # the protocol may name its engine
+            from dataclasses import replace
+
+            settings = replace(settings, engine=str(data["engine"]), device=str(data.get("device", settings.device)),
+                               dtype=str(data.get("dtype", settings.dtype)))
+        lm = open_case_model(case, str(ref), args.allow_pickle, args.quiet, settings)
+        _threads(lm, args.threads)
         result = run_with_progress(run_campaign(case, lm, protocol, data), quiet=args.quiet or args.json)
         result["protocol_id"] = protocol.id
         result["protocol_sha256"] = protocol.sha256
@@ -381,11 +406,17 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_reproduce(args: argparse.Namespace) -> int:
     from memoview.core.extraction.reproduce import reproduce_attempt
+    from memoview.core.session import open_for_attempt
 
     with Case.open(args.case) as case:
         a = case.attempt(args.id)
-        ref = args.model or str(a.spec.model_id)
-        lm = open_case_model(case, ref, args.allow_pickle, args.quiet)
+        # The recorded engine and dtype, always; only the device and the model's path may be given.
+        lm = run_with_progress(open_for_attempt(case, a, device=None if args.device == "auto" else args.device,
+                                                allow_pickle=args.allow_pickle, model_path=args.model),
+                               quiet=args.quiet)
+        if lm is None:
+            raise errors.ModelError("Opening the model was cancelled.")
+        _threads(lm, args.threads)
         same, details = reproduce_attempt(case, a.id, lm)
         case.audit("attempt.reproduce", f"attempt:{a.id}", {"same": same,
                                                             "first_difference": details["first_difference"]})
@@ -395,9 +426,22 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
             print(f"attempt {a.id} reproduced: all {details['rerun_windows']} windows score the same "
                   f"({details['compared']})")
         elif same:
-            print(f"attempt {a.id} reproduced: identical output token ids ({details['rerun_tokens']} tokens)")
+            parts = []
+            if "rerun_tokens" in details:
+                parts.append(f"identical output token ids ({details['rerun_tokens']} tokens)")
+            if "pz" in details:
+                parts.append(f"the same greedy exact length and log10 p_z {_fmt(details['pz']['rerun']['log10_pz'], 4)}"
+                             f" (within {details['tolerance_log10']:g})")
+            print(f"attempt {a.id} reproduced: " + "; ".join(parts))
         else:
-            where = "window" if a.spec.method == "sweep" else "token"
-            print(f"attempt {a.id} NOT reproduced: first difference at {where} {details['first_difference']}",
-                  file=sys.stderr)
+            if details["first_difference"] == "p_z":
+                pz = details["pz"]
+                print(f"attempt {a.id} NOT reproduced: p_z differs (recorded greedy {pz['recorded']['greedy_exact']}, "
+                      f"log10 p_z {_fmt(pz['recorded']['log10_pz'], 4)}; re-run greedy {pz['rerun']['greedy_exact']}, "
+                      f"log10 p_z {_fmt(pz['rerun']['log10_pz'], 4)}; tolerance {details['tolerance_log10']:g})",
+                      file=sys.stderr)
+            else:
+                where = "window" if a.spec.method == "sweep" else "token"
+                print(f"attempt {a.id} NOT reproduced: first difference at {where} {details['first_difference']}",
+                      file=sys.stderr)
     return 0 if same else 1

@@ -39,7 +39,7 @@ class FullVerifyReport:
 def rerunnable_attempts(case: Case, *, include_sampled: bool = False) -> list[Attempt]:
     """Finished generating attempts whose re-run must give the same token ids.
 
-    Greedy and beam decoding, and a sweep's teacher-forced scores, are
+    Greedy and beam decoding, and the teacher-forced scores of p_z attempts and sweeps, are
     deterministic on the same model, so a difference means the model or the
     record is not what it claims to be.
     Sampled attempts reproduce only on the same software (the torch generator
@@ -48,25 +48,27 @@ def rerunnable_attempts(case: Case, *, include_sampled: bool = False) -> list[At
     wanted = {"greedy", "beam"} | ({"sample"} if include_sampled else set())
     return [
         a for a in case.attempts(status="done")
-        if a.spec.method == "sweep"
+        if a.spec.method in ("sweep", "pz")
         or (a.spec.method in ("prefix", "prompt", "chat") and a.spec.params.get("decoding", "greedy") in wanted)
     ]
 
 
 def verify_fully(case: Case, *, models: bool = True, rerun: bool = True, include_sampled: bool = False,
                  allow_pickle: bool = False, cancel: Optional[CancelToken] = None,
-                 loaded: Optional[dict[str, Any]] = None) -> Job[FullVerifyReport]:
+                 loaded: Optional[dict[str, Any]] = None, device: Optional[str] = None) -> Job[FullVerifyReport]:
     """Job: the case file's checks, then (as asked) the model files and the re-runs; logged in the audit trail.
 
     ``loaded``: models already in memory, by fingerprint (the GUI's), used
-    instead of loading a second copy.
+    instead of loading a second copy when their engine and dtype are the
+    ones the attempts recorded. ``device``: run the re-runs there (default:
+    the recorded device when this machine has it, else the CPU).
     """
     yield Progress(0, None, "Checking the audit hash chain, documents and attempt records")
     report = FullVerifyReport(case.verify())
     if models:
         report.models_checked = yield from _check_models(case, report, cancel)
     if rerun and not report.cancelled:
-        report.reruns = yield from _rerun(case, report, include_sampled, allow_pickle, cancel, loaded or {})
+        report.reruns = yield from _rerun(case, report, include_sampled, allow_pickle, cancel, loaded or {}, device)
     case.audit("case.verify", case.path.name, {
         "ok": report.ok, "problems": [str(p) for p in report.case.problems],
         "models_checked": report.models_checked,
@@ -98,36 +100,48 @@ def _check_models(case: Case, report: FullVerifyReport, cancel: Optional[CancelT
 
 
 def _rerun(case: Case, report: FullVerifyReport, include_sampled: bool, allow_pickle: bool,
-           cancel: Optional[CancelToken], loaded: dict[str, Any]) -> Job[list[dict[str, Any]]]:
-    """Re-run the deterministic attempts, one model load per model."""
-    from memoview.core.extraction.reproduce import reproduce_attempt
-    from memoview.core.models.load import open_model
+           cancel: Optional[CancelToken], loaded: dict[str, Any], device: Optional[str] = None) -> Job[list[dict[str, Any]]]:
+    """Re-run the deterministic attempts, one model open per (model, recorded engine and dtype).
 
-    by_model: dict[int, list[Attempt]] = {}
+    Each group opens through core/session.py with the engine and dtype its
+    attempts recorded; an engine that is not available here is reported as a
+    problem naming it, never replaced by another engine.
+    """
+    from memoview.core.extraction import common
+    from memoview.core.extraction.reproduce import recorded_engine, reproduce_attempt
+    from memoview.core.session import open_for_attempt
+
+    by_model: dict[tuple[int, str, str], list[Attempt]] = {}
     for attempt in rerunnable_attempts(case, include_sampled=include_sampled):
-        by_model.setdefault(attempt.spec.model_id, []).append(attempt)
+        ident = recorded_engine(attempt)
+        key = (attempt.spec.model_id, str(ident.get("engine")), str(ident.get("dtype") or ""))
+        by_model.setdefault(key, []).append(attempt)
     total = sum(len(group) for group in by_model.values())
     results: list[dict[str, Any]] = []
-    for model_id, group in sorted(by_model.items()):
+    for (model_id, engine_name, dtype), group in sorted(by_model.items()):
         info = case.model(model_id)
+        lm: Any = None
+        reuse = loaded.get(info.fingerprint)
+        if reuse is not None:
+            engine = common.engine_of(reuse)
+            if (engine.identity.engine, engine.identity.dtype) == (engine_name, dtype):
+                lm = engine
         try:
-            lm = loaded.get(info.fingerprint) or (yield from open_model(info.path, allow_pickle=allow_pickle,
-                                                                         cancel=cancel))
+            if lm is None:
+                lm = yield from open_for_attempt(case, group[0], device=device, allow_pickle=allow_pickle,
+                                                 cancel=cancel)
         except errors.MemoviewError as exc:
-            for attempt in group:
-                report.case.problems.append(VerifyProblem(
-                    "rerun", f"attempt {attempt.id}", f"could not re-run: model {model_id} did not open ({exc})"))
-            continue
-        if lm is None or _cancelled(cancel):
-            report.cancelled = True
-            break
-        if lm.info.fingerprint != info.fingerprint:
+            changed = "changed on disk" in exc.message
             for attempt in group:
                 report.case.problems.append(VerifyProblem(
                     "rerun", f"attempt {attempt.id}",
                     f"could not re-run: model {model_id} ('{info.name}') has changed on disk since it was "
-                    f"registered (fingerprint {info.fingerprint[:12]}, now {lm.info.fingerprint[:12]})"))
+                    f"registered ({exc.message})" if changed else
+                    f"could not re-run with {engine_name} {dtype}: model {model_id} did not open ({exc.message})"))
             continue
+        if lm is None or _cancelled(cancel):
+            report.cancelled = True
+            break
         for attempt in group:
             if _cancelled(cancel):
                 report.cancelled = True
@@ -135,12 +149,19 @@ def _rerun(case: Case, report: FullVerifyReport, include_sampled: bool, allow_pi
             yield Progress(len(results), total, f"Re-running attempt {attempt.id} ({len(results) + 1} of {total})")
             same, details = reproduce_attempt(case, attempt.id, lm)
             case.audit("attempt.reproduce", f"attempt:{attempt.id}",
-                       {"same": same, "first_difference": details["first_difference"], "by": "case verify"})
-            results.append({"attempt_id": attempt.id, "same": same, "first_difference": details["first_difference"]})
+                       {"same": same, "first_difference": details["first_difference"], "by": "case verify",
+                        "engine": lm.identity.to_json()})
+            results.append({"attempt_id": attempt.id, "same": same, "first_difference": details["first_difference"],
+                            "pz": details.get("pz")})
             if not same:
-                report.case.problems.append(VerifyProblem(
-                    "rerun", f"attempt {attempt.id}",
-                    (f"re-run differs from the record from sweep window {details['first_difference']}"
-                     if attempt.spec.method == "sweep" else
-                     f"re-run differs from the record from output token {details['first_difference']}")))
+                if details["first_difference"] == "p_z":
+                    pz = details["pz"]
+                    why = (f"re-run gives a different p_z (recorded greedy exact {pz['recorded']['greedy_exact']}, "
+                           f"log10 p_z {pz['recorded']['log10_pz']}; re-run {pz['rerun']['greedy_exact']}, "
+                           f"{pz['rerun']['log10_pz']}; tolerance {details['tolerance_log10']:g})")
+                elif attempt.spec.method == "sweep":
+                    why = f"re-run differs from the record from sweep window {details['first_difference']}"
+                else:
+                    why = f"re-run differs from the record from output token {details['first_difference']}"
+                report.case.problems.append(VerifyProblem("rerun", f"attempt {attempt.id}", why))
     return results

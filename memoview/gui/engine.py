@@ -1,8 +1,10 @@
-"""The GUI's bridge to the extraction engine: worker jobs that load the model and run one attempt.
+"""The GUI's bridge to the core: worker jobs that open a model with an engine and run one typed request.
 
-Each function here is a job factory body run on the one worker. The loaded
-model is cached per fingerprint (the worker is the only thread that touches
-it), so the second attempt on the same model starts at once.
+Everything here goes through :mod:`memoview.core.session` (the one
+orchestration path shared with the CLI and verification). Opened engines
+are cached per model fingerprint in the window's ``loaded_models`` dict (the
+worker is the only thread that touches them); a different engine choice for
+the same model replaces the cached one.
 """
 
 from __future__ import annotations
@@ -11,42 +13,83 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from memoview.core import errors
+from memoview.core.engines.base import EngineSettings
 from memoview.core.jobs import CancelToken, Progress
 
 
 @dataclass(frozen=True)
 class RunRequest:
     """What the wizard asks for. ``passage`` is a (start, end) character range of the document, or None
-    for the whole work; ``params`` holds the method's parameters in the engine's own names."""
+    for the whole work; ``request`` is the typed core request (PrefixRequest, SweepRequest, PromptRequest,
+    MembershipRequest) that :func:`build_request` made from the wizard's fields."""
 
     model_id: int
     document_id: Optional[int]
     method: str  # prefix | pz | sweep | prompt | membership
     passage: Optional[tuple[int, int]] = None
-    params: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)  # the wizard's fields, for its summary
     prompt_text: str = ""
+    engine: EngineSettings = field(default_factory=EngineSettings)
+    request: Any = None
+
+    def typed(self) -> Any:
+        return self.request if self.request is not None else build_request(
+            self.method, self.params, passage=self.passage, prompt_text=self.prompt_text)
 
 
-def load_model_job(case: Any, cache: dict[str, Any], model_id: int, token: CancelToken) -> Any:
-    """Open (or reuse) the registered model; refuse if its files changed since it was registered."""
+def build_request(method: str, params: dict[str, Any], *, passage: Optional[tuple[int, int]] = None,
+                  prompt_text: str = "") -> Any:
+    """The typed core request for a method from the wizard's fields (unknown fields are a clear error)."""
+    from memoview.core.extraction.attempts import PrefixRequest
+    from memoview.core.extraction.prompts import PromptRequest
+    from memoview.core.extraction.sweep import SweepRequest
+    from memoview.core.session import MembershipRequest
+
+    try:
+        if method == "sweep":
+            return SweepRequest(**params)
+        if method in ("prefix", "pz"):
+            return PrefixRequest(char_start=passage[0] if passage else None, **params)
+        if method == "prompt":
+            return PromptRequest(text=prompt_text, **params)
+        if method == "membership":
+            return MembershipRequest(**params)
+    except TypeError as exc:
+        raise errors.ValidationError(f"The {method} settings are not understood: {exc}.") from exc
+    raise errors.ValidationError(f"Unknown method '{method}'.")
+
+
+def load_model_job(case: Any, cache: dict[str, Any], model_id: int, token: CancelToken,
+                   settings: Optional[EngineSettings] = None) -> Any:
+    """Open (or reuse) the registered model with ``settings``; refuse if its files changed since registration."""
+    from memoview.core.session import open_registered, resolve_engine_name
+
     info = case.model(model_id)
+    settings = settings or EngineSettings()
     cached = cache.get(info.fingerprint)
-    if cached is not None:
+    if cached is not None and _matches(cached, settings, info):
         return cached
-    from memoview.core.models.load import open_model
-
     yield Progress(0, None, f"Opening model {info.name}")
-    loaded = yield from open_model(info.path, cancel=token)
-    if loaded is None:
+    engine = yield from open_registered(case, info, settings, cancel=token)
+    if engine is None:
         return None
-    if loaded.info.fingerprint != info.fingerprint:
-        raise errors.ModelError(
-            f"The files of model '{info.name}' at {info.path} changed since it was registered "
-            f"(fingerprint {loaded.info.fingerprint[:12]}… instead of {info.fingerprint[:12]}…).",
-            "Open the folder again as a new model (Ctrl+M) so the case records what is tested.",
-        )
-    cache[info.fingerprint] = loaded
-    return loaded
+    engine._memoview_settings = (resolve_engine_name(settings, info.path, info.format), settings)  # type: ignore[attr-defined]
+    old = cache.get(info.fingerprint)
+    cache[info.fingerprint] = engine
+    if old is not None and old is not engine and hasattr(old, "close"):
+        old.close()
+    return engine
+
+
+def _matches(engine: Any, settings: EngineSettings, info: Any) -> bool:
+    from memoview.core.session import resolve_engine_name
+
+    recorded = getattr(engine, "_memoview_settings", None)
+    if recorded is None:  # an engine opened elsewhere (e.g. a LoadedModel): accept for the default choice
+        return settings == EngineSettings()
+    name, was = recorded
+    return (name == resolve_engine_name(settings, info.path, info.format)
+            and (was.device, was.dtype) == (settings.device, settings.dtype))
 
 
 def _last(attempts: Any) -> Any:
@@ -57,49 +100,32 @@ def _last(attempts: Any) -> Any:
 
 
 def run_attempt_job(case: Any, cache: dict[str, Any], request: RunRequest, token: CancelToken) -> Any:
-    """Load the model, then run one attempt (or one sweep) through the extraction engine;
-    returns the recorded Attempt (None if cancelled before anything was recorded)."""
-    lm = yield from load_model_job(case, cache, request.model_id, token)
-    if lm is None or token.cancelled:
-        return None
+    """Open the model, then run one typed request through core/session.py; returns the recorded Attempt
+    (None if cancelled before anything was recorded)."""
+    from memoview.core.session import run_request
+
+    typed = request.typed()
     document = case.document(request.document_id) if request.document_id is not None else None
-    p = dict(request.params)
     if request.method in ("prefix", "pz", "sweep", "membership") and document is None:
         raise errors.ValidationError("This method needs a document.", "Choose a document on step 2.")
-    if request.method == "sweep":
-        from memoview.core.extraction.sweep import SweepRequest, run_sweep
-
-        attempt, _windows = yield from run_sweep(case, lm, document, SweepRequest(**p), cancel=token)
-        return attempt
-    if request.method in ("prefix", "pz"):
-        from memoview.core.extraction.attempts import PrefixRequest, run_prefix
-
-        start = request.passage[0] if request.passage else None
-        attempts = yield from run_prefix(case, lm, document, PrefixRequest(char_start=start, **p),
-                                         method=request.method, cancel=token)
-        return _last(attempts)
-    if request.method == "prompt":
-        from memoview.core.extraction.prompts import PromptRequest, run_prompt
-
-        attempts = yield from run_prompt(case, lm, PromptRequest(text=request.prompt_text, **p),
-                                         document=document, cancel=token)
-        return _last(attempts)
-    if request.method == "membership":
-        from memoview.core.extraction.membership import run_membership
-
-        return (yield from run_membership(case, lm, document, cancel=token))
-    raise errors.ValidationError(f"Unknown method '{request.method}'.")
+    engine = yield from load_model_job(case, cache, request.model_id, token, request.engine)
+    if engine is None or token.cancelled:
+        return None
+    attempts = yield from run_request(case, engine, request.method, typed, document=document, cancel=token)
+    return _last(attempts)
 
 
-def run_protocol_job(case: Any, cache: dict[str, Any], protocol_path: str, token: CancelToken) -> Any:
+def run_protocol_job(case: Any, cache: dict[str, Any], protocol_path: str, token: CancelToken,
+                     settings: Optional[EngineSettings] = None) -> Any:
     """Store and run a campaign protocol (the GUI's ``memoview run``); returns the campaign's counts.
 
-    The model is the protocol's ``model`` (a registered id, name or path) or, when it names none, the
-    case's only registered model. Attempts already in the case are skipped, and the model is not
-    even loaded when nothing is left to run.
+    The model is the protocol's ``model`` or the case's only registered model
+    (:func:`memoview.core.session.resolve_protocol_model`). Attempts already in
+    the case are skipped, and the model is not even loaded when nothing is left.
     """
     from memoview.core.extraction.attempts import ensure_model
     from memoview.core.extraction.campaign import pending_attempts, run_campaign, store_protocol
+    from memoview.core.session import resolve_protocol_model
 
     protocol, data = store_protocol(case, protocol_path)
     planned, pending = pending_attempts(case, protocol, data)
@@ -107,23 +133,22 @@ def run_protocol_job(case: Any, cache: dict[str, Any], protocol_path: str, token
               "attempts_skipped": planned - pending}
     if pending == 0:
         return counts
-    ref = data.get("model")
-    if ref:
-        info = case.resolve_model(str(ref))
-        if info is None:
-            raise errors.NotFoundError(f"The protocol names the model '{ref}', which is not registered in this case.",
-                                       "Open that model first (Ctrl+M), or name a registered model in the protocol.")
-    else:
-        models = case.models()
-        if len(models) != 1:
-            raise errors.ValidationError(
-                f"The protocol names no model and the case has {len(models)} registered models.",
-                'Add model = "NAME" to the protocol (a registered model\'s name or id).')
-        info = models[0]
-    lm = yield from load_model_job(case, cache, int(info.id or 0), token)
-    if lm is None or token.cancelled:
+    info = resolve_protocol_model(case, data)
+    settings = settings or EngineSettings()
+    if settings == EngineSettings() and data.get("engine"):
+        settings = EngineSettings(str(data["engine"]), str(data.get("device", "auto")), str(data.get("dtype", "auto")))
+    engine = yield from load_model_job(case, cache, int(info.id or 0), token, settings)
+    if engine is None or token.cancelled:
         return counts
-    ensure_model(case, lm)
-    result = yield from run_campaign(case, lm, protocol, data, cancel=token)
+    ensure_model(case, engine)
+    result = yield from run_campaign(case, engine, protocol, data, cancel=token)
     counts.update(attempts_run=result["attempts_run"], attempts_skipped=result["attempts_skipped"])
     return counts
+
+
+def crosscheck_job(case: Any, cache: dict[str, Any], attempt_id: int, settings: EngineSettings,
+                   token: CancelToken) -> Any:
+    """Re-score a finished sweep or prefix/p_z attempt with another engine and store the comparison."""
+    from memoview.core.crosscheck import run_crosscheck
+
+    return (yield from run_crosscheck(case, attempt_id, settings, cancel=token))

@@ -46,8 +46,12 @@ def test_verify_reruns_greedy_attempts_and_rehashes_models(
     assert code == 0, report
     assert report["ok"] and report["models_checked"] == 1
     # The greedy attempt and the sweep are re-run by default (sampled ones only on request): both reproduce.
-    assert report["reruns"] == [{"attempt_id": greedy[0].id, "same": True, "first_difference": None},
-                                {"attempt_id": sweep.id, "same": True, "first_difference": None}]
+    assert [(r["attempt_id"], r["same"], r["first_difference"]) for r in report["reruns"]] == [
+        (greedy[0].id, True, None), (sweep.id, True, None)]
+    # The prefix attempt's p_z was recomputed too, and matches within the stated tolerance.
+    pz = report["reruns"][0]["pz"]
+    assert pz["same"] and pz["rerun"]["greedy_exact"] == pz["recorded"]["greedy_exact"] == greedy[0].metrics["greedy_exact"]
+    assert abs(pz["rerun"]["log10_pz"] - greedy[0].metrics["log10_pz"]) <= 1e-3
     capsys.readouterr()
     assert main(["attempt", "reproduce", str(case_path), str(sweep.id), "-q"]) == 0
     assert f"all {len(windows)} windows score the same" in capsys.readouterr().out

@@ -17,6 +17,7 @@ from memoview.core.extraction import common
 from memoview.core.extraction.passage import locate_passage, tokenize_document
 from memoview.core.extraction.probability import pz_metrics
 from memoview.core.jobs import CancelToken, Job, Progress
+from memoview.core.engines.base import Engine
 from memoview.core.models.base import LoadedModel
 from memoview.core.records import Attempt, AttemptSpec, AttemptStatus, Document, Method, ModelInfo, PromptClass
 from memoview.core.timeutil import utc_now
@@ -70,7 +71,7 @@ class PrefixRequest:
             raise errors.ValidationError(f"Unknown prompt class '{self.prompt_class}'.")
 
 
-def ensure_model(case: Case, lm: LoadedModel) -> ModelInfo:
+def ensure_model(case: Case, lm: Engine | LoadedModel) -> ModelInfo:
     """The case's record of the loaded model (registered if new); refuses a different model under the same id."""
     info = case.add_model(lm.info)
     if info.fingerprint != lm.info.fingerprint:  # pragma: no cover - add_model keys on the fingerprint
@@ -85,7 +86,7 @@ def _match_len(a: list[int], b: list[int]) -> int:
     return n
 
 
-def produced_scores(lm: LoadedModel, prompt: list[int], output: list[int]) -> tuple[tuple[float, ...], tuple[int, ...]]:
+def produced_scores(lm: Engine | LoadedModel, prompt: list[int], output: list[int]) -> tuple[tuple[float, ...], tuple[int, ...]]:
     """Log-prob (T=1, full vocabulary) and rank of each produced token, by one teacher-forced pass."""
     if not output:
         return (), ()
@@ -93,12 +94,16 @@ def produced_scores(lm: LoadedModel, prompt: list[int], output: list[int]) -> tu
     return scores.logprobs, scores.ranks
 
 
-def run_prefix(case: Case, lm: LoadedModel, document: Document, request: PrefixRequest, *,
+def run_prefix(case: Case, lm: Engine | LoadedModel, document: Document, request: PrefixRequest, *,
                method: str = Method.PREFIX.value, cancel: Optional[CancelToken] = None,
                protocol_id: Optional[int] = None, campaign_key: Optional[str] = None,
                skip: Callable[[int], bool] = lambda i: False) -> Job[list[Attempt]]:
     """Run (and commit, one by one) the attempts of a prefix-continuation or p_z request."""
     request.validate()
+    lm = common.engine_of(lm)
+    lm.capabilities.require_method(method, lm.name)
+    if method != Method.PZ.value:
+        lm.capabilities.require_decoding(request.decoding, lm.name)
     model_info = ensure_model(case, lm)
     doc = tokenize_document(lm, document)
     passage = locate_passage(doc, request.prefix, request.suffix, token_start=request.token_start,
@@ -133,7 +138,7 @@ def run_prefix(case: Case, lm: LoadedModel, document: Document, request: PrefixR
     return results
 
 
-def _one(lm: LoadedModel, spec: AttemptSpec, prompt: list[int], target: list[int],
+def _one(lm: Engine | LoadedModel, spec: AttemptSpec, prompt: list[int], target: list[int],
          cancel: Optional[CancelToken], env: dict[str, Any], target_text: str) -> Attempt:
     # The target text is the document's own characters (not a decode of its tokens), so
     # what is shown as "the source" is exactly what the case stores.

@@ -35,6 +35,7 @@ from memoview.core.extraction.membership import run_membership
 from memoview.core.extraction.prompts import PromptRequest, run_prompt
 from memoview.core.extraction.sweep import SweepRequest, run_sweep
 from memoview.core.jobs import CancelToken, Job, Progress
+from memoview.core.engines.base import Engine
 from memoview.core.models.base import LoadedModel
 from memoview.core.records import Document, Protocol
 
@@ -122,6 +123,10 @@ def plan(case: Case, data: dict[str, Any]) -> list[CampaignStep]:
                     n = req.params()["n_samples"] if method == "prefix" else 1
                     steps.append(CampaignStep(f"{no}:{method}:doc{d.id}:{kind}={value}", method, d, opts, n))
         elif method == "sweep":
+            # Older protocols named the sweep's p_z scheme top_k/temperature; it is pz_top_k/pz_temperature now.
+            for old, new in (("top_k", "pz_top_k"), ("temperature", "pz_temperature")):
+                if old in raw and new not in raw:
+                    raw[new] = raw.pop(old)
             req = _pick(SweepRequest, raw, no)
             req.validate()
             steps.extend(CampaignStep(f"{no}:sweep:doc{d.id}", method, d, raw, 1) for d in docs)
@@ -158,7 +163,7 @@ def pending_attempts(case: Case, protocol: Protocol, data: dict[str, Any]) -> tu
     return planned, planned - have
 
 
-def run_campaign(case: Case, lm: LoadedModel, protocol: Protocol, data: dict[str, Any],
+def run_campaign(case: Case, lm: Engine | LoadedModel, protocol: Protocol, data: dict[str, Any],
                  cancel: Optional[CancelToken] = None) -> Job[dict[str, int]]:
     """Run every step not yet in the case; returns counts (run, skipped)."""
     steps = plan(case, data)

@@ -1,9 +1,10 @@
-"""Shared plumbing of the extraction engine: environment record, explicit decoding, batched passes.
+"""Shared plumbing of extraction: environment record, BOS policy, validation, and the calls into the engine.
 
-Decoding is explicit (DESIGN section 3): every generate call gets a complete
-``GenerationConfig`` built from the attempt's recorded parameters, and the
-model's shipped generation config is neutralised first, because
-transformers fills unset fields of a passed config from the model's own.
+Extraction, membership, reproduction and verification reach the model only
+through :func:`score_continuations` and :func:`generate`, which call the
+engine protocol (``memoview/core/engines/base.py``). Decoding is explicit
+(DESIGN section 3): every generate call passes the attempt's recorded
+parameters, and each engine neutralises its model's shipped defaults.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ import hashlib
 import os
 import platform
 import sys
-from functools import partial
 from typing import Any, Optional, Sequence
 
 from memoview.core import errors
+from memoview.core.engines.base import CapabilityError, Engine, GenerationParams, ScoringScheme
+from memoview.core.extraction.probability import TargetScores
 from memoview.core.jobs import CancelToken
 from memoview.core.models.base import LoadedModel
 
@@ -28,217 +30,89 @@ def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def environment(lm: Optional[LoadedModel] = None) -> dict[str, Any]:
-    """Where an attempt ran: enough to explain a difference on another machine."""
-    import torch
-    import transformers
+def engine_of(lm: Any) -> Engine:
+    """The engine protocol object for ``lm``: an Engine as is, a LoadedModel wrapped by the transformers engine.
 
+    Everything below calls the model only through the protocol; accepting a
+    LoadedModel keeps older callers (tests, benches) working unchanged.
+    """
+    if isinstance(lm, LoadedModel):
+        from memoview.core.engines.transformers_engine import from_loaded
+
+        return from_loaded(lm)
+    return lm  # type: ignore[no-any-return]
+
+
+def environment(lm: Any = None) -> dict[str, Any]:
+    """Where an attempt ran: enough to explain a difference on another machine.
+
+    ``engine_identity`` is the engine's own record (engine, library and
+    version, build flags, device, dtype or quantization, threads); the flat
+    ``device``/``dtype``/``threads`` keys repeat it for older readers.
+    """
     from memoview import __version__
 
     env: dict[str, Any] = {
         "memoview": __version__,
         "python": sys.version.split()[0],
-        "torch": torch.__version__,
-        "transformers": transformers.__version__,
         "platform": platform.platform(),
         "machine": platform.machine(),
-        "threads": torch.get_num_threads(),
         "cpu_count": os.cpu_count(),
         "device": "cpu",
         "dtype": "",
     }
-    if lm is not None:
-        try:
-            param = next(lm.model.parameters())
-            env["device"] = str(param.device)
-            env["dtype"] = str(param.dtype).replace("torch.", "")
-        except StopIteration:  # pragma: no cover
-            pass
+    if lm is None:
+        return env
+    engine = engine_of(lm)
+    ident = engine.identity
+    env.update({"engine": ident.engine, "device": ident.device, "dtype": ident.dtype, "threads": ident.threads,
+                ident.library: ident.library_version, "engine_identity": ident.to_json()})
+    for key, value in ident.extra.items():
+        if key in ("torch", "llama_cpp", "transformers"):
+            env[key] = value
     return env
 
 
-def bos_policy(lm: LoadedModel) -> str:
+def bos_policy(lm: Any) -> str:
     return BOS_PREPEND if lm.adds_bos and lm.bos_token_id is not None else BOS_NONE
 
 
-def bos_ids(lm: LoadedModel, policy: str) -> list[int]:
+def bos_ids(lm: Any, policy: str) -> list[int]:
     return [int(lm.bos_token_id)] if policy == BOS_PREPEND and lm.bos_token_id is not None else []
 
 
-def neutralise_generation_config(lm: LoadedModel) -> None:
-    """Replace the shipped generation config so that nothing hidden (penalties, top-k) leaks in."""
-    from transformers import GenerationConfig
-
-    model = lm.model
-    current = getattr(model, "generation_config", None)
-    if getattr(current, "_memoview_neutral", False):
-        return
-    neutral = GenerationConfig(
-        bos_token_id=lm.bos_token_id, eos_token_id=lm.eos_token_id,
-        pad_token_id=_pad_id(lm),
-    )
-    neutral._memoview_neutral = True  # type: ignore[attr-defined]
-    model.generation_config = neutral
+def generation_config(lm: Any, params: dict[str, Any]) -> Any:
+    """The transformers GenerationConfig the transformers engine would use for recorded ``params``."""
+    engine = engine_of(lm)
+    return engine._generation_config(GenerationParams.from_params(params))  # type: ignore[attr-defined]
 
 
-def _pad_id(lm: LoadedModel) -> int:
-    pad = getattr(lm.tokenizer, "pad_token_id", None)
-    if pad is None:
-        pad = lm.eos_token_id
-    return int(pad) if pad is not None else 0
-
-
-def generation_config(lm: LoadedModel, params: dict[str, Any]) -> Any:
-    """A complete GenerationConfig from recorded params: nothing taken from the model's defaults."""
-    from transformers import GenerationConfig
-
-    decoding = params["decoding"]
-    sample = decoding == "sample"
-    return GenerationConfig(
-        max_new_tokens=int(params["max_new_tokens"]),
-        min_new_tokens=0,
-        do_sample=sample,
-        temperature=float(params["temperature"]) if sample else 1.0,
-        top_k=int(params["top_k"]) if sample and params.get("top_k") else 0,
-        top_p=float(params["top_p"]) if sample and params.get("top_p") is not None else 1.0,
-        num_beams=int(params["num_beams"]) if decoding == "beam" else 1,
-        num_return_sequences=1,
-        repetition_penalty=float(params.get("repetition_penalty", 1.0)),
-        no_repeat_ngram_size=0,
-        length_penalty=1.0,
-        early_stopping=False,
-        bos_token_id=lm.bos_token_id,
-        eos_token_id=lm.eos_token_id,
-        pad_token_id=_pad_id(lm),
-        use_cache=True,
-    )
-
-
-def cancel_criteria(cancel: Optional[CancelToken]) -> Any:
-    """A StoppingCriteria that ends generation within one step of a cancel."""
-    from transformers import StoppingCriteria, StoppingCriteriaList
-
-    class _Cancel(StoppingCriteria):
-        def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
-            import torch
-
-            flag = cancel is not None and cancel.cancelled
-            return torch.full((input_ids.shape[0],), flag, dtype=torch.bool, device=input_ids.device)
-
-    return StoppingCriteriaList([_Cancel()])
-
-
-def generate(lm: LoadedModel, prompts: Sequence[Sequence[int]], params: dict[str, Any],
+def generate(lm: Any, prompts: Sequence[Sequence[int]], params: dict[str, Any],
              cancel: Optional[CancelToken] = None, seed: Optional[int] = None) -> list[list[int]]:
-    """New token ids per prompt (left padding, attention mask), EOS kept, padding dropped."""
-    import torch
-
-    neutralise_generation_config(lm)
-    pad = _pad_id(lm)
-    width = max(len(p) for p in prompts)
-    ids = torch.full((len(prompts), width), pad, dtype=torch.long)
-    mask = torch.zeros((len(prompts), width), dtype=torch.long)
-    for i, p in enumerate(prompts):
-        if p:
-            ids[i, width - len(p):] = torch.tensor(list(p), dtype=torch.long)
-            mask[i, width - len(p):] = 1
-    if seed is not None:
-        torch.manual_seed(int(seed))
-    with torch.no_grad():
-        out = lm.model.generate(
-            input_ids=ids, attention_mask=mask, generation_config=generation_config(lm, params),
-            stopping_criteria=cancel_criteria(cancel),
-        )
-    results = []
-    eos = lm.eos_token_id
-    for row in out[:, width:].tolist():
-        new: list[int] = []
-        for t in row:
-            new.append(int(t))
-            if eos is not None and t == eos:
-                break
-        results.append(new)
-    return results
+    """New token ids per prompt through the engine (EOS kept, padding dropped); refuses a decoding it lacks."""
+    engine = engine_of(lm)
+    gp = GenerationParams.from_params(params, seed)
+    engine.capabilities.require_decoding(gp.decoding, engine.name)
+    return [list(g.token_ids) for g in engine.generate(prompts, gp, cancel)]
 
 
-def forward_logits(lm: LoadedModel, sequences: Sequence[Sequence[int]]) -> Any:
-    """Logits [B, L, V] (float32) for right-padded sequences with an attention mask."""
-    import torch
-
-    pad = _pad_id(lm)
-    width = max(len(s) for s in sequences)
-    ids = torch.full((len(sequences), width), pad, dtype=torch.long)
-    mask = torch.zeros((len(sequences), width), dtype=torch.long)
-    for i, s in enumerate(sequences):
-        ids[i, : len(s)] = torch.tensor(list(s), dtype=torch.long)
-        mask[i, : len(s)] = 1
-    with torch.no_grad():
-        return lm.model(input_ids=ids, attention_mask=mask).logits.float()
-
-
-LOGITS_BUDGET_BYTES = 192 * 1024 * 1024  # float32 logits kept at once; large vocabularies get smaller batches
-
-
-def score_continuations(lm: LoadedModel, contexts: Sequence[Sequence[int]], targets: Sequence[Sequence[int]],
-                        temperature: float = 1.0, top_k: Optional[int] = None, *, with_ranks: bool = True) -> list[Any]:
-    """Teacher-forced scores of each target after its context.
-
-    Sequences are left-padded (with explicit position ids) so that every row's
-    target steps are its last positions: the model then computes logits only
-    for those (``logits_to_keep``), which matters with 250k-token vocabularies.
-    """
-    from memoview.core.extraction.probability import score_targets
-
+def score_continuations(lm: Any, contexts: Sequence[Sequence[int]], targets: Sequence[Sequence[int]],
+                        temperature: float = 1.0, top_k: Optional[int] = None, *, with_ranks: bool = True,
+                        moments: bool = False) -> list[TargetScores]:
+    """Teacher-forced scores of each target after its context, through the engine's ``score``."""
     if any(not c for c in contexts):
         raise errors.ValidationError("A continuation needs at least one token of context (BOS or prompt).")
     if any(not t for t in targets):
         raise errors.ValidationError("A target needs at least one token.")
-    vocab = int(getattr(getattr(lm.model, "config", None), "vocab_size", 0) or 50_000)
-    m_max = max(len(t) for t in targets)
-    per_row = max(1, m_max * vocab * 4)
-    step = max(1, LOGITS_BUDGET_BYTES // per_row)
-    out: list[Any] = []
-    for lo in range(0, len(contexts), step):
-        out.extend(_score_batch(lm, contexts[lo:lo + step], targets[lo:lo + step], temperature, top_k,
-                                partial(score_targets, with_ranks=with_ranks)))
-    return out
+    engine = engine_of(lm)
+    if not engine.capabilities.scoring:
+        raise CapabilityError(f"The {engine.name} engine cannot score a given continuation.",
+                              "Open the model with an engine that can (--engine transformers).")
+    scheme = ScoringScheme(temperature=temperature, top_k=top_k, with_ranks=with_ranks, moments=moments)
+    return engine.score(contexts, targets, scheme)
 
 
-def _score_batch(lm: LoadedModel, contexts: Sequence[Sequence[int]], targets: Sequence[Sequence[int]],
-                 temperature: float, top_k: Optional[int], score_targets: Any) -> list[Any]:
-    import torch
-
-    seqs = [list(c) + list(t[:-1]) for c, t in zip(contexts, targets)]
-    pad = _pad_id(lm)
-    width = max(len(s) for s in seqs)
-    m = max(len(t) for t in targets)
-    ids = torch.full((len(seqs), width), pad, dtype=torch.long)
-    mask = torch.zeros((len(seqs), width), dtype=torch.long)
-    for i, s in enumerate(seqs):
-        ids[i, width - len(s):] = torch.tensor(s, dtype=torch.long)
-        mask[i, width - len(s):] = 1
-    positions = (mask.cumsum(-1) - 1).clamp_min(0)
-    with torch.no_grad():
-        try:
-            logits = lm.model(input_ids=ids, attention_mask=mask, position_ids=positions, logits_to_keep=m).logits
-        except TypeError:  # an architecture without logits_to_keep
-            logits = lm.model(input_ids=ids, attention_mask=mask, position_ids=positions).logits[:, -m:]
-    logits = logits.float()
-    tgt = torch.zeros((len(seqs), m), dtype=torch.long)
-    tmask = torch.zeros((len(seqs), m), dtype=torch.long)
-    for i, t in enumerate(targets):
-        tgt[i, :len(t)] = torch.tensor(list(t), dtype=torch.long)
-        tmask[i, :len(t)] = 1
-    if all(len(t) == m for t in targets):  # a sweep's windows: the kept logits are already the target steps
-        return score_targets(logits[:, -m:], tgt, tmask, temperature, top_k)
-    # Targets of different lengths end at the right edge: move each to the left of its row.
-    step_logits = torch.zeros((len(seqs), m, logits.shape[-1]), dtype=torch.float32)
-    for i, t in enumerate(targets):
-        step_logits[i, :len(t)] = logits[i, m - len(t):]
-    return score_targets(step_logits, tgt, tmask, temperature, top_k)
-
-
-def check_model_context(lm: LoadedModel, length: int, what: str) -> None:
+def check_model_context(lm: Any, length: int, what: str) -> None:
     limit = int(getattr(lm.info, "context_length", 0) or 0)
     if limit and length > limit:
         raise errors.ValidationError(

@@ -17,7 +17,6 @@ from memoview.core.case import Case
 from memoview.core.extraction import common
 from memoview.core.extraction.attempts import ensure_model
 from memoview.core.jobs import CancelToken, Job, Progress
-from memoview.core.models.base import LoadedModel
 from memoview.core.records import Attempt, AttemptSpec, AttemptStatus, Document, Method, PromptClass
 from memoview.core.timeutil import utc_now
 
@@ -25,13 +24,18 @@ CAVEAT = ("Weak evidence: membership-inference signals barely beat chance on lar
           "(Duan et al. 2024). They do not show memorization or extraction; compare with negative controls.")
 
 
-def token_statistics(lm: LoadedModel, ids: list[int], cancel: Optional[CancelToken] = None,
+def token_statistics(lm: Any, ids: list[int], cancel: Optional[CancelToken] = None,
                      chunk: int = 0) -> tuple[list[float], list[float]]:
-    """Per-token log p and Min-K%++ z-score, over context-sized chunks (each with its own BOS)."""
-    import torch
+    """Per-token log p and Min-K%++ z-score, over context-sized chunks (each with its own BOS).
 
-    bos = common.bos_ids(lm, common.bos_policy(lm))
-    limit = int(getattr(lm.info, "context_length", 0) or 0) or 1024
+    The z-score needs the mean and spread of log p over the whole vocabulary
+    at each step, so an engine that sees only the top-N log-probs refuses
+    (CapabilityError) rather than approximating.
+    """
+    engine = common.engine_of(lm)
+    engine.capabilities.require_method("membership", engine.name)
+    bos = common.bos_ids(engine, common.bos_policy(engine))
+    limit = int(getattr(engine.info, "context_length", 0) or 0) or 1024
     chunk = chunk or max(8, min(limit, 512) - len(bos))
     lps: list[float] = []
     zs: list[float] = []
@@ -43,19 +47,13 @@ def token_statistics(lm: LoadedModel, ids: list[int], cancel: Optional[CancelTok
         tgt = piece if bos else piece[1:]
         if not tgt:
             continue
-        logits = common.forward_logits(lm, [ctx + tgt[:-1]])[0, len(ctx) - 1:]
-        logp = torch.log_softmax(logits, dim=-1)
-        probs = logp.exp()
-        mu = (probs * logp).sum(-1)
-        sigma = ((probs * logp.pow(2)).sum(-1) - mu.pow(2)).clamp_min(1e-12).sqrt()
-        t = torch.tensor(tgt)
-        lp = logp.gather(-1, t.unsqueeze(-1)).squeeze(-1)
-        lps.extend(float(x) for x in lp.tolist())
-        zs.extend(float(x) for x in ((lp - mu) / sigma).tolist())
+        s = common.score_continuations(engine, [ctx], [tgt], with_ranks=False, moments=True)[0]
+        lps.extend(s.logprobs)
+        zs.extend((lp - mu) / sd for lp, mu, sd in zip(s.logprobs, s.logprob_mean, s.logprob_std))
     return lps, zs
 
 
-def signals(lm: LoadedModel, text: str, k_percent: float = 20.0, cancel: Optional[CancelToken] = None) -> dict[str, Any]:
+def signals(lm: Any, text: str, k_percent: float = 20.0, cancel: Optional[CancelToken] = None) -> dict[str, Any]:
     if not 0 < k_percent <= 100:
         raise errors.ValidationError(f"Min-K% needs k in (0, 100] (got {k_percent}).")
     ids = lm.encode(text)
@@ -81,9 +79,10 @@ def signals(lm: LoadedModel, text: str, k_percent: float = 20.0, cancel: Optiona
     }
 
 
-def run_membership(case: Case, lm: LoadedModel, document: Document, *, k_percent: float = 20.0,
+def run_membership(case: Case, lm: Any, document: Document, *, k_percent: float = 20.0,
                    cancel: Optional[CancelToken] = None, protocol_id: Optional[int] = None,
                    campaign_key: Optional[str] = None) -> Job[Attempt]:
+    lm = common.engine_of(lm)
     model_info = ensure_model(case, lm)
     yield Progress(0, 1, f"membership signals for '{document.title}'")
     started = utc_now()

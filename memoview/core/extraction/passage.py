@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from memoview.core import errors
+from memoview.core.engines.base import Engine
 from memoview.core.models.base import LoadedModel
 from memoview.core.records import Document
 
@@ -39,7 +40,7 @@ class TokenizedDocument:
         return bisect.bisect_left(starts, char)
 
 
-def tokenize_document(lm: LoadedModel, document: Document) -> TokenizedDocument:
+def tokenize_document(lm: Engine | LoadedModel, document: Document) -> TokenizedDocument:
     if not document.text.strip():
         raise errors.ValidationError(f"Document {document.id} ('{document.title}') has no text.")
     ids, offsets = lm.encode_with_offsets(document.text)

@@ -17,6 +17,7 @@ from memoview.core.case import Case
 from memoview.core.extraction import common
 from memoview.core.extraction.attempts import ensure_model, produced_scores
 from memoview.core.jobs import CancelToken, Job, Progress
+from memoview.core.engines.base import Engine
 from memoview.core.models.base import LoadedModel
 from memoview.core.records import Attempt, AttemptSpec, AttemptStatus, Document, Method, PromptClass
 from memoview.core.timeutil import utc_now
@@ -77,14 +78,14 @@ class PromptRequest:
         common.validate_decoding(self.params())
 
 
-def build_prompt(lm: LoadedModel, request: PromptRequest) -> tuple[list[int], str, str]:
+def build_prompt(lm: Engine | LoadedModel, request: PromptRequest) -> tuple[list[int], str, str]:
     """Token ids, the prompt text as given to the model, and a note on how it was built."""
     if request.messages is None:
         policy = common.bos_policy(lm)
         return common.bos_ids(lm, policy) + lm.encode(request.text or ""), request.text or "", "plain text prompt"
-    template = getattr(lm.tokenizer, "chat_template", None)
-    if template:
-        text = lm.tokenizer.apply_chat_template(request.messages, add_generation_prompt=True, tokenize=False)
+    lm = common.engine_of(lm)
+    if lm.capabilities.chat_template:
+        text = lm.render_chat(request.messages)
         ids = lm.encode(text)
         if lm.bos_token_id is not None and lm.adds_bos and (not ids or ids[0] != lm.bos_token_id):
             ids = [lm.bos_token_id] + ids
@@ -95,10 +96,13 @@ def build_prompt(lm: LoadedModel, request: PromptRequest) -> tuple[list[int], st
             "the model has no chat template: a plain 'role: content' prompt was used")
 
 
-def run_prompt(case: Case, lm: LoadedModel, request: PromptRequest, *, document: Optional[Document] = None,
+def run_prompt(case: Case, lm: Engine | LoadedModel, request: PromptRequest, *, document: Optional[Document] = None,
                cancel: Optional[CancelToken] = None, protocol_id: Optional[int] = None,
                campaign_key: Optional[str] = None, skip: Callable[[int], bool] = lambda i: False) -> Job[list[Attempt]]:
     request.validate()
+    lm = common.engine_of(lm)
+    lm.capabilities.require_method("prompt", lm.name)
+    lm.capabilities.require_decoding(request.decoding, lm.name)
     model_info = ensure_model(case, lm)
     prompt, prompt_text, note = build_prompt(lm, request)
     params = {**request.params(), "prompt_construction": note}

@@ -28,6 +28,7 @@ from memoview.core.extraction.attempts import ensure_model
 from memoview.core.extraction.passage import sweep_passages, tokenize_document
 from memoview.core.extraction.probability import LN10
 from memoview.core.jobs import CancelToken, Job, Progress
+from memoview.core.engines.base import Engine
 from memoview.core.models.base import LoadedModel
 from memoview.core.records import (Attempt, AttemptSpec, AttemptStatus, Document, Method, PromptClass, SweepWindow,
                                    best_window_key)
@@ -36,12 +37,15 @@ from memoview.core.timeutil import utc_now
 
 @dataclass(frozen=True)
 class SweepRequest:
+    """A whole-work sweep: windows of ``prefix`` + ``suffix`` tokens every ``stride``; p_z under
+    (``pz_temperature``, ``pz_top_k``), named like the prefix request's."""
+
     prefix: int = 50
     suffix: int = 50
     stride: int = 50
     stride_unit: str = "tokens"
-    top_k: Optional[int] = 40
-    temperature: float = 1.0
+    pz_top_k: Optional[int] = 40
+    pz_temperature: float = 1.0
     generate: bool = False
     generate_best: int = 3
     batch_size: int = 16
@@ -51,13 +55,24 @@ class SweepRequest:
             "decoding": "greedy", "max_new_tokens": self.suffix if self.generate or self.generate_best else 0,
             "temperature": None, "top_k": None, "top_p": None, "num_beams": 1, "n_samples": 1,
             "repetition_penalty": 1.0, "prefix_tokens": self.prefix, "suffix_tokens": self.suffix,
-            "stride": self.stride, "stride_unit": self.stride_unit, "pz_top_k": self.top_k,
-            "pz_temperature": self.temperature, "generate": self.generate,
+            "stride": self.stride, "stride_unit": self.stride_unit, "pz_top_k": self.pz_top_k,
+            "pz_temperature": self.pz_temperature, "generate": self.generate,
             "generate_best": 0 if self.generate else self.generate_best, "batch_size": self.batch_size,
         }
 
+    @classmethod
+    def from_params(cls, p: dict[str, Any], **overrides: Any) -> "SweepRequest":
+        """The request a recorded sweep's ``params`` describe (for re-runs and cross-engine checks)."""
+        values: dict[str, Any] = dict(
+            prefix=int(p["prefix_tokens"]), suffix=int(p["suffix_tokens"]), stride=int(p["stride"]),
+            stride_unit=str(p.get("stride_unit", "tokens")), pz_top_k=p.get("pz_top_k"),
+            pz_temperature=float(p.get("pz_temperature", 1.0)), generate=False, generate_best=0,
+            batch_size=int(p.get("batch_size", 16)))
+        values.update(overrides)
+        return cls(**values)
+
     def validate(self) -> None:
-        common.validate_scheme(self.temperature, self.top_k)
+        common.validate_scheme(self.pz_temperature, self.pz_top_k)
         if self.batch_size < 1:
             raise errors.ValidationError("The batch size must be at least 1.")
         if self.generate_best < 0:
@@ -65,10 +80,12 @@ class SweepRequest:
                                          "Use 0 to generate no continuations, or 3 to show the best three windows.")
 
 
-def sweep_windows(lm: LoadedModel, document: Document, request: SweepRequest,
+def sweep_windows(lm: Engine | LoadedModel, document: Document, request: SweepRequest,
                   cancel: Optional[CancelToken] = None, attempt_id: int = 0) -> Job[list[SweepWindow]]:
     """Score every window; stops between batches (and within generation) on cancel."""
     request.validate()
+    lm = common.engine_of(lm)
+    lm.capabilities.require_method("sweep", lm.name)
     doc = tokenize_document(lm, document)
     passages = sweep_passages(doc, request.prefix, request.suffix, request.stride, request.stride_unit)
     bos = common.bos_ids(lm, common.bos_policy(lm))
@@ -82,7 +99,7 @@ def sweep_windows(lm: LoadedModel, document: Document, request: SweepRequest,
         batch = passages[lo: lo + request.batch_size]
         contexts = [bos + list(doc.ids[p.prefix_start_token:p.start_token]) for p in batch]
         targets = [list(doc.ids[p.start_token:p.end_token]) for p in batch]
-        scores = common.score_continuations(lm, contexts, targets, request.temperature, request.top_k,
+        scores = common.score_continuations(lm, contexts, targets, request.pz_temperature, request.pz_top_k,
                                             with_ranks=False)  # windows store no per-token ranks
         continuations: list[Optional[list[int]]] = [None] * len(batch)
         if request.generate:
@@ -121,11 +138,13 @@ def sweep_windows(lm: LoadedModel, document: Document, request: SweepRequest,
     return out
 
 
-def run_sweep(case: Case, lm: LoadedModel, document: Document, request: SweepRequest, *,
+def run_sweep(case: Case, lm: Engine | LoadedModel, document: Document, request: SweepRequest, *,
               cancel: Optional[CancelToken] = None, protocol_id: Optional[int] = None,
               campaign_key: Optional[str] = None) -> Job[tuple[Attempt, list[SweepWindow]]]:
     """Run a sweep and commit it as one attempt plus its windows (cancelled: the windows done so far)."""
     request.validate()
+    lm = common.engine_of(lm)
+    lm.capabilities.require_method("sweep", lm.name)
     model_info = ensure_model(case, lm)
     policy = common.bos_policy(lm)
     env = common.environment(lm)

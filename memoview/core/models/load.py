@@ -77,11 +77,13 @@ def _imports() -> tuple[Any, Any, Any]:
     return torch, AutoModelForCausalLM, AutoTokenizer
 
 
-def _load_hf_folder(root: Path, *, use_safetensors: bool = True) -> tuple[Any, Any]:
+def _load_hf_folder(root: Path, *, use_safetensors: bool = True, dtype: str = "float32",
+                    device_map: Optional[str] = None) -> tuple[Any, Any]:
     torch, auto_model, auto_tokenizer = _imports()
+    extra: dict[str, Any] = {"device_map": device_map} if device_map else {}
     try:
         model = auto_model.from_pretrained(str(root), local_files_only=True, trust_remote_code=False,
-                                           dtype=torch.float32, use_safetensors=use_safetensors)
+                                           dtype=getattr(torch, dtype), use_safetensors=use_safetensors, **extra)
     except errors.MemoviewError:
         raise
     except Exception as exc:
@@ -226,7 +228,8 @@ def _build_gguf_cache(model: Any, tokenizer: Any, gguf: Path, gguf_sha256: str) 
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _open_gguf(info: ModelInfo, cancel: Optional[CancelToken]) -> Job[Optional[tuple[Any, Any, LoadReport]]]:
+def _open_gguf(info: ModelInfo, cancel: Optional[CancelToken], dtype: str = "float32",
+               device_map: Optional[str] = None) -> Job[Optional[tuple[Any, Any, LoadReport]]]:
     start = time.perf_counter()
     gguf = Path(info.path)
     sha = info.files[0].sha256
@@ -237,7 +240,7 @@ def _open_gguf(info: ModelInfo, cancel: Optional[CancelToken]) -> Job[Optional[t
         problem = verify_gguf_cache(cache, sha) or ""
         if not problem:
             try:
-                model, tokenizer = _load_hf_folder(cache)
+                model, tokenizer = _load_hf_folder(cache, dtype=dtype, device_map=device_map)
                 manifest = json.loads((cache / MANIFEST).read_text(encoding="utf-8"))
                 if _probe_ids(tokenizer) != manifest["probe"]["ids"]:
                     problem = "the cached tokenizer no longer reproduces the recorded probe tokens"
@@ -262,26 +265,42 @@ def _open_gguf(info: ModelInfo, cancel: Optional[CancelToken]) -> Job[Optional[t
 
 
 def open_model(path: str | os.PathLike[str], *, allow_pickle: bool = False,
-               cancel: Optional[CancelToken] = None) -> Job[Optional[LoadedModel]]:
-    """Inspect (with the memory check), then load in float32 on CPU; None if cancelled.
+               cancel: Optional[CancelToken] = None, dtype: str = "float32",
+               device: str = "cpu") -> Job[Optional[LoadedModel]]:
+    """Inspect (with the memory check for this dtype and device), then load; None if cancelled.
 
+    ``dtype``: float32 (the reference), bfloat16 or float16. ``device``: cpu,
+    mps, cuda:N, or cuda (every visible GPU, through ``device_map="auto"``).
     ``LoadedModel.info`` is the inspected record with what loading settled:
     dtype, device, library versions, and the tokenizer's actual BOS behaviour.
     """
-    info = yield from inspect_model(path, allow_pickle=allow_pickle, check_memory_fit=True, cancel=cancel)
+    from memoview.core.engines import memory
+
+    if dtype not in memory.BYTES_PER_PARAM:
+        raise errors.ValidationError(f"Unknown dtype '{dtype}'.", "Use float32, bfloat16 or float16.")
+    info = yield from inspect_model(path, allow_pickle=allow_pickle, check_memory_fit=False, cancel=cancel)
     if info is None or (cancel is not None and cancel.cancelled):
         return None
+    memory.check(info, memory.weight_file_bytes(info), "transformers", device, dtype)
+    device_map = "auto" if device == "cuda" else None
     start = time.perf_counter()
     if info.format == "gguf":
-        loaded = yield from _open_gguf(info, cancel)
+        loaded = yield from _open_gguf(info, cancel, dtype, device_map)
         if loaded is None:
             return None
         model, tokenizer, report = loaded
     else:
         yield Progress(0, None, f"Loading {Path(info.path).name}")
         layout = model_layout(path, allow_pickle=allow_pickle)
-        model, tokenizer = _load_hf_folder(layout.root, use_safetensors=not layout.uses_pickle)
+        model, tokenizer = _load_hf_folder(layout.root, use_safetensors=not layout.uses_pickle, dtype=dtype,
+                                           device_map=device_map)
         report = LoadReport("hf", time.perf_counter() - start)
+    import torch
+
+    if next(model.parameters()).dtype != getattr(torch, dtype):  # a first GGUF open dequantizes to float32
+        model = model.to(getattr(torch, dtype))
+    if device != "cpu" and next(model.parameters()).device.type == "cpu":  # no device_map, or a first GGUF open
+        model = model.to(device)
     _prepare(model, tokenizer)
     param = next(model.parameters())
     facts = tokenizer_facts(tokenizer)

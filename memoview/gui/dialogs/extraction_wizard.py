@@ -381,8 +381,8 @@ class ParametersPage(QWizardPage):
         top_k = self.top_k.value() or None
         if method == "sweep":
             return {"prefix": self.prefix.value(), "suffix": self.suffix.value(), "stride": self.stride.value(),
-                    "stride_unit": self.stride_unit.currentData(), "top_k": top_k,
-                    "temperature": self.temperature.value()}
+                    "stride_unit": self.stride_unit.currentData(), "pz_top_k": top_k,
+                    "pz_temperature": self.temperature.value()}
         if method == "pz":
             return {"prefix": self.prefix.value(), "suffix": self.suffix.value(),
                     "pz_temperature": self.temperature.value(), "pz_top_k": top_k}

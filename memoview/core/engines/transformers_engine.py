@@ -1,0 +1,340 @@
+"""The transformers engine: the reference (float32 on CPU), also CUDA (device_map) / MPS and bfloat16/float16.
+
+Everything that calls the torch model lives here: teacher-forced scoring
+(one batched forward pass, the LM head applied only to the target
+positions), explicit generation (the shipped generation config is
+neutralised; every decoding parameter is passed), and the tokenizer. Torch
+and transformers are imported lazily, inside the calls.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from typing import Any, Optional, Sequence
+
+from memoview.core import errors
+from memoview.core.engines.base import (Capabilities, CapabilityError, EngineIdentity, EngineSettings, Generation,
+                                        GenerationParams, ScoringScheme)
+from memoview.core.extraction.probability import TargetScores
+from memoview.core.jobs import CancelToken, Job
+from memoview.core.models.base import LoadedModel
+from memoview.core.records import ModelInfo
+
+NAME = "transformers"
+LOGITS_BUDGET_BYTES = 192 * 1024 * 1024  # float32 logits kept at once; large vocabularies get smaller batches
+
+
+def unavailable_reason() -> Optional[str]:
+    for module in ("torch", "transformers"):
+        if importlib.util.find_spec(module) is None:
+            return f"the Python package '{module}' is not installed"
+    return None
+
+
+def resolve_settings(settings: EngineSettings) -> tuple[str, str]:
+    """(device, dtype) for ``auto``: the CPU in float32, the reference numerics."""
+    device = (settings.device or "auto").lower()
+    dtype = (settings.dtype or "auto").lower()
+    if device == "auto":
+        device = "cpu"
+    if dtype == "auto":
+        dtype = "float32"
+    if device not in ("cpu", "cuda", "mps") and not device.startswith("cuda:"):
+        raise CapabilityError(f"Unknown device '{settings.device}'.", "Use cpu, cuda, cuda:N or mps.")
+    if dtype not in ("float32", "bfloat16", "float16"):
+        raise CapabilityError(f"The transformers engine cannot compute in '{settings.dtype}'.",
+                              "Use float32 (the reference), bfloat16 or float16.")
+    return device, dtype
+
+
+def _check_device(device: str) -> None:
+    import torch
+
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise CapabilityError("No CUDA GPU is available to this torch build.",
+                              "Use --device cpu, or run on a machine with an NVIDIA GPU and a CUDA build of torch.")
+    if device == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise CapabilityError("Apple's MPS device is not available here.", "Use --device cpu.")
+
+
+def open_engine(path: str, settings: EngineSettings, *, allow_pickle: bool = False,
+                cancel: Optional[CancelToken] = None) -> Job[Optional["TransformersEngine"]]:
+    """Open ``path`` (HF folder or GGUF, dequantized through the verified cache) with these settings."""
+    from memoview.core.models.load import open_model
+
+    device, dtype = resolve_settings(settings)
+    _check_device(device)
+    if settings.threads:
+        import torch
+
+        torch.set_num_threads(int(settings.threads))
+    lm = yield from open_model(path, allow_pickle=allow_pickle, cancel=cancel, dtype=dtype, device=device)
+    if lm is None:
+        return None
+    return TransformersEngine(lm)
+
+
+def from_loaded(lm: LoadedModel) -> "TransformersEngine":
+    """The engine around an already opened LoadedModel (one wrapper per model, cached on it)."""
+    engine = getattr(lm, "_memoview_engine", None)
+    if engine is None:
+        engine = TransformersEngine(lm)
+        lm._memoview_engine = engine  # type: ignore[attr-defined]
+    return engine
+
+
+class TransformersEngine:
+    """A transformers causal LM behind the engine protocol (see engines/base.py)."""
+
+    name = NAME
+
+    def __init__(self, lm: LoadedModel) -> None:
+        self.lm = lm
+        self.info: ModelInfo = lm.info
+        self.report = lm.report
+        lm._memoview_engine = self  # type: ignore[attr-defined]
+        self.capabilities = Capabilities(
+            scoring=True, full_vocab_logits=True, generation=True, sampling=True, seeded_sampling=True,
+            beam_search=True, deterministic=True, token_offsets=True,
+            chat_template=bool(getattr(lm.tokenizer, "chat_template", None)),
+            max_context=int(lm.info.context_length or 0),
+        )
+        self.identity = self._identity()
+
+    # ------------------------------------------------------------------ identity
+    def _identity(self) -> EngineIdentity:
+        import torch
+        import transformers
+
+        try:
+            param = next(self.lm.model.parameters())
+            device, dtype = str(param.device), str(param.dtype).replace("torch.", "")
+        except StopIteration:  # pragma: no cover
+            device, dtype = "cpu", ""
+        devices = sorted({str(p.device) for p in self.lm.model.parameters()})
+        if len(devices) > 1:
+            device = ",".join(devices)
+        build = {"torch_cuda": str(torch.version.cuda or "none"),
+                 "mkldnn": str(bool(torch.backends.mkldnn.is_available()))}
+        if device.startswith("cuda"):
+            build["gpu"] = torch.cuda.get_device_name(param.device)
+        return EngineIdentity(engine=NAME, library="transformers", library_version=transformers.__version__,
+                              device=device, dtype=dtype, threads=int(torch.get_num_threads()),
+                              build=build, extra={"torch": torch.__version__})
+
+    # ------------------------------------------------------------------ tokenizer
+    @property
+    def model(self) -> Any:
+        return self.lm.model
+
+    @property
+    def bos_token_id(self) -> Optional[int]:
+        return self.lm.bos_token_id
+
+    @property
+    def eos_token_id(self) -> Optional[int]:
+        return self.lm.eos_token_id
+
+    @property
+    def adds_bos(self) -> bool:
+        return self.lm.adds_bos
+
+    def encode(self, text: str) -> list[int]:
+        return self.lm.encode(text)
+
+    def encode_with_offsets(self, text: str) -> tuple[list[int], list[tuple[int, int]]]:
+        return self.lm.encode_with_offsets(text)
+
+    def decode(self, ids: Sequence[int]) -> str:
+        return self.lm.decode(list(ids))
+
+    def render_chat(self, messages: Sequence[dict[str, str]]) -> str:
+        if not self.capabilities.chat_template:
+            raise CapabilityError("This model has no chat template.", "Use a plain prompt instead of chat messages.")
+        return str(self.lm.tokenizer.apply_chat_template(list(messages), add_generation_prompt=True, tokenize=False))
+
+    def close(self) -> None:
+        self.lm.model = None
+
+    # ------------------------------------------------------------------ scoring
+    def _pad_id(self) -> int:
+        pad = getattr(self.lm.tokenizer, "pad_token_id", None)
+        if pad is None:
+            pad = self.lm.eos_token_id
+        return int(pad) if pad is not None else 0
+
+    def _device(self) -> Any:
+        return next(self.lm.model.parameters()).device
+
+    def score(self, contexts: Sequence[Sequence[int]], targets: Sequence[Sequence[int]],
+              scheme: ScoringScheme) -> list[TargetScores]:
+        """Teacher-forced scores, in batches sized so that the kept float32 logits stay under a budget.
+
+        Sequences are left-padded (with explicit position ids) so that every row's
+        target steps are its last positions: the model then applies its LM head
+        only to those (``logits_to_keep``), which matters with 250k-token vocabularies.
+        """
+        if any(not c for c in contexts):
+            raise errors.ValidationError("A continuation needs at least one token of context (BOS or prompt).")
+        if any(not t for t in targets):
+            raise errors.ValidationError("A target needs at least one token.")
+        vocab = int(getattr(getattr(self.lm.model, "config", None), "vocab_size", 0) or 50_000)
+        m_max = max(len(t) for t in targets)
+        step = max(1, LOGITS_BUDGET_BYTES // max(1, m_max * vocab * 4))
+        out: list[TargetScores] = []
+        for lo in range(0, len(contexts), step):
+            out.extend(self._score_batch(contexts[lo:lo + step], targets[lo:lo + step], scheme))
+        return out
+
+    def _score_batch(self, contexts: Sequence[Sequence[int]], targets: Sequence[Sequence[int]],
+                     scheme: ScoringScheme) -> list[TargetScores]:
+        import torch
+
+        from memoview.core.extraction.probability import score_targets
+
+        seqs = [list(c) + list(t[:-1]) for c, t in zip(contexts, targets)]
+        width = max(len(s) for s in seqs)
+        m = max(len(t) for t in targets)
+        ids = torch.full((len(seqs), width), self._pad_id(), dtype=torch.long)
+        mask = torch.zeros((len(seqs), width), dtype=torch.long)
+        for i, s in enumerate(seqs):
+            ids[i, width - len(s):] = torch.tensor(s, dtype=torch.long)
+            mask[i, width - len(s):] = 1
+        positions = (mask.cumsum(-1) - 1).clamp_min(0)
+        dev = self._device()
+        ids, mask, positions = ids.to(dev), mask.to(dev), positions.to(dev)
+        with torch.no_grad():
+            try:
+                logits = self.lm.model(input_ids=ids, attention_mask=mask, position_ids=positions,
+                                       logits_to_keep=m).logits
+            except TypeError:  # an architecture without logits_to_keep
+                logits = self.lm.model(input_ids=ids, attention_mask=mask, position_ids=positions).logits[:, -m:]
+            logits = logits.float().cpu()
+        tgt = torch.zeros((len(seqs), m), dtype=torch.long)
+        tmask = torch.zeros((len(seqs), m), dtype=torch.long)
+        for i, t in enumerate(targets):
+            tgt[i, :len(t)] = torch.tensor(list(t), dtype=torch.long)
+            tmask[i, :len(t)] = 1
+        if not all(len(t) == m for t in targets):
+            # Targets of different lengths end at the right edge: move each to the left of its row.
+            step_logits = torch.zeros((len(seqs), m, logits.shape[-1]), dtype=torch.float32)
+            for i, t in enumerate(targets):
+                step_logits[i, :len(t)] = logits[i, m - len(t):]
+            logits = step_logits
+        scores = score_targets(logits[:, -m:], tgt, tmask, scheme.temperature, scheme.top_k,
+                               with_ranks=scheme.with_ranks)
+        if scheme.moments:
+            scores = _with_moments(scores, logits[:, -m:], tmask)
+        return scores
+
+    # ------------------------------------------------------------------ generation
+    def _generation_config(self, params: GenerationParams) -> Any:
+        """A complete GenerationConfig: nothing taken from the model's shipped defaults."""
+        from transformers import GenerationConfig
+
+        sample = params.decoding == "sample"
+        return GenerationConfig(
+            max_new_tokens=int(params.max_new_tokens), min_new_tokens=0, do_sample=sample,
+            temperature=float(params.temperature) if sample and params.temperature else 1.0,
+            top_k=int(params.top_k) if sample and params.top_k else 0,
+            top_p=float(params.top_p) if sample and params.top_p is not None else 1.0,
+            num_beams=int(params.num_beams) if params.decoding == "beam" else 1,
+            num_return_sequences=1, repetition_penalty=float(params.repetition_penalty or 1.0),
+            no_repeat_ngram_size=0, length_penalty=1.0, early_stopping=False,
+            bos_token_id=self.lm.bos_token_id, eos_token_id=self.lm.eos_token_id, pad_token_id=self._pad_id(),
+            use_cache=True,
+        )
+
+    def _neutralise(self) -> None:
+        """Replace the shipped generation config so that nothing hidden (penalties, top-k) leaks in."""
+        from transformers import GenerationConfig
+
+        model = self.lm.model
+        if getattr(getattr(model, "generation_config", None), "_memoview_neutral", False):
+            return
+        neutral = GenerationConfig(bos_token_id=self.lm.bos_token_id, eos_token_id=self.lm.eos_token_id,
+                                   pad_token_id=self._pad_id())
+        neutral._memoview_neutral = True  # type: ignore[attr-defined]
+        model.generation_config = neutral
+
+    def generate(self, contexts: Sequence[Sequence[int]], params: GenerationParams,
+                 cancel: Optional[CancelToken] = None) -> list[Generation]:
+        """New token ids per context (left padding, attention mask), EOS kept, padding dropped."""
+        import torch
+
+        if params.decoding not in ("greedy", "sample", "beam"):
+            raise CapabilityError(f"Unknown decoding '{params.decoding}'.", "Use greedy, sample or beam.")
+        self._neutralise()
+        pad = self._pad_id()
+        width = max(len(p) for p in contexts)
+        ids = torch.full((len(contexts), width), pad, dtype=torch.long)
+        mask = torch.zeros((len(contexts), width), dtype=torch.long)
+        for i, p in enumerate(contexts):
+            if p:
+                ids[i, width - len(p):] = torch.tensor(list(p), dtype=torch.long)
+                mask[i, width - len(p):] = 1
+        if params.seed is not None:
+            torch.manual_seed(int(params.seed))
+        dev = self._device()
+        with torch.no_grad():
+            out = self.lm.model.generate(
+                input_ids=ids.to(dev), attention_mask=mask.to(dev),
+                generation_config=self._generation_config(params), stopping_criteria=_cancel_criteria(cancel),
+            )
+        results: list[Generation] = []
+        eos = self.lm.eos_token_id
+        cancelled = cancel is not None and cancel.cancelled
+        for row in out[:, width:].tolist():
+            new: list[int] = []
+            reason = "length"
+            for t in row:
+                new.append(int(t))
+                if eos is not None and t == eos:
+                    reason = "eos"
+                    break
+            results.append(Generation(tuple(new), (), "cancelled" if cancelled and reason == "length" else reason))
+        return results
+
+
+def _cancel_criteria(cancel: Optional[CancelToken]) -> Any:
+    """A StoppingCriteria that ends generation within one step of a cancel."""
+    from transformers import StoppingCriteria, StoppingCriteriaList
+
+    class _Cancel(StoppingCriteria):
+        def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+            import torch
+
+            flag = cancel is not None and cancel.cancelled
+            return torch.full((input_ids.shape[0],), flag, dtype=torch.bool, device=input_ids.device)
+
+    return StoppingCriteriaList([_Cancel()])
+
+
+def _with_moments(scores: list[TargetScores], logits: Any, tmask: Any) -> list[TargetScores]:
+    """Add each step's mean and standard deviation of log p over the vocabulary (Min-K%++, Zhang et al. 2024)."""
+    import dataclasses
+
+    import torch
+
+    out = []
+    for b, s in enumerate(scores):
+        m = int(tmask[b].sum())
+        logp = torch.log_softmax(logits[b, :m], dim=-1)
+        probs = logp.exp()
+        mu = (probs * logp).sum(-1)
+        sigma = ((probs * logp.pow(2)).sum(-1) - mu.pow(2)).clamp_min(1e-12).sqrt()
+        out.append(dataclasses.replace(s, logprob_mean=tuple(float(x) for x in mu.tolist()),
+                                       logprob_std=tuple(float(x) for x in sigma.tolist())))
+    return out
+
+
+def environment_versions() -> dict[str, Any]:
+    """Library versions for an environment record, imported only when a transformers engine ran."""
+    import torch
+    import transformers
+
+    return {"torch": torch.__version__, "transformers": transformers.__version__,
+            "threads": torch.get_num_threads()}
+
+
+__all__ = ["NAME", "TransformersEngine", "from_loaded", "open_engine", "resolve_settings", "unavailable_reason"]
