@@ -18,8 +18,11 @@ def engine_args(p: argparse.ArgumentParser, *, engine: bool = True, dtype: bool 
     """``--engine/--device/--dtype/--threads``: how the model is run (every command that runs a model)."""
     if engine:
         p.add_argument("--engine", default="auto",
-                       help="transformers, llama.cpp, or auto (default: llama.cpp for a .gguf file when installed, "
-                            "else transformers)")
+                       help="transformers, llama.cpp, openai (a served model: --endpoint URL --model MODEL_ID), "
+                            "or auto (default: llama.cpp for a .gguf file when installed, else transformers)")
+        from memoview.cli.server_cmds import add_server_args
+
+        add_server_args(p, required=False, with_model=False)
     p.add_argument("--device", default="auto", help="transformers: cpu (default), cuda, cuda:N or mps")
     if dtype:
         p.add_argument("--dtype", default="auto", choices=["auto", "float32", "bfloat16", "float16"],
@@ -33,8 +36,12 @@ def engine_settings(args: argparse.Namespace) -> Any:
 
     if getattr(args, "threads", None) is not None and args.threads < 1:
         raise errors.ValidationError(f"--threads must be at least 1 (got {args.threads}).")
-    return EngineSettings(engine=getattr(args, "engine", "auto") or "auto", device=getattr(args, "device", "auto"),
-                          dtype=getattr(args, "dtype", "auto") or "auto", threads=getattr(args, "threads", None))
+    from memoview.cli.server_cmds import served_options
+
+    engine, options = served_options(args)
+    return EngineSettings(engine=engine, device=getattr(args, "device", "auto"),
+                          dtype=getattr(args, "dtype", "auto") or "auto", threads=getattr(args, "threads", None),
+                          options=options)
 
 
 def _model_args(p: argparse.ArgumentParser) -> None:
@@ -155,8 +162,10 @@ def open_case_model(case: Case, ref: str, allow_pickle: bool = False, quiet: boo
                     settings: Any = None) -> Any:
     """A registered model (id, name, path) or a path, which is then registered; returns an opened Engine
     (through core/session.py: one fingerprint check, one message)."""
+    from memoview.cli.server_cmds import served_ref
     from memoview.core.session import open_model_ref
 
+    ref = served_ref(case, ref, settings)
     engine = run_with_progress(open_model_ref(case, ref, settings or engine_settings(argparse.Namespace()),
                                               allow_pickle=allow_pickle), quiet=quiet)
     if engine is None:
@@ -202,9 +211,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         print(f"memorized windows (greedy exact = {args.suffix}): {m['windows_memorized']} "
               f"({m['fraction_memorized'] * 100:.1f}%), longest greedy exact {m['max_greedy_exact']} tokens")
         print(f"{'start_tok':>9} {'start_chr':>9} {'greedy':>6} {'score':>6} {'log10_p':>9} {'log10_pz':>9}")
+        from memoview.core.extraction.pz_label import BOUND_NOTE, is_bound, window_pz_text
+
         for w in windows:
             print(f"{w.start_token:>9} {w.start_char:>9} {w.greedy_exact:>6} {w.memorization_score:>6.2f} "
-                  f"{w.log10_p:>9.2f} {_fmt(w.log10_pz):>9}")
+                  f"{w.log10_p:>9.2f} {window_pz_text(w.log10_pz, w.index, m):>9}")
+        if is_bound(m):
+            print(f"p_z: {m.get('windows_pz_bounded')} windows show an {BOUND_NOTE}")
     return 0
 
 
@@ -309,7 +322,12 @@ def cmd_run(args: argparse.Namespace) -> int:
                                dtype=str(data.get("dtype", settings.dtype)))
         lm = open_case_model(case, str(ref), args.allow_pickle, args.quiet, settings)
         _threads(lm, args.threads)
-        result = run_with_progress(run_campaign(case, lm, protocol, data), quiet=args.quiet or args.json)
+        if lm.name == "openai":  # a served model: steps run concurrently over its endpoints (remote/campaign.py)
+            from memoview.cli.server_cmds import run_served_campaign
+
+            result = run_served_campaign(case, lm, protocol, data, args)
+        else:
+            result = run_with_progress(run_campaign(case, lm, protocol, data), quiet=args.quiet or args.json)
         result["protocol_id"] = protocol.id
         result["protocol_sha256"] = protocol.sha256
         if args.json:
@@ -331,12 +349,14 @@ def attempt_json(a: Attempt) -> dict[str, Any]:
 
 
 def _print_attempt(a: Attempt) -> None:
+    from memoview.core.extraction.pz_label import pz_text
+
     m = a.metrics
     print(f"attempt {a.id}  {a.spec.method}  {a.status}  seed {a.spec.seed}  decoding {a.spec.params.get('decoding')}")
     if "greedy_exact" in m:
         print(f"  greedy exact {m['greedy_exact']}/{m.get('suffix_tokens')} tokens   "
               f"memorization score {_fmt(m.get('memorization_score'))}   "
-              f"log10 p_z {_fmt(m.get('log10_pz'))} (T={m.get('pz_temperature')}, top-k {m.get('pz_top_k')})"
+              f"p_z {pz_text(m)}"
               f"   n@p=0.99: {m.get('n_samples_p99') or '—'}")
     if a.status == "refused":
         print(f"  refusal detected: '{m.get('refusal_phrase')}'")
@@ -365,10 +385,20 @@ def cmd_attempts(args: argparse.Namespace) -> int:
             greedy = m.get("greedy_exact", m.get("max_greedy_exact"))
             print(f"{a.id:>5} {a.spec.method:<10} {a.spec.prompt_class:<11} {a.status:<9} "
                   f"{a.spec.document_id if a.spec.document_id is not None else '-':>4} {a.spec.model_id:>5} "
-                  f"{greedy if greedy is not None else '-':>6} {_fmt(m.get('log10_pz', m.get('max_log10_pz'))):>9}"
+                  f"{greedy if greedy is not None else '-':>6} {_pz_cell(m):>9}"
                   f"  {a.finished_at}")
         print(f"{len(attempts)} attempts (every attempt is kept and disclosable)")
     return 0
+
+
+def _pz_cell(m: dict[str, Any]) -> str:
+    """log10 p_z for a table cell; a bound is shown as one (≤…), never as a value."""
+    from memoview.core.extraction.pz_label import is_bound
+
+    if is_bound(m):
+        ub = m.get("log10_pz_upper_bound", m.get("max_log10_pz_upper_bound"))
+        return "bound" if ub is None else f"≤{float(ub):.2f}"
+    return _fmt(m.get("log10_pz", m.get("max_log10_pz")))
 
 
 def cmd_show(args: argparse.Namespace) -> int:

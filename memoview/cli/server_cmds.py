@@ -149,3 +149,46 @@ def cmd_exchanges(args: argparse.Namespace) -> int:
     if args.out:
         print(f"bodies written to {args.out} (check with: sha256sum {args.out}/*)")
     return 0
+
+
+# ------------------------------------------------------------------ --engine openai on the model commands
+def served_options(args: argparse.Namespace) -> tuple[str, dict[str, Any]]:
+    """(engine name, engine options) from ``--engine``/``--endpoint``/... (an endpoint implies --engine openai)."""
+    engine = getattr(args, "engine", "auto") or "auto"
+    urls = getattr(args, "endpoint", None) or []
+    if not urls:
+        if engine in ("openai", "vllm", "server"):
+            raise errors.ValidationError("--engine openai needs the server's address.",
+                                         "Give --endpoint http://HOST:PORT/v1 (repeat it for replicas).")
+        return engine, {}
+    if engine not in ("auto", "openai", "vllm", "server"):
+        raise errors.ValidationError(f"--endpoint is for served models, not the {engine} engine.",
+                                     "Use --engine openai with --endpoint, or leave --endpoint out.")
+    options: dict[str, Any] = {"endpoints": list(urls), "api_key_env": args.api_key_env,
+                               "concurrency": args.concurrency, "read_timeout_s": args.timeout,
+                               "max_retries": args.api_retries}
+    if getattr(args, "tokenizer", None):
+        options["tokenizer"] = args.tokenizer
+    return "openai", options
+
+
+def served_ref(case: Case, ref: str, settings: Any) -> str:
+    """``--model`` under ``--engine openai``: a registered served model (id or name) or the served model id."""
+    if settings is None or getattr(settings, "engine", "") != "openai":
+        return ref
+    if case.resolve_model(ref) is not None:
+        return ref
+    from memoview.core.engines.openai import served_path
+
+    urls = settings.options.get("endpoints") or []
+    return served_path(Endpoint(base_url=urls[0], model_id=ref)) if urls else ref
+
+
+def run_served_campaign(case: Case, engine: Any, protocol: Any, data: dict[str, Any],
+                        args: argparse.Namespace) -> dict[str, Any]:
+    from memoview.cli.progress import run_with_progress
+    from memoview.core.remote.campaign import run_campaign_concurrent
+
+    workers = max(1, int(getattr(args, "concurrency", 4) or 4)) * max(1, len(engine.endpoints))
+    return dict(run_with_progress(run_campaign_concurrent(case, engine, protocol, data, workers=workers),
+                                  quiet=args.quiet or args.json))

@@ -100,8 +100,13 @@ def open_registered(case: Case, info: ModelInfo, settings: EngineSettings = Engi
         cached = cache.get(info.fingerprint, name, settings)
         if cached is not None:
             return cached
+    options = dict(settings.options)
+    if info.format == "openai" and not options.get("tokenizer"):  # a served model: the tokenizer it was added with
+        from memoview.core.engines.openai import tokenizer_from_info
+
+        options["tokenizer"] = tokenizer_from_info(info)
     engine = yield from open_engine(info.path, EngineSettings(name, settings.device, settings.dtype,
-                                                                settings.threads, settings.options),
+                                                                settings.threads, options),
                                     allow_pickle=allow_pickle, cancel=cancel, model_format=info.format)
     if engine is None:
         return None
@@ -119,6 +124,11 @@ def open_model_ref(case: Case, ref: str, settings: EngineSettings = EngineSettin
     from memoview.core.extraction.attempts import ensure_model
 
     info = case.resolve_model(ref)
+    if info is None and "#" in ref and canonical_name(settings.engine) == "openai":  # a served model, not a path
+        engine = yield from open_engine(ref, settings, cancel=cancel, model_format="openai")
+        if engine is not None:
+            ensure_model(case, engine)
+        return engine
     if info is None and not Path(ref).exists():
         raise errors.NotFoundError(
             f"No model '{ref}' in the case, and no file or folder at that path.",

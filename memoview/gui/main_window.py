@@ -217,6 +217,8 @@ class MainWindow(QMainWindow):
                                          "Import source documents (txt, md, html, pdf, docx, epub)"))
         file_menu.addAction(self._action("open_model", "Open &model…", self.open_model, "Ctrl+M",
                                          "Open a Hugging Face model folder or a .gguf file"))
+        file_menu.addAction(self._action("add_served_model", "Add &served model…", self.add_served_model, None,
+                                         "A model on a server (vLLM, llama.cpp's server, a deployed API)"))
         file_menu.addSeparator()
         file_menu.addAction(self._action("close_case", "&Close case", self.close_case))
         file_menu.addAction(self._action("quit", "&Quit", self.close, "Ctrl+Q"))
@@ -526,6 +528,21 @@ class MainWindow(QMainWindow):
 
         return self.submit(lambda token: _open_model_job(case, Path(path), token),
                            label=f"Fingerprinting model {Path(path).name}", on_result=done)
+
+    def add_served_model(self) -> Optional[Any]:
+        """The served-model dialog (gui/dialogs/server_model.py); returns it (tests drive it)."""
+        if self.case is None:
+            self.show_error(CaseError("No case is open.", "Create a case (Ctrl+N) or open one (Ctrl+O) first."))
+            return None
+        from memoview.gui.dialogs.server_model import ServerModelDialog
+
+        def added(info: Any) -> None:
+            self.refresh()
+            self.statusBar().showMessage(f"Served model added: {info.name} (deployed system; no weights)", 8000)
+
+        dialog = ServerModelDialog(self, self.case, self.submit, on_added=added)
+        dialog.open()
+        return dialog
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt name
         if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):

@@ -122,7 +122,8 @@ class OpenAIEngine:
     name = NAME
 
     def __init__(self, endpoints: Sequence[Endpoint], server_caps: ServerCapabilities,
-                 tokenizer: Optional[LocalTokenizer], clients: Optional[Sequence[HttpClient]] = None) -> None:
+                 tokenizer: Optional[LocalTokenizer], clients: Optional[Sequence[HttpClient]] = None,
+                 identity_endpoint: Optional[Endpoint] = None) -> None:
         if not endpoints:
             raise errors.ValidationError("A served model needs at least one endpoint.")
         self.endpoints = list(endpoints)
@@ -130,7 +131,8 @@ class OpenAIEngine:
         self.tokenizer = tokenizer
         self.clients = list(clients) if clients is not None else [HttpClient(e) for e in self.endpoints]
         self._rr = itertools.count()
-        self.info = served_model_info(self.endpoints[0], server_caps, tokenizer)
+        # The model's identity is the endpoint it was registered with; replicas given later only share the work.
+        self.info = served_model_info(identity_endpoint or self.endpoints[0], server_caps, tokenizer)
         self.capabilities = self._capabilities()
         self.identity = self._identity()
 
@@ -209,7 +211,7 @@ class OpenAIEngine:
 
     def _map(self, fn: Any, items: Sequence[Any]) -> list[Any]:
         """``fn(client, item, collector)`` for every item, spread over the endpoints, results in order."""
-        col = evidence.current()
+        col = evidence.active()
         assigned = [(self._pick(), item) for item in items]
         if len(items) <= 1:
             return [fn(c, it, col) for c, it in assigned]
@@ -352,6 +354,18 @@ class OpenAIEngine:
 
         return self._map(one, list(contexts))
 
+    def generate_text(self, prompt: str, params: GenerationParams) -> tuple[str, str]:
+        """One text completion of a prompt given as text (free prompts: no local tokenizer needed)."""
+        if not self.server_caps.completions:
+            raise CapabilityError(f"The server at {self.endpoints[0].base_url} has no text completions.",
+                                  "Use a chat prompt with this server.")
+        client = self._pick()
+        body = {"model": client.endpoint.model_id, "prompt": prompt, **self._sampling_body(params, params.seed)}
+        body.pop("return_token_ids", None)
+        data, _ = client.post("completions", body, "generate", evidence.active())
+        choice = logprobs._choice(data)
+        return str(choice.get("text") or ""), str(choice.get("finish_reason"))
+
     def chat(self, messages: Sequence[dict[str, str]], params: GenerationParams, n: int,
              seeds: Sequence[Optional[int]]) -> list[ChatReply]:
         """``n`` chat completions (one request each, so each has its own seed and stored exchange)."""
@@ -395,7 +409,8 @@ def _first_difference(tokens: list[str], pieces: list[str]) -> str:
 
 
 def connect(endpoints: Sequence[Endpoint], tokenizer: Optional[str | Path] = None,
-            collector: Optional[evidence.Collector] = None) -> OpenAIEngine:
+            collector: Optional[evidence.Collector] = None,
+            identity_endpoint: Optional[Endpoint] = None) -> OpenAIEngine:
     """Probe the first endpoint (capabilities) and check every other one lists the same model."""
     tok = LocalTokenizer.load(tokenizer) if tokenizer else None
     clients = [HttpClient(e) for e in endpoints]
@@ -413,7 +428,7 @@ def connect(endpoints: Sequence[Endpoint], tokenizer: Optional[str | Path] = Non
         for c in clients:
             c.close()
         raise
-    return OpenAIEngine(endpoints, caps, tok, clients)
+    return OpenAIEngine(endpoints, caps, tok, clients, identity_endpoint)
 
 
 def endpoints_from_settings(path: str, settings: EngineSettings) -> list[Endpoint]:
@@ -439,8 +454,12 @@ def open_engine(path: str, settings: EngineSettings, *, allow_pickle: bool = Fal
     """Registry entry point: connect (probing capabilities) and return the engine."""
     endpoints = endpoints_from_settings(path, settings)
     tokenizer = settings.options.get("tokenizer")
+    identity: Optional[Endpoint] = None
+    if path and "#" in str(path):
+        url, model_id = parse_served_path(str(path))
+        identity = Endpoint(base_url=url, model_id=model_id)
     yield Progress(0, None, f"Connecting to {endpoints[0].label}")
-    engine = connect(endpoints, tokenizer)
+    engine = connect(endpoints, tokenizer, identity_endpoint=identity)
     if cancel is not None and cancel.cancelled:
         engine.close()
         return None

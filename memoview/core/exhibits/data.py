@@ -44,6 +44,7 @@ class AttemptView:
     prompt_source_words: int  # words of the work inside the prompt (never counted)
     windows: tuple[SweepWindow, ...] = ()
     shown_alone: bool = False  # chosen by id although tied to no work (shown in its own section)
+    exchanges: tuple[dict[str, Any], ...] = ()  # a served model's stored requests/responses (not for sweeps)
 
     @property
     def is_sweep(self) -> bool:
@@ -245,8 +246,10 @@ def make_view(case: Case, attempt: Attempt, document: Optional[Document], k: int
     in_prompt = prompt_source_words(attempt, document)
     if windows and document is not None:  # a sweep's prompts are the windows' prefixes
         in_prompt = max(len(document.text[w.prefix_start_char:w.start_char].split()) for w in windows)
+    served = bool((attempt.environment or {}).get("server_exchanges")) and attempt.spec.method != "sweep"
     return AttemptView(attempt, document, alignment, note, start, end, k, n, success, longest, coverage,
-                       _log10_pz(attempt), in_prompt, windows)
+                       _log10_pz(attempt), in_prompt, windows,
+                       exchanges=tuple(case.server_exchanges(attempt.id)) if served else ())
 
 
 def _environment(views: list[AttemptView]) -> dict[str, str]:

@@ -486,7 +486,9 @@ class Story:
                 ("Context length", f"{m.context_length:,}"), ("BOS / EOS", f"{m.bos_token!r} (tokenizer adds BOS: {m.adds_bos}) / {m.eos_token!r}"),
                 ("Chat template", "present" if m.has_chat_template else "absent"),
                 ("Fingerprint (SHA-256)", m.fingerprint),
-            ], self.width))
+            ] + ([("Identity", "Deployed system, identified by endpoint, model id and date; weights not available "
+                   "to the examiner. The fingerprint above is the SHA-256 of the endpoint and model id.")]
+                 if m.format == "openai" else []), self.width))
             rows = [["File", "Role", "Bytes", "SHA-256"]] + [[f.relpath, f.role, f"{f.size:,}", P(f.sha256, "mono")] for f in m.files]
             self.add(Spacer(1, 4), table(rows, [1.5 * inch, 0.6 * inch, 0.7 * inch, self.width - 2.8 * inch]))
         self.add(CondPageBreak(1.5 * inch), P("Environment (as recorded with the attempts; full list in Appendix E)", "h2"),
@@ -576,6 +578,14 @@ class Story:
         self.add(Spacer(1, 8), TwoColumns(left, right, size=COLUMN_SIZE, left_title=f"Model output (attempt {a.id})",
                                           right_title=f"Source: {fonts.clean_text(doc.title if doc else '', False)}"))
         self.stats(view)
+        if (a.environment or {}).get("server_exchanges"):  # a deployed system: what it was sent and said
+            from memoview.core.exhibits import served
+
+            self.add(Spacer(1, 6), P("What the deployed system was sent and what it said", "h2"),
+                     kv_table(served.exchange_rows(a), self.width, key_w=1.9 * inch))
+            for label, body in served.exchange_texts(view.exchanges):
+                lines = layout.layout([layout.Piece(fonts.clean_text(body))], self.width - 12, 7)
+                self.add(Spacer(1, 4), TextBox(label, lines, size=7, fill=styles.PROMPT.background))
         self.notes("attempt", a.id)
 
     def stats(self, view: AttemptView) -> None:
@@ -603,6 +613,13 @@ class Story:
                            ("log10_pz", "log10 p_z"), ("bits", "bits (\u2212log2 p_z)"),
                            ("n_samples_p50", "samples for p = 0.5"), ("n_samples_p95", "samples for p = 0.95"),
                            ("n_samples_p99", "samples for p = 0.99")):
+            if key in m and m.get("pz_kind") == "upper_bound" and key != "greedy_exact" \
+                    and key != "memorization_score":  # top-N log-probs only: a labelled bound, never a value
+                if key == "log10_pz":
+                    from memoview.core.extraction.pz_label import pz_text
+
+                    rows.append(("p_z", pz_text(m)))
+                continue
             if key in m:
                 value = m[key]
                 rows.append((label, "\u2013 (p_z = 0 or undefined)" if value is None else

@@ -163,6 +163,31 @@ def pending_attempts(case: Case, protocol: Protocol, data: dict[str, Any]) -> tu
     return planned, planned - have
 
 
+def run_step(case: Case, lm: Engine | LoadedModel, protocol: Protocol, step: CampaignStep, have: set[int],
+             cancel: Optional[CancelToken] = None) -> Job[int]:
+    """Run the samples of one step that are not in ``have``; returns how many attempts were recorded."""
+    common = dict(cancel=cancel, protocol_id=protocol.id, campaign_key=step.key)
+    if step.method in ("prefix", "pz"):
+        out = yield from run_prefix(case, lm, step.document, PrefixRequest(**step.options),  # type: ignore[arg-type]
+                                    method=step.method, skip=lambda i: i in have, **common)
+        return len(out)
+    if step.method == "sweep":
+        yield from run_sweep(case, lm, step.document, SweepRequest(**step.options), **common)  # type: ignore[arg-type]
+        return 1
+    if step.method == "membership":
+        yield from run_membership(case, lm, step.document, k_percent=float(step.options["k_percent"]),  # type: ignore[arg-type]
+                                  **common)
+        return 1
+    out = yield from run_prompt(case, lm, PromptRequest(**step.options), document=step.document,
+                                skip=lambda i: i in have, **common)
+    return len(out)
+
+
+def done_samples(case: Case, protocol: Protocol, step: CampaignStep) -> set[int]:
+    """The sample indexes of ``step`` already in the case (what a resumed run skips)."""
+    return {i for i in range(step.samples) if case.campaign_attempt(protocol.id, step.key, i) is not None}
+
+
 def run_campaign(case: Case, lm: Engine | LoadedModel, protocol: Protocol, data: dict[str, Any],
                  cancel: Optional[CancelToken] = None) -> Job[dict[str, int]]:
     """Run every step not yet in the case; returns counts (run, skipped)."""
@@ -172,28 +197,13 @@ def run_campaign(case: Case, lm: Engine | LoadedModel, protocol: Protocol, data:
     for step in steps:
         if cancel is not None and cancel.cancelled:
             break
-        have = {i for i in range(step.samples) if case.campaign_attempt(protocol.id, step.key, i) is not None}
+        have = done_samples(case, protocol, step)
         skipped += len(have)
         done += len(have)
         if len(have) == step.samples:
             continue
         yield Progress(done, total, f"{step.key}")
-        common = dict(cancel=cancel, protocol_id=protocol.id, campaign_key=step.key)
-        if step.method in ("prefix", "pz"):
-            out = yield from run_prefix(case, lm, step.document, PrefixRequest(**step.options),  # type: ignore[arg-type]
-                                        method=step.method, skip=lambda i: i in have, **common)
-            ran += len(out)
-        elif step.method == "sweep":
-            yield from run_sweep(case, lm, step.document, SweepRequest(**step.options), **common)  # type: ignore[arg-type]
-            ran += 1
-        elif step.method == "membership":
-            yield from run_membership(case, lm, step.document, k_percent=float(step.options["k_percent"]),  # type: ignore[arg-type]
-                                      **common)
-            ran += 1
-        else:
-            out = yield from run_prompt(case, lm, PromptRequest(**step.options), document=step.document,
-                                        skip=lambda i: i in have, **common)
-            ran += len(out)
+        ran += yield from run_step(case, lm, protocol, step, have, cancel)
         done += step.samples - len(have)
     yield Progress(total, total, "campaign done")
     return {"steps": len(steps), "attempts_planned": total, "attempts_run": ran, "attempts_skipped": skipped}

@@ -162,4 +162,8 @@ def pz_metrics(scores: TargetScores, temperature: float, top_k: Optional[int], s
     }
     for p in DISCOVERABILITY_PS:
         metrics[f"n_samples_p{int(round(p * 100))}"] = samples_needed(log_pz, p)
+    from memoview.core.extraction.pz_label import bound_fields
+
+    # A bound (an engine that sees only the top-N log-probs) is never stored as a point value.
+    metrics.update(bound_fields(scores.pz_kind, None if log_pz is None else log_pz / LN10))
     return metrics

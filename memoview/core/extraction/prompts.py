@@ -103,6 +103,11 @@ def run_prompt(case: Case, lm: Engine | LoadedModel, request: PromptRequest, *, 
     lm = common.engine_of(lm)
     lm.capabilities.require_method("prompt", lm.name)
     lm.capabilities.require_decoding(request.decoding, lm.name)
+    if lm.name == "openai":  # a served model: text or chat completions on the server (remote/chat.py)
+        from memoview.core.remote.chat import run_served_prompt
+
+        return (yield from run_served_prompt(case, lm, request, document=document, cancel=cancel,
+                                             protocol_id=protocol_id, campaign_key=campaign_key, skip=skip))
     model_info = ensure_model(case, lm)
     prompt, prompt_text, note = build_prompt(lm, request)
     params = {**request.params(), "prompt_construction": note}

@@ -81,8 +81,12 @@ class SweepRequest:
 
 
 def sweep_windows(lm: Engine | LoadedModel, document: Document, request: SweepRequest,
-                  cancel: Optional[CancelToken] = None, attempt_id: int = 0) -> Job[list[SweepWindow]]:
-    """Score every window; stops between batches (and within generation) on cancel."""
+                  cancel: Optional[CancelToken] = None, attempt_id: int = 0,
+                  pz_bounds: Optional[dict[int, float]] = None) -> Job[list[SweepWindow]]:
+    """Score every window; stops between batches (and within generation) on cancel.
+
+    A window whose p_z the engine can only bound (top-N log-probs) gets ``log10_pz`` None and its upper
+    bound in ``pz_bounds`` (window index -> log10 bound), never a point value."""
     request.validate()
     lm = common.engine_of(lm)
     lm.capabilities.require_method("sweep", lm.name)
@@ -114,12 +118,14 @@ def sweep_windows(lm: Engine | LoadedModel, document: Document, request: SweepRe
                 score = s.argmax_matches / m
             else:
                 score = sum(1 for a, b in zip(cont, targets[j]) if a == b) / m
+            if s.pz_kind != "exact" and s.log_pz is not None and pz_bounds is not None:
+                pz_bounds[lo + j] = s.log_pz / LN10
             out.append(SweepWindow(
                 attempt_id=attempt_id, index=lo + j, start_token=p.start_token,
                 start_char=doc.char_start(p.start_token), end_char=doc.char_end(p.end_token),
                 prefix_start_char=doc.char_start(p.prefix_start_token), greedy_exact=s.greedy_exact,
                 memorization_score=score, log10_p=s.log_p / LN10,
-                log10_pz=None if s.log_pz is None else s.log_pz / LN10,
+                log10_pz=None if s.log_pz is None or s.pz_kind != "exact" else s.log_pz / LN10,
                 continuation=None if cont is None else lm.decode(cont),
             ))
     if not request.generate and request.generate_best and out and not (cancel is not None and cancel.cancelled):
@@ -158,8 +164,9 @@ def run_sweep(case: Case, lm: Engine | LoadedModel, document: Document, request:
     status = AttemptStatus.DONE.value
     error = ""
     windows: list[SweepWindow] = []
+    bounds: dict[int, float] = {}
     try:
-        windows = yield from sweep_windows(lm, document, request, cancel)
+        windows = yield from sweep_windows(lm, document, request, cancel, pz_bounds=bounds)
     except errors.MemoviewError:
         raise
     except Exception as exc:
@@ -177,9 +184,15 @@ def run_sweep(case: Case, lm: Engine | LoadedModel, document: Document, request:
         "mean_memorization_score": (sum(w.memorization_score for w in windows) / len(windows)) if windows else 0.0,
         "memorization_score_basis": "greedy continuation" if request.generate else "teacher-forced argmax",
         "max_log10_pz": max((w.log10_pz for w in windows if w.log10_pz is not None), default=None),
-        "windows_pz_impossible": sum(1 for w in windows if w.log10_pz is None),
+        "windows_pz_impossible": sum(1 for w in windows if w.log10_pz is None and w.index not in bounds),
         "evidences": "memorization (prefix prompts; prefix tokens are never counted)",
     }
+    if bounds:  # p_z only bounded (an engine seeing the top-N log-probs): labelled, never a point value
+        from memoview.core.extraction.pz_label import BOUND_NOTE, PZ_UPPER_BOUND
+
+        metrics.update(pz_kind=PZ_UPPER_BOUND, pz_bound_basis=BOUND_NOTE, windows_pz_bounded=len(bounds),
+                       windows_pz_upper_bound={str(i): v for i, v in sorted(bounds.items())},
+                       max_log10_pz_upper_bound=max(bounds.values()))
     attempt = Attempt(id=0, spec=spec, status=status, metrics=metrics, environment=env, error=error,
                       started_at=started, finished_at=utc_now(), protocol_id=protocol_id, campaign_key=campaign_key,
                       output_text="", output_sha256="")

@@ -141,7 +141,7 @@ class HttpClient:
 
     def _request(self, method: str, path: str, content: bytes, purpose: str,
                  collector: Optional[evidence.Collector]) -> tuple[dict[str, Any], evidence.Exchange]:
-        col = collector if collector is not None else evidence.current()
+        col = collector if collector is not None else evidence.active()
         url = self.endpoint.url(path)
         url_path = self._httpx.URL(url).path
         delay = self.endpoint.backoff_s

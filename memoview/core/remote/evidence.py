@@ -100,8 +100,18 @@ _CURRENT: contextvars.ContextVar[Optional[Collector]] = contextvars.ContextVar("
                                                                               default=None)
 
 
+# Exchanges made outside any capture scope (a single-threaded GUI or CLI run) land here, and the next
+# recorded attempt takes those made since its start. Concurrent runs use explicit scopes instead.
+_FALLBACK = Collector()
+
+
 def current() -> Optional[Collector]:
     return _CURRENT.get()
+
+
+def active() -> Collector:
+    """The collector requests made now belong to: the current scope's, else the process-wide fallback."""
+    return _CURRENT.get() or _FALLBACK
 
 
 @contextlib.contextmanager
@@ -115,16 +125,14 @@ def capture(collector: Optional[Collector] = None) -> Iterator[Collector]:
         _CURRENT.reset(token)
 
 
-def drain_current() -> list[Exchange]:
-    """Exchanges collected so far in the current scope (emptied); [] outside any scope."""
-    col = _CURRENT.get()
-    return col.drain() if col is not None else []
-
-
 def take_for_attempt(started_at: str) -> list[Exchange]:
     """What ``Case.record_attempt`` stores with an attempt: the current scope's exchanges since its start."""
-    col = _CURRENT.get()
-    return col.drain_since(started_at) if col is not None else []
+    return active().drain_since(started_at)
+
+
+def leftovers() -> list[Exchange]:
+    """Exchanges of the active collector that no recorded attempt took (an attempt failed mid-request)."""
+    return active().drain()
 
 
 def summary(exchanges: list[Exchange]) -> dict[str, Any]:
@@ -135,5 +143,5 @@ def summary(exchanges: list[Exchange]) -> dict[str, Any]:
             "combined_sha256": sha256_bytes(joined.encode("ascii"))}
 
 
-__all__ = ["Collector", "Exchange", "capture", "current", "drain_current", "sha256_bytes", "summary",
+__all__ = ["Collector", "Exchange", "active", "capture", "current", "leftovers", "sha256_bytes", "summary",
            "take_for_attempt"]

@@ -125,7 +125,9 @@ class AttemptsTable(QWidget):
                 (str(a.id), a.id), (doc_name, doc_name), (method_name(a.spec.method), a.spec.method),
                 (a.spec.prompt_class, a.spec.prompt_class), (a.status, a.status), (attempt_result(a), attempt_result(a)),
                 (str(m["greedy_exact"]) if "greedy_exact" in m else "", m.get("greedy_exact", -1)),
-                (f"{lp:.2f}" if isinstance(lp, (int, float)) else ("−∞ (p_z = 0)" if "log10_pz" in m else ""),
+                (f"≤{m['log10_pz_upper_bound']:.2f} (bound)" if m.get("pz_kind") == "upper_bound"
+                 and isinstance(m.get("log10_pz_upper_bound"), (int, float)) else
+                 f"{lp:.2f}" if isinstance(lp, (int, float)) else ("−∞ (p_z = 0)" if "log10_pz" in m else ""),
                  lp if isinstance(lp, (int, float)) else float("-inf")),
                 (a.finished_at[:19].replace("T", " "), a.finished_at),
             ]

@@ -196,6 +196,11 @@ class ComparisonView(QWidget):
         metrics_scroll.setWidget(self.metrics_label)
         metrics_scroll.setMinimumHeight(200)
         side.addWidget(metrics_scroll, 2)
+        from memoview.gui.views.exchanges_panel import exchanges_panel
+
+        self.exchanges = exchanges_panel(self.case, attempt)  # a deployed system's stored requests and responses
+        if self.exchanges is not None:
+            side.addWidget(self.exchanges, 3)
         side.addWidget(self._notes_box(), 1)
         side.setContentsMargins(6, 0, 0, 0)
         side_box = QFrame()
@@ -262,6 +267,9 @@ class ComparisonView(QWidget):
         try:
             model = self.case.model(spec.model_id)
             model_text = f"{e(model.name)} <code style='font-size:8.5pt'>{model.fingerprint[:16]}…</code>"
+            if model.format == "openai":
+                model_text = (f"{e(model.name)} — <i>deployed system, identified by endpoint, model id and date; "
+                              f"weights not available to the examiner</i>")
         except Exception:  # noqa: BLE001 - header must render even for a half-broken record
             model_text = f"model {spec.model_id}"
         target = spec.target or {}
@@ -478,6 +486,10 @@ class ComparisonView(QWidget):
 
     @staticmethod
     def _pz_text(m: dict[str, Any]) -> str:
+        if m.get("pz_kind") == "upper_bound":  # a served model's top-N log-probs: a labelled bound
+            from memoview.core.extraction.pz_label import pz_text
+
+            return pz_text(m)
         lp = m.get("log10_pz")
         scheme = f"T={m.get('pz_temperature', 1)}, top-k {m.get('pz_top_k', '—')}"
         if lp is None or (isinstance(lp, float) and math.isinf(lp)):

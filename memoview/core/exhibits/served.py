@@ -1,0 +1,60 @@
+"""Exhibit content for attempts on a served model (a deployed system): identity and what it was sent and said.
+
+Pure text and rows; ``render.py`` lays them out with its own helpers. The
+request and response bodies are the stored bytes (pretty-printed JSON for
+reading), each with the SHA-256 of the stored bytes, so the other side can
+check them against the case (``memoview server exchanges CASE ID --out DIR``
+writes the bytes out; ``sha256sum`` gives the same hashes).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Sequence
+
+MAX_BODY_CHARS = 4000
+DEPLOYED_STATEMENT = ("Deployed system, identified by endpoint, model id and date; "
+                      "weights not available to the examiner.")
+
+
+def is_served(model_format: str) -> bool:
+    return model_format == "openai"
+
+
+def _pretty(raw: bytes) -> str:
+    try:
+        text = json.dumps(json.loads(raw.decode("utf-8")), indent=1, ensure_ascii=False)
+    except (ValueError, UnicodeDecodeError):
+        text = raw.decode("utf-8", errors="replace")
+    if len(text) > MAX_BODY_CHARS:
+        text = text[:MAX_BODY_CHARS] + f"\n[… {len(text) - MAX_BODY_CHARS:,} more characters; complete bytes in the case]"
+    return text
+
+
+def exchange_rows(attempt: Any) -> list[tuple[str, str]]:
+    """Key-value rows: how many exchanges, their combined hash, where they went."""
+    info = (attempt.environment or {}).get("server_exchanges") or {}
+    ident = ((attempt.environment or {}).get("engine_identity") or {}).get("extra") or {}
+    rows = [("Model identity", DEPLOYED_STATEMENT)]
+    if ident:
+        rows += [("Endpoint(s) / model id", f"{', '.join(ident.get('endpoints') or [])} / {ident.get('model_id', '?')}"),
+                 ("Server (as it reported itself)", f"{ident.get('server_kind', '?')} {ident.get('server_version', '')}"
+                  + (f"; system fingerprint {ident['system_fingerprint']}" if ident.get("system_fingerprint") else ""))]
+    rows += [("Requests and responses stored", f"{info.get('count', 0):,} (verbatim, in the case; API key never stored)"),
+             ("Combined SHA-256 of the exchanges", str(info.get("combined_sha256", "\u2013")))]
+    return rows
+
+
+def exchange_texts(rows: Sequence[dict[str, Any]], limit: int = 3) -> list[tuple[str, str]]:
+    """(label, body text) for the first ``limit`` exchanges' request and response."""
+    out: list[tuple[str, str]] = []
+    for r in list(rows)[:limit]:
+        when = str(r.get("started_at", ""))[:19].replace("T", " ")
+        out.append((f"REQUEST #{r['seq']} \u2014 {r['method']} {r['endpoint']}{r['path'][len('/v1'):] if str(r['path']).startswith('/v1') else r['path']}"
+                    f" at {when} UTC \u2014 SHA-256 {r['request_sha256']}", _pretty(r.get("request_body") or b"")))
+        out.append((f"RESPONSE #{r['seq']} \u2014 status {r['status'] or r.get('error') or 'none'} \u2014 "
+                    f"SHA-256 {r['response_sha256']}", _pretty(r.get("response_body") or b"")))
+    return out
+
+
+__all__ = ["DEPLOYED_STATEMENT", "exchange_rows", "exchange_texts", "is_served"]
