@@ -1,0 +1,269 @@
+"""The server engine against a REAL OpenAI-compatible server: llama.cpp's (llama-cpp-python's llama_cpp.server).
+
+A session fixture starts ``python -m llama_cpp.server`` on 127.0.0.1 with the
+demo GGUF, ``--logits_all true`` (prompt log-probs) and an API key. Skipped,
+with the reason, where llama-cpp-python[server] or the demo model is not
+installed (CI installs both). Everything stays on 127.0.0.1; every wait is
+bounded. Faults a healthy server cannot be made to show on demand (garbage,
+500, 429, slow answers) are covered in test_server_client.py with a small
+local fault-injecting server; here the server is killed for real.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from memoview.core import errors
+from memoview.core.case import Case
+from memoview.core.engines.base import ScoringScheme
+from memoview.core.jobs import run_job
+from memoview.core.remote import evidence
+from memoview.core.remote.endpoint import Endpoint
+from tests.support import llama_server
+
+API_KEY = "sk-memoview-test-9c1f4e2b77a0"
+KEY_ENV = "MEMOVIEW_TEST_SERVER_KEY"
+DEMO = Path(__file__).parents[2] / "resources" / "demo"
+
+pytestmark = [pytest.mark.demo, pytest.mark.slow]
+
+
+@pytest.fixture(scope="session")
+def demo_gguf() -> Path:
+    reason = llama_server.why_unavailable()
+    if reason:
+        pytest.skip(reason)
+    from memoview.core.models.demo import demo_model_path
+
+    return demo_model_path()
+
+
+@pytest.fixture(scope="session")
+def server(demo_gguf: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[llama_server.LlamaServer]:
+    srv = llama_server.start(demo_gguf, tmp_path_factory.mktemp("llama-server"), api_key=API_KEY, n_ctx=256)
+    print(f"\nllama.cpp server started in {srv.startup_s:.1f} s")
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture()
+def key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(KEY_ENV, API_KEY)
+
+
+def _endpoint(url: str, **kw: Any) -> Endpoint:
+    return Endpoint(base_url=url, model_id="demo-gemma3-270m", api_key_env=KEY_ENV, use_keyring=False, **kw)
+
+
+@pytest.fixture(scope="session")
+def engine(server: llama_server.LlamaServer, demo_gguf: Path) -> Iterator[Any]:
+    import os
+
+    from memoview.core.engines.openai import connect
+
+    os.environ[KEY_ENV] = API_KEY
+    eng = connect([_endpoint(server.url)], tokenizer=demo_gguf)
+    yield eng
+    eng.close()
+
+
+def _case(tmp_path: Path, *files: str) -> Case:
+    case = Case.create(tmp_path / "served.memoview")
+    from memoview.core.documents.importer import import_files
+
+    run_job(import_files(case, [DEMO / f for f in files]))
+    return case
+
+
+def test_capabilities_detected_at_connect(engine: Any) -> None:
+    caps = engine.server_caps
+    assert caps.server_kind == "llama-cpp-python" and caps.server_version
+    assert caps.completions and caps.chat
+    assert caps.scoring == "echo" and not caps.token_id_prompts
+    assert caps.max_top_logprobs is not None and caps.max_top_logprobs >= 41
+    assert caps.tokenize_path == "/extras/tokenize"
+    assert engine.capabilities.scoring and not engine.capabilities.full_vocab_logits
+
+
+def test_sweep_through_the_server_agrees_with_in_process_llama_cpp(engine: Any, demo_gguf: Path,
+                                                                   tmp_path: Path, key: None) -> None:
+    from memoview.core.extraction.sweep import SweepRequest, run_sweep
+
+    with _case(tmp_path, "gettysburg_address_bliss.txt") as case:
+        doc = case.documents()[0]
+        req = SweepRequest(prefix=32, suffix=32, stride=48, pz_top_k=40, generate_best=1, batch_size=4)
+        attempt, windows = run_job(run_sweep(case, engine, doc, req))
+        assert attempt.status == "done", attempt.error
+        assert len(windows) >= 5
+        # every window's request and response are stored with the attempt, hashed
+        rows = case.server_exchanges(attempt.id)
+        assert attempt.environment["server_exchanges"]["count"] == len(rows) >= len(windows)
+        assert all(r["status"] == 200 for r in rows)
+        for r in rows:
+            import hashlib
+
+            assert hashlib.sha256(r["request_body"]).hexdigest() == r["request_sha256"]
+            assert hashlib.sha256(r["response_body"]).hexdigest() == r["response_sha256"]
+        assert attempt.environment["engine_identity"]["engine"] == "openai"
+        assert "weights not available" in attempt.environment["engine_identity"]["extra"]["statement"]
+        assert attempt.metrics.get("pz_kind", "exact") == "exact"  # 41 top log-probs: p_z exact, not a bound
+        # the same windows, token for token, in process
+        from memoview.core.extraction import common
+        from memoview.core.extraction.passage import sweep_passages, tokenize_document
+
+        tdoc = tokenize_document(engine, doc)
+        passages = sweep_passages(tdoc, 32, 32, 48, "tokens")
+        bos = common.bos_ids(engine, common.bos_policy(engine))
+        contexts = [bos + list(tdoc.ids[p.prefix_start_token:p.start_token]) for p in passages]
+        targets = [list(tdoc.ids[p.start_token:p.end_token]) for p in passages]
+        local = in_process_scores(demo_gguf, contexts, targets)
+        agree = sum(1 for w, g in zip(windows, local) if w.greedy_exact == g[0])
+        assert agree / len(windows) >= 0.95, [(w.greedy_exact, g[0]) for w, g in zip(windows, local)]
+        for w, (_, lpz) in zip(windows, local):
+            if w.log10_pz is not None and lpz is not None:
+                assert abs(w.log10_pz - lpz) < 0.05  # same quantized numerics, float32 logits on both sides
+
+
+def in_process_scores(gguf: Path, contexts: list[list[int]], targets: list[list[int]]) -> list[tuple[int, Any]]:
+    """(greedy exact, log10 p_z at T=1, top-40) per window from the in-process llama.cpp engine."""
+    from memoview.core.engines import unavailable_reason
+
+    scheme = ScoringScheme(temperature=1.0, top_k=40, with_ranks=False)
+    if unavailable_reason("llama.cpp") is None:
+        from memoview.core.engines.base import EngineSettings
+        from memoview.core.session import open_engine
+
+        eng = run_job(open_engine(str(gguf), EngineSettings(engine="llama.cpp")))
+        try:
+            out = eng.score(contexts, targets, scheme)
+        finally:
+            eng.close()
+    else:  # the engine module is not in this branch yet: llama.cpp itself, in process, same formula
+        out = _llama_direct(gguf, contexts, targets, scheme)
+    import math
+
+    return [(s.greedy_exact, None if s.log_pz is None else s.log_pz / math.log(10)) for s in out]
+
+
+def _llama_direct(gguf: Path, contexts: list[list[int]], targets: list[list[int]], scheme: ScoringScheme) -> list[Any]:
+    import numpy as np
+    import torch
+    from llama_cpp import Llama
+
+    from memoview.core.extraction.probability import score_targets
+
+    llm = Llama(model_path=str(gguf), n_ctx=256, logits_all=True, n_threads=2, verbose=False)
+    out = []
+    for c, t in zip(contexts, targets):
+        llm.reset()
+        llm.eval(c + t[:-1])
+        logits = np.array(llm.scores[len(c) - 1: len(c) + len(t) - 1], dtype=np.float32)
+        tgt = torch.tensor([t])
+        out += score_targets(torch.from_numpy(logits)[None], tgt, torch.ones_like(tgt), scheme.temperature,
+                             scheme.top_k, with_ranks=False)
+    return out
+
+
+def test_chat_attempt_is_stored_with_request_response_and_hashes_and_no_key(server: llama_server.LlamaServer,
+                                                                            engine: Any, tmp_path: Path,
+                                                                            key: None) -> None:
+    from memoview.core.extraction.prompts import PromptRequest, run_prompt
+
+    with _case(tmp_path, "gettysburg_address_bliss.txt") as case:
+        req = PromptRequest(messages=[{"role": "user", "content": "Recite the Gettysburg Address."}], n_samples=2,
+                            seed=7, max_new_tokens=24, decoding="sample", temperature=1.0, prompt_class="ordinary")
+        attempts = run_job(run_prompt(case, engine, req, document=case.documents()[0]))
+        assert len(attempts) == 2
+        for a in attempts:
+            assert a.spec.method == "chat" and a.output_text and a.status in ("done", "refused")
+            assert a.metrics["seed_honoured_by_server"] in (True, False, None)
+            rows = case.server_exchanges(a.id)
+            assert len(rows) == 1 and rows[0]["path"] == "/v1/chat/completions"
+            body = json.loads(rows[0]["request_body"])
+            assert body["messages"] == req.messages and body["seed"] == a.spec.seed
+            assert json.loads(rows[0]["response_body"])["choices"][0]["message"]["content"] == a.output_text
+            summary = a.environment["server_exchanges"]
+            assert summary["exchanges"][0]["response_sha256"] == rows[0]["response_sha256"]
+        audit = [e for e in case.audit_entries() if e.event == "attempt.record"]
+        assert all("exchanges_sha256" in e.payload for e in audit[-2:])
+        path = case.path
+    for f in path.parent.iterdir():  # the case file and any WAL/SHM left: the key is in none of their bytes
+        if f.name.startswith(path.name):
+            assert API_KEY.encode() not in f.read_bytes()
+
+
+def test_killing_the_server_mid_campaign_is_a_clear_error_and_the_case_resumes(
+        demo_gguf: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from memoview.core.engines.openai import connect
+    from memoview.core.extraction.campaign import pending_attempts, store_protocol
+    from memoview.core.remote.campaign import run_campaign_concurrent
+
+    monkeypatch.setenv(KEY_ENV, API_KEY)
+    port = llama_server.free_port()
+    srv = llama_server.start(demo_gguf, tmp_path, api_key=API_KEY, n_ctx=256, port=port)
+    protocol = tmp_path / "p.toml"
+    protocol.write_text('name = "kill test"\n' + "".join(
+        f'[[steps]]\nmethod = "prompt"\ntext = "Four score and seven years ago {i}"\nn_samples = 1\n'
+        f'decoding = "greedy"\nmax_new_tokens = 12\n' for i in range(6)), encoding="utf-8")
+    case = _case(tmp_path, "gettysburg_address_bliss.txt")
+    eng = connect([_endpoint(srv.url, max_retries=1, backoff_s=0.2)], tokenizer=demo_gguf)
+    case.add_model(eng.info)
+    proto, data = store_protocol(case, protocol)
+    job = run_campaign_concurrent(case, eng, proto, data, workers=1)
+    with pytest.raises(errors.ServerUnreachableError, match="cannot be reached") as info:
+        killed = False
+        for _ in job:
+            if not killed and case.attempt_count() >= 2:
+                srv.kill()
+                killed = True
+    assert "resumed" in info.value.hint
+    eng.close()
+    planned, pending = pending_attempts(case, proto, data)
+    assert planned == 6 and 0 < pending < 6
+    before = case.attempt_count()
+    with sqlite3.connect(case.path) as conn:
+        orphans = conn.execute("SELECT COUNT(*), MIN(note) FROM server_exchanges WHERE attempt_id IS NULL").fetchone()
+    assert orphans[0] >= 1 and "not recorded" in orphans[1]  # the failed tries are evidence too
+    # the server comes back at the same address: the rerun does only what is missing
+    srv2 = llama_server.start(demo_gguf, tmp_path, api_key=API_KEY, n_ctx=256, port=port)
+    try:
+        eng2 = connect([_endpoint(srv2.url)], tokenizer=demo_gguf)
+        result = run_job(run_campaign_concurrent(case, eng2, proto, data, workers=2))
+        eng2.close()
+    finally:
+        srv2.stop()
+    assert result["attempts_run"] == pending and result["attempts_skipped"] == 6 - pending
+    assert case.attempt_count() == before + pending
+    keys = [(a.campaign_key, a.sample_index) for a in case.attempts()]
+    assert len(keys) == len(set(keys)) == 6
+    case.close()
+
+
+def test_scoring_refused_clearly_without_a_tokenizer(server: llama_server.LlamaServer, key: None) -> None:
+    from memoview.core.engines.base import CapabilityError
+    from memoview.core.engines.openai import connect
+
+    eng = connect([_endpoint(server.url)], tokenizer=None)
+    try:
+        assert eng.capabilities.method_refusal("sweep") is not None
+        with pytest.raises(CapabilityError, match="tokenizer|log-probs"):
+            eng.score([[2, 100]], [[200]], ScoringScheme())
+    finally:
+        eng.close()
+
+
+def test_wrong_key_and_unknown_model_are_clear_errors(server: llama_server.LlamaServer,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from memoview.core.engines.openai import connect
+
+    monkeypatch.setenv(KEY_ENV, "not-the-key")
+    with pytest.raises(errors.ServerAuthError):
+        connect([_endpoint(server.url)])
+    monkeypatch.setenv(KEY_ENV, API_KEY)
+    with pytest.raises(errors.ServerModelNotFoundError, match="demo-gemma3-270m"):
+        connect([Endpoint(base_url=server.url, model_id="gpt-unknown", api_key_env=KEY_ENV, use_keyring=False)])
