@@ -1,4 +1,4 @@
-"""The core is headless and cheap to import: no Qt ever, torch only when a model is used."""
+"""The core is headless and cheap to import: no Qt ever, torch/transformers/llama_cpp only when a model is used."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def test_importing_every_core_module_loads_neither_qt_nor_torch() -> None:
         for name in names:
             importlib.import_module(name)
         heavy = sorted(m for m in sys.modules
-                       if m.split(".")[0] in ("PySide6", "shiboken6", "torch", "transformers"))
+                       if m.split(".")[0] in ("PySide6", "shiboken6", "torch", "transformers", "llama_cpp"))
         print(len(names))
         print(",".join(heavy))
         """

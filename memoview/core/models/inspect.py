@@ -363,10 +363,11 @@ def _hf_info(layout: ModelLayout, load_tokenizer: bool) -> ModelInfo:
     )
 
 
-def _gguf_info(layout: ModelLayout) -> ModelInfo:
+def _gguf_info(layout: ModelLayout, engine: str = "transformers") -> ModelInfo:
     header: GGUFHeader = read_gguf_header(layout.path)
     arch = header.architecture
-    supported = gguf_supported_architectures()
+    # llama.cpp reads far more GGUF architectures than transformers; it checks the file itself when it opens it.
+    supported = gguf_supported_architectures() if engine == "transformers" else [arch]
     if arch not in supported:
         raise errors.UnsupportedArchitectureError(
             f"{layout.path.name}: GGUF architecture '{arch or '(missing)'}' cannot be loaded by the installed "
@@ -397,7 +398,8 @@ def _gguf_info(layout: ModelLayout) -> ModelInfo:
 
 
 def inspect_model(path: str | os.PathLike[str], *, allow_pickle: bool = False, check_memory_fit: bool = False,
-                  load_tokenizer: bool = True, cancel: Optional[CancelToken] = None) -> Job[Optional[ModelInfo]]:
+                  load_tokenizer: bool = True, cancel: Optional[CancelToken] = None,
+                  engine: str = "transformers") -> Job[Optional[ModelInfo]]:
     """Describe and fingerprint a model without loading its weights; None if cancelled.
 
     ``check_memory_fit`` refuses (InsufficientMemoryError) a model that would
@@ -407,7 +409,7 @@ def inspect_model(path: str | os.PathLike[str], *, allow_pickle: bool = False, c
     """
     yield Progress(0, None, f"Inspecting {Path(path).name}")
     layout = model_layout(path, allow_pickle=allow_pickle)
-    info = _hf_info(layout, load_tokenizer) if layout.format == "hf" else _gguf_info(layout)
+    info = _hf_info(layout, load_tokenizer) if layout.format == "hf" else _gguf_info(layout, engine)
     weight_bytes = sum((layout.root / rel).stat().st_size for rel, role in layout.files if role == "weights")
     if info.parameter_count == 0 and layout.uses_pickle:
         # Unknown until loaded; assume 2 bytes a parameter so the memory check errs on the safe side.
