@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 
+# llama.cpp's real server as session fixtures (demo_gguf, server, engine, key) for the server-engine tests.
+pytest_plugins = ["tests.support.server_fixtures"]
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

@@ -25,51 +25,11 @@ from memoview.core.jobs import run_job
 from memoview.core.remote import evidence
 from memoview.core.remote.endpoint import Endpoint
 from tests.support import llama_server
+from tests.support.server_fixtures import API_KEY, KEY_ENV, served_endpoint as _endpoint
 
-API_KEY = "sk-memoview-test-9c1f4e2b77a0"
-KEY_ENV = "MEMOVIEW_TEST_SERVER_KEY"
 DEMO = Path(__file__).parents[2] / "resources" / "demo"
 
 pytestmark = [pytest.mark.demo, pytest.mark.slow]
-
-
-@pytest.fixture(scope="session")
-def demo_gguf() -> Path:
-    reason = llama_server.why_unavailable()
-    if reason:
-        pytest.skip(reason)
-    from memoview.core.models.demo import demo_model_path
-
-    return demo_model_path()
-
-
-@pytest.fixture(scope="session")
-def server(demo_gguf: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[llama_server.LlamaServer]:
-    srv = llama_server.start(demo_gguf, tmp_path_factory.mktemp("llama-server"), api_key=API_KEY, n_ctx=256)
-    print(f"\nllama.cpp server started in {srv.startup_s:.1f} s")
-    yield srv
-    srv.stop()
-
-
-@pytest.fixture()
-def key(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(KEY_ENV, API_KEY)
-
-
-def _endpoint(url: str, **kw: Any) -> Endpoint:
-    return Endpoint(base_url=url, model_id="demo-gemma3-270m", api_key_env=KEY_ENV, use_keyring=False, **kw)
-
-
-@pytest.fixture(scope="session")
-def engine(server: llama_server.LlamaServer, demo_gguf: Path) -> Iterator[Any]:
-    import os
-
-    from memoview.core.engines.openai import connect
-
-    os.environ[KEY_ENV] = API_KEY
-    eng = connect([_endpoint(server.url)], tokenizer=demo_gguf)
-    yield eng
-    eng.close()
 
 
 def _case(tmp_path: Path, *files: str) -> Case:

@@ -111,7 +111,8 @@ def current() -> Optional[Collector]:
 
 def active() -> Collector:
     """The collector requests made now belong to: the current scope's, else the process-wide fallback."""
-    return _CURRENT.get() or _FALLBACK
+    col = _CURRENT.get()
+    return col if col is not None else _FALLBACK  # (an empty Collector is falsy: no `or` here)
 
 
 @contextlib.contextmanager

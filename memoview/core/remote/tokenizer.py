@@ -30,10 +30,19 @@ class LocalTokenizer:
 
     @classmethod
     def load(cls, path: str | Path) -> "LocalTokenizer":
+        """A GGUF through llama.cpp's own vocabulary when llama-cpp-python is installed (the ids a llama.cpp
+        server makes, byte for byte), else through transformers."""
         p = Path(path).expanduser()
         if not p.exists():
             raise errors.ModelNotFoundError(f"No tokenizer at {p}.",
                                             "Give the served model's Hugging Face folder or its GGUF file.")
+        if p.is_file() and p.suffix.lower() == ".gguf":
+            try:
+                import llama_cpp  # noqa: F401
+            except ImportError:
+                pass
+            else:
+                return LlamaVocabTokenizer.load_gguf(p)  # type: ignore[return-value]
         from memoview.core.models.offline import enforce_offline
 
         enforce_offline()
@@ -101,4 +110,80 @@ class LocalTokenizer:
         return out
 
 
-__all__ = ["LocalTokenizer"]
+class LlamaVocabTokenizer(LocalTokenizer):
+    """llama.cpp's tokenizer of a GGUF (vocabulary only, no weights): what llama.cpp's server itself uses.
+
+    Text is tokenized as the server tokenizes a prompt (special-token strings parsed, no BOS);
+    offsets come from each token's bytes, which must spell the text exactly.
+    """
+
+    @classmethod
+    def load_gguf(cls, p: Path) -> "LlamaVocabTokenizer":
+        from llama_cpp import Llama
+
+        try:
+            llm = Llama(model_path=str(p), vocab_only=True, verbose=False)
+        except Exception as exc:  # noqa: BLE001 - llama.cpp raises plain ValueError/RuntimeError
+            raise errors.MissingTokenizerError(f"llama.cpp cannot read the vocabulary of {p.name}: {exc}.",
+                                               "Give the served model's GGUF file or Hugging Face folder.") from exc
+        digest = run_job(hash_file(p, label=p.name))
+        return cls(str(p), llm, str(digest[0]) if digest else "")
+
+    @property
+    def bos_token_id(self) -> Optional[int]:
+        t = int(self.tokenizer.token_bos())
+        return None if t < 0 else t
+
+    @property
+    def eos_token_id(self) -> Optional[int]:
+        t = int(self.tokenizer.token_eos())
+        return None if t < 0 else t
+
+    @property
+    def adds_bos(self) -> bool:
+        return self.bos_token_id is not None and bool(self.tokenizer._model.add_bos_token())
+
+    @property
+    def chat_template(self) -> Optional[str]:
+        return self.tokenizer.metadata.get("tokenizer.chat_template") or None
+
+    def _piece(self, token: int) -> bytes:
+        return bytes(self.tokenizer._model.token_to_piece(int(token), special=True))
+
+    def encode(self, text: str) -> list[int]:
+        return [int(t) for t in self.tokenizer.tokenize(text.encode("utf-8"), add_bos=False, special=True)]
+
+    def encode_with_offsets(self, text: str) -> tuple[list[int], list[tuple[int, int]]]:
+        data = text.encode("utf-8")
+        ids = self.encode(text)
+        pieces = [self._piece(t) for t in ids]
+        joined = b"".join(pieces)
+        shift = 1 if joined == b" " + data else 0
+        if joined != data and not shift:
+            raise errors.TokenizationMismatchError(
+                "llama.cpp's tokens of this text do not spell it back byte for byte, so their character offsets "
+                "cannot be recovered.", "Give the model's Hugging Face tokenizer folder as --tokenizer instead.")
+        char_at: list[int] = []
+        for ci, ch in enumerate(text):
+            char_at.extend([ci] * len(ch.encode("utf-8")))
+        char_at.append(len(text))
+        offsets: list[tuple[int, int]] = []
+        pos = -shift
+        for piece in pieces:
+            a, b = min(max(0, pos), len(data)), min(max(0, pos + len(piece)), len(data))
+            pos += len(piece)
+            start = char_at[a]
+            end = len(text) if b >= len(data) else (char_at[b] + 1 if b > a and (data[b] & 0xC0) == 0x80
+                                                    else char_at[b])
+            offsets.append((start, max(start, end)))
+        return ids, offsets
+
+    def decode(self, ids: Sequence[int]) -> str:
+        return b"".join(self._piece(int(t)) for t in ids).decode("utf-8", "replace")
+
+    def pieces(self, ids: Sequence[int]) -> list[str]:
+        """Each token's text as llama.cpp's server echoes it (its own bytes; a split character gives '')."""
+        return [self._piece(int(t)).decode("utf-8", "ignore") for t in ids]
+
+
+__all__ = ["LlamaVocabTokenizer", "LocalTokenizer"]
