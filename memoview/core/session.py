@@ -101,10 +101,12 @@ def open_registered(case: Case, info: ModelInfo, settings: EngineSettings = Engi
         if cached is not None:
             return cached
     options = dict(settings.options)
-    if info.format == "openai" and not options.get("tokenizer"):  # a served model: the tokenizer it was added with
-        from memoview.core.engines.openai import tokenizer_from_info
+    if info.format == "openai":  # a served model: the tokenizer and key variable it was added with
+        from memoview.core.engines.openai import key_env_from_info, tokenizer_from_info
 
-        options["tokenizer"] = tokenizer_from_info(info)
+        options.setdefault("tokenizer", tokenizer_from_info(info))
+        if key_env_from_info(info):
+            options.setdefault("api_key_env", key_env_from_info(info))
     engine = yield from open_engine(info.path, EngineSettings(name, settings.device, settings.dtype,
                                                                 settings.threads, options),
                                     allow_pickle=allow_pickle, cancel=cancel, model_format=info.format)

@@ -27,7 +27,7 @@ def completion(text: str = "ok") -> bytes:
 class FaultServer:
     """``responder(path, body, count) -> (status, body bytes, headers)``; ``count`` is this path's call number."""
 
-    def __init__(self, responder: Responder, api_key: Optional[str] = None) -> None:
+    def __init__(self, responder: Responder, api_key: Optional[str] = None, port: int = 0) -> None:
         self.responder = responder
         self.api_key = api_key
         self.calls: list[tuple[str, dict[str, Any], dict[str, str]]] = []
@@ -73,7 +73,7 @@ class FaultServer:
             def do_POST(self) -> None:
                 self._handle("POST")
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}/v1"
@@ -96,4 +96,20 @@ def slow(seconds: float, then: bytes = b"") -> Responder:
     def respond(path: str, body: dict[str, Any], count: int) -> tuple[int, bytes, dict[str, str]]:
         time.sleep(seconds)
         return 200, then or completion(), {}
+    return respond
+
+
+def openai_like(text_for: Callable[[dict[str, Any]], str] = lambda body: "a reply") -> Responder:
+    """A minimal OpenAI-shaped server: completions and chat completions answer ``text_for(body)``; the
+    vLLM / llama.cpp extras (``/version``, ``/props``, tokenize, prompt log-probs) are absent, as on a
+    hosted API."""
+    def respond(path: str, body: dict[str, Any], count: int) -> tuple[int, bytes, dict[str, str]]:
+        if path == "/v1/completions":
+            return 200, completion(text_for(body)), {}
+        if path == "/v1/chat/completions":
+            return 200, json.dumps({"id": "chat-1", "object": "chat.completion", "model": "m",
+                                    "choices": [{"index": 0, "finish_reason": "stop",
+                                                 "message": {"role": "assistant", "content": text_for(body)}}]}
+                                   ).encode(), {}
+        return 404, b'{"detail": "Not Found"}', {}
     return respond

@@ -50,6 +50,7 @@ NAME = "openai"
 DEPLOYED_STATEMENT = ("deployed system, identified by endpoint, model id and date; "
                       "weights not available to the examiner")
 TOKENIZER_NOTE = "tokenizer: "
+KEY_NOTE = "API key read from the environment variable "  # the variable's name only; never the key
 
 
 def unavailable_reason() -> Optional[str]:
@@ -88,6 +89,7 @@ def served_model_info(endpoint: Endpoint, caps: ServerCapabilities, tokenizer: O
              f"capabilities detected {caps.detected_at}"]
     if tokenizer is not None:
         notes.append(f"{TOKENIZER_NOTE}{tokenizer.path} (SHA-256 {tokenizer.sha256})")
+    notes.append(f"{KEY_NOTE}{endpoint.api_key_env} (or the OS keyring); the key is never stored")
     return ModelInfo(
         path=served_path(endpoint), format="openai", architecture="served model", parameter_count=0,
         fingerprint=served_fingerprint(endpoint), files=(), dtype="unknown (served)", device="remote",
@@ -96,6 +98,13 @@ def served_model_info(endpoint: Endpoint, caps: ServerCapabilities, tokenizer: O
         has_chat_template=caps.chat,
         library_versions={"server": f"{caps.server_kind} {caps.server_version}".strip()},
         name=f"{endpoint.model_id} @ {urlsplit(endpoint.base_url).netloc}", notes=tuple(notes))
+
+
+def key_env_from_info(info: ModelInfo) -> Optional[str]:
+    for note in info.notes:
+        if note.startswith(KEY_NOTE):
+            return note[len(KEY_NOTE):].split(" ", 1)[0]
+    return None
 
 
 def tokenizer_from_info(info: ModelInfo) -> Optional[str]:
@@ -141,10 +150,16 @@ class OpenAIEngine:
         c = self.server_caps
         can_score = c.scoring != caps_mod.SCORING_NONE and self.tokenizer is not None
         notes = [DEPLOYED_STATEMENT]
+        self._score_refusal = ""
         if c.scoring == caps_mod.SCORING_NONE:
-            notes.append("the server returns no prompt log-probs: p_z, sweeps and membership cannot run")
+            self._score_refusal = "the server returns no prompt log-probs: p_z, sweeps and membership cannot run"
         elif self.tokenizer is None:
-            notes.append("no local tokenizer given: scoring needs the model's tokenizer (--tokenizer PATH)")
+            self._score_refusal = "no local tokenizer given: scoring needs the model's tokenizer (--tokenizer PATH)"
+        if self._score_refusal:
+            notes.append(self._score_refusal)
+        if c.server_kind != caps_mod.KIND_VLLM:
+            notes.append("generated token ids are the local tokenizer's re-tokenization of the text the server "
+                         "returned (the server returns text, not ids)")
         if c.max_top_logprobs is not None and c.max_top_logprobs < caps_mod.WANTED_TOP:
             notes.append(f"the server returns at most {c.max_top_logprobs} top log-probs per token: p_z under a "
                          f"larger top-k is reported as an upper bound")
@@ -232,7 +247,7 @@ class OpenAIEngine:
               scheme: ScoringScheme) -> list[TargetScores]:
         if not self.capabilities.scoring:
             raise CapabilityError(f"The server at {self.endpoints[0].base_url} cannot score a given continuation: "
-                                  f"{'; '.join(self.capabilities.notes[1:]) or 'no prompt log-probs'}.",
+                                  f"{self._score_refusal or 'no prompt log-probs'}.",
                                   "Use vLLM (prompt_logprobs) or llama.cpp's server with --logits_all true.")
         if any(not c for c in contexts) or any(not t for t in targets):
             raise errors.ValidationError("Scoring needs a non-empty context and target.")
@@ -457,7 +472,7 @@ def open_engine(path: str, settings: EngineSettings, *, allow_pickle: bool = Fal
     identity: Optional[Endpoint] = None
     if path and "#" in str(path):
         url, model_id = parse_served_path(str(path))
-        identity = Endpoint(base_url=url, model_id=model_id)
+        identity = Endpoint(base_url=url, model_id=model_id, api_key_env=endpoints[0].api_key_env)
     yield Progress(0, None, f"Connecting to {endpoints[0].label}")
     engine = connect(endpoints, tokenizer, identity_endpoint=identity)
     if cancel is not None and cancel.cancelled:
@@ -475,4 +490,4 @@ def with_info(engine: OpenAIEngine, info: ModelInfo) -> OpenAIEngine:
 
 __all__ = ["ChatReply", "DEPLOYED_STATEMENT", "NAME", "OpenAIEngine", "connect", "endpoints_from_settings",
            "open_engine", "parse_served_path", "served_fingerprint", "served_model_info", "served_path",
-           "tokenizer_from_info", "unavailable_reason"]
+           "key_env_from_info", "tokenizer_from_info", "unavailable_reason"]
