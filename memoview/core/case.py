@@ -798,6 +798,9 @@ class Case:
             with self._lock:
                 if logged.get("windows_sha256") != self._windows_hash_rows(self._conn, int(row["id"])):
                     report.problems.append(VerifyProblem("attempt", subject, "its sweep windows were changed"))
+                served = exchange_store.check_attempt(self._conn, int(row["id"]), logged.get("exchanges_sha256"))
+                if served:
+                    report.problems.append(VerifyProblem("attempt", subject, served))
         return report
 
     def info(self) -> dict[str, Any]:

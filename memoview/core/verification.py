@@ -46,10 +46,14 @@ def rerunnable_attempts(case: Case, *, include_sampled: bool = False) -> list[At
     is not portable), so they are included only on request.
     """
     wanted = {"greedy", "beam"} | ({"sample"} if include_sampled else set())
+    # A deployed system (served model) is not re-run by verification: it may have changed since, and it is
+    # identified by endpoint, model id and date; its stored requests and responses are the evidence.
+    served = {m.id for m in case.models() if m.format == "openai"}
     return [
-        a for a in case.attempts(status="done")
-        if a.spec.method in ("sweep", "pz")
-        or (a.spec.method in ("prefix", "prompt", "chat") and a.spec.params.get("decoding", "greedy") in wanted)
+        a for a in case.attempts(status="done") if a.spec.model_id not in served
+        and (
+        a.spec.method in ("sweep", "pz")
+        or (a.spec.method in ("prefix", "prompt", "chat") and a.spec.params.get("decoding", "greedy") in wanted))
     ]
 
 

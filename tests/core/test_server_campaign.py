@@ -85,6 +85,14 @@ def test_concurrent_campaign_over_two_endpoints_then_resume_after_a_dead_server(
     assert len(keys) == len(set(keys)) == 14
     assert case.verify().ok
     case.close()
+    # an edited response body is caught by verification (the trigger must be dropped first to edit at all)
+    with sqlite3.connect(tmp_path / "c.memoview") as conn:
+        conn.execute("DROP TRIGGER server_exchanges_no_update")
+        conn.execute("UPDATE server_exchanges SET response_body = CAST('{}' AS BLOB) "
+                     "WHERE id = (SELECT MIN(id) FROM server_exchanges WHERE attempt_id IS NOT NULL)")
+    with Case.open(tmp_path / "c.memoview") as reopened:
+        problems = [str(p) for p in reopened.verify().problems]
+    assert any("no longer matches its SHA-256" in p for p in problems), problems
 
 
 def _second(tmp_path: Path) -> Path:

@@ -83,8 +83,26 @@ def unattached(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     return [dict(zip(names, row)) for row in cur.fetchall()]
 
 
+def check_attempt(conn: sqlite3.Connection, attempt_id: int, logged_sha256: Optional[str]) -> Optional[str]:
+    """Why an attempt's stored exchanges no longer match their hashes or its audit entry; None when they do."""
+    import hashlib
+
+    rows = for_attempt(conn, attempt_id)
+    if not rows and logged_sha256 is None:
+        return None
+    for r in rows:
+        if hashlib.sha256(bytes(r["request_body"] or b"")).hexdigest() != r["request_sha256"] \
+                or hashlib.sha256(bytes(r["response_body"] or b"")).hexdigest() != r["response_sha256"]:
+            return f"the stored body of exchange {r['id']} no longer matches its SHA-256"
+    joined = "\n".join(f"{r['seq']} {r['request_sha256']} {r['response_sha256']}" for r in rows)
+    if hashlib.sha256(joined.encode("ascii")).hexdigest() != logged_sha256:
+        return "its server exchanges differ from those logged when it was recorded"
+    return None
+
+
 def table_exists(conn: sqlite3.Connection) -> bool:
     return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (TABLE,)).fetchone() is not None
 
 
-__all__ = ["COLUMNS", "TABLE", "create_table", "for_attempt", "insert", "rows_hash", "table_exists", "unattached"]
+__all__ = ["COLUMNS", "TABLE", "create_table", "for_attempt", "check_attempt", "insert", "rows_hash", "table_exists",
+           "unattached"]
