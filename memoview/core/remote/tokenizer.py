@@ -148,10 +148,32 @@ class LlamaVocabTokenizer(LocalTokenizer):
         return self.tokenizer.metadata.get("tokenizer.chat_template") or None
 
     def _piece(self, token: int) -> bytes:
-        return bytes(self.tokenizer._model.token_to_piece(int(token), special=True))
+        import ctypes
+
+        import llama_cpp
+
+        vocab = self.tokenizer._model.vocab
+        buf = ctypes.create_string_buffer(64)
+        n = llama_cpp.llama_token_to_piece(vocab, int(token), buf, len(buf), 0, True)
+        if n < 0:
+            buf = ctypes.create_string_buffer(-n)
+            n = llama_cpp.llama_token_to_piece(vocab, int(token), buf, len(buf), 0, True)
+        return buf.raw[:n]
 
     def encode(self, text: str) -> list[int]:
-        return [int(t) for t in self.tokenizer.tokenize(text.encode("utf-8"), add_bos=False, special=True)]
+        """As llama.cpp's server tokenizes a prompt: special-token strings parsed, no BOS; any length."""
+        import llama_cpp
+
+        data = text.encode("utf-8")
+        vocab = self.tokenizer._model.vocab
+        n_max = len(data) + 16
+        buf = (llama_cpp.llama_token * n_max)()
+        n = llama_cpp.llama_tokenize(vocab, data, len(data), buf, n_max, False, True)
+        if n < 0:
+            n_max = -n
+            buf = (llama_cpp.llama_token * n_max)()
+            n = llama_cpp.llama_tokenize(vocab, data, len(data), buf, n_max, False, True)
+        return [int(buf[i]) for i in range(n)]
 
     def encode_with_offsets(self, text: str) -> tuple[list[int], list[tuple[int, int]]]:
         data = text.encode("utf-8")
