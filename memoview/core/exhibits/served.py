@@ -50,10 +50,11 @@ def exchange_texts(rows: Sequence[dict[str, Any]], limit: int = 3) -> list[tuple
     out: list[tuple[str, str]] = []
     for r in list(rows)[:limit]:
         when = str(r.get("started_at", ""))[:19].replace("T", " ")
-        out.append((f"REQUEST #{r['seq']} \u2014 {r['method']} {r['endpoint']}{r['path'][len('/v1'):] if str(r['path']).startswith('/v1') else r['path']}"
-                    f" at {when} UTC \u2014 SHA-256 {r['request_sha256']}", _pretty(r.get("request_body") or b"")))
-        out.append((f"RESPONSE #{r['seq']} \u2014 status {r['status'] or r.get('error') or 'none'} \u2014 "
-                    f"SHA-256 {r['response_sha256']}", _pretty(r.get("response_body") or b"")))
+        out.append((f"REQUEST #{r['seq']} \u2014 {r['method']} {r['path']} at {when} UTC",
+                    f"to {r['endpoint']}\nSHA-256 of the stored bytes: {r['request_sha256']}\n\n"
+                    + _pretty(r.get("request_body") or b"")))
+        out.append((f"RESPONSE #{r['seq']} \u2014 status {r['status'] or r.get('error') or 'none'}",
+                    f"SHA-256 of the stored bytes: {r['response_sha256']}\n\n" + _pretty(r.get("response_body") or b"")))
     return out
 
 

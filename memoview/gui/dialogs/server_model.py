@@ -176,10 +176,13 @@ class ServerModelDialog(QDialog):
         caps = self.engine.capabilities
         lines += ["", "In memoview:"]
         for method, label in (("prefix", "Prefix continuation"), ("sweep", "Whole-work sweep"),
-                              ("pz", "Exact-continuation probability p_z"), ("chat", "Chat prompts"),
+                              ("pz", "Exact-continuation probability p_z"), ("prompt", "Free prompts"),
+                              ("chat", "Chat prompts"),
                               ("membership", "Membership signals")):
             reason = caps.method_refusal(method)
             if method == "chat" and self.engine.server_caps.chat:
+                reason = None  # chat goes to the server's chat completions (its own template)
+            if method == "prompt" and self.engine.server_caps.completions:
                 reason = None
             lines.append(f"  {label}: {'available' if reason is None else 'not available — ' + reason}")
         lines += ["", f"({len(self.exchanges)} probe requests; they are stored in the case when you add it.)"]
