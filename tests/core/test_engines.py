@@ -219,7 +219,7 @@ def test_memory_estimate_refuses_with_figures_and_names_what_fits(fixture_model_
     monkeypatch.setenv("MEMOVIEW_MEMORY_LIMIT_BYTES", str((need32 + need16) // 2))
     with pytest.raises(errors.InsufficientMemoryError, match=r"needs about .* GiB .* GiB is available") as exc:
         memory.check(info, 0, "transformers", "cpu", "float32")
-    assert "--dtype bfloat16" in exc.value.hint
+    assert "--dtype bfloat16" in exc.value.hint and "fits" in exc.value.hint
     ok = memory.check(info, 0, "transformers", "cpu", "bfloat16")
     assert "slower than float32" in ok.recommendation  # on a CPU, half precision is flagged as slow
 

@@ -86,6 +86,8 @@ class EngineDialog(QDialog):
         self._select(self.dtype, current.dtype if current.dtype != "auto" else "float32")
         for combo in (self.engine, self.device, self.dtype):
             combo.currentIndexChanged.connect(lambda _i: self._update())
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(48)
         form = QFormLayout()
         form.addRow("Engine", self.engine)
         form.addRow("Device", self.device)
@@ -99,7 +101,7 @@ class EngineDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.estimate)
         layout.addWidget(buttons)
-        self.resize(640, 320)
+        self.resize(720, 300)
         self._update()
 
     @staticmethod
