@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Set up memoview on a fresh Debian/Ubuntu machine (or any machine with Python >= 3.10).
-#   bash tools/install.sh          # the app and the demo model, in ./.venv
+#   bash tools/install.sh          # the app, the demo model and the llama.cpp engine, in ./.venv
 #   bash tools/install.sh --test   # also the test tools
+# The llama.cpp engine (llama-cpp-python) is compiled from source: it needs a C++ compiler
+# (build-essential) and cmake, installed below with apt-get when possible. If it cannot be
+# built, memoview is still installed and works with the transformers engine; the message says why.
 # System packages (Qt's X11 libraries, Xvfb, poppler) are installed with apt-get
 # when it is available and we are root; elsewhere install them yourself.
 set -euo pipefail
@@ -13,7 +16,7 @@ if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = "0" ]; then
   need=""
   for pkg in poppler-utils xvfb libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 \
              libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 \
-             libxkbcommon-x11-0 libgl1 libegl1 libfontconfig1 libdbus-1-3; do
+             libxkbcommon-x11-0 libgl1 libegl1 libfontconfig1 libdbus-1-3 build-essential g++ cmake; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need="$need $pkg"
   done
   if [ -n "$need" ]; then
@@ -31,4 +34,16 @@ fi
 # torch is pinned below 2.14 in pyproject.toml: pip takes the CPU build that lies on this
 # machine's disk. Elsewhere, install the torch build you want (CPU or CUDA) before this line.
 .venv/bin/python -m pip install -q -e ".[${extras}]"
+# The llama.cpp engine: compiled here (minutes). A failed build must not fail the install.
+if command -v c++ >/dev/null 2>&1 || command -v g++ >/dev/null 2>&1; then
+  echo "building the llama.cpp engine (llama-cpp-python; this compiles C++ and takes a few minutes)"
+  if ! .venv/bin/python -m pip install -q -e ".[${extras},llama]"; then
+    echo "warning: the llama.cpp engine could not be built; memoview works with the transformers engine." >&2
+    echo "         Install a C++ compiler and cmake, then run: .venv/bin/pip install -e '.[llama]'" >&2
+  fi
+else
+  echo "note: no C++ compiler found, so the llama.cpp engine was not built; memoview works with the" >&2
+  echo "      transformers engine. Install build-essential (or Xcode's tools), then: .venv/bin/pip install -e '.[llama]'" >&2
+fi
 echo "memoview installed in .venv ($(.venv/bin/memoview --version))"
+.venv/bin/memoview engines || true

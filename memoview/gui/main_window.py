@@ -508,6 +508,7 @@ class MainWindow(QMainWindow):
         if self.case is None:
             self.show_error(CaseError("No case is open.", "Create a case (Ctrl+N) or open one (Ctrl+O) first."))
             return None
+        interactive = path is None
         if path is None:
             name = QFileDialog.getExistingDirectory(self, "Open model folder (Hugging Face format)", str(Path.home()))
             if not name:
@@ -523,6 +524,10 @@ class MainWindow(QMainWindow):
             if info is not None:
                 self.statusBar().showMessage(f"Model registered: {info.name} (fingerprint {info.fingerprint[:12]}…)",
                                              8000)
+                if interactive:  # how to run it: engine, device, precision (gui/dialogs/engine_dialog.py)
+                    from memoview.gui.dialogs.engine_dialog import choose_engine
+
+                    choose_engine(self, info)
             if on_done is not None:
                 on_done(info)
 

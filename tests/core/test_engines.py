@@ -219,7 +219,7 @@ def test_memory_estimate_refuses_with_figures_and_names_what_fits(fixture_model_
     monkeypatch.setenv("MEMOVIEW_MEMORY_LIMIT_BYTES", str((need32 + need16) // 2))
     with pytest.raises(errors.InsufficientMemoryError, match=r"needs about .* GiB .* GiB is available") as exc:
         memory.check(info, 0, "transformers", "cpu", "float32")
-    assert "--dtype bfloat16" in exc.value.hint
+    assert "--dtype bfloat16" in exc.value.hint and "fits" in exc.value.hint
     ok = memory.check(info, 0, "transformers", "cpu", "bfloat16")
     assert "slower than float32" in ok.recommendation  # on a CPU, half precision is flagged as slow
 
@@ -235,3 +235,47 @@ def test_importing_the_engines_loads_no_heavy_library() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+# ------------------------------------------------------------------------------ re-runs use the recorded engine
+def test_rerun_recomputes_pz_and_refuses_another_engine(tmp_path: Path, fixture_model_dir: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A p_z attempt re-runs through the protocol: p_z is recomputed and compared within the stated
+    tolerance; a drift beyond it is named; another dtype or an engine missing here is refused."""
+    from dataclasses import replace
+
+    from memoview.core.case import Case
+    from memoview.core.documents.load import load_document
+    from memoview.core.extraction import reproduce
+    from memoview.core.extraction.attempts import PrefixRequest, run_prefix
+    from memoview.core.session import open_engine, open_for_attempt
+    from tests.support.tiny_model import CORPUS_DIR, corpus_manifest
+
+    entry = next(e for e in corpus_manifest()["documents"] if e["role"] == "memorized")
+    eng = run_job(open_engine(str(fixture_model_dir), EngineSettings(engine="transformers")))
+    with Case.create(tmp_path / "r.memoview") as case:
+        doc = case.add_document(load_document(CORPUS_DIR / entry["file"]), title=entry["title"])
+        pz = run_job(run_prefix(case, eng, doc, PrefixRequest(token_start=40, prefix=30, suffix=20), method="pz"))[0]
+        assert pz.environment["engine_identity"]["engine"] == "transformers"
+        same, details = reproduce.reproduce_attempt(case, pz.id, eng)
+        assert same and details["pz"]["same"] and "within 0.001" in details["compared"]
+
+        real = reproduce.common.score_continuations
+
+        def drifting(*args, **kwargs):  # type: ignore[no-untyped-def]
+            return [replace(s, log_pz=s.log_pz - 0.01) for s in real(*args, **kwargs)]
+
+        monkeypatch.setattr(reproduce.common, "score_continuations", drifting)
+        same, details = reproduce.reproduce_attempt(case, pz.id, eng)
+        assert not same and details["first_difference"] == "p_z"
+        monkeypatch.undo()
+
+        bf16 = run_job(open_engine(str(fixture_model_dir), EngineSettings(engine="transformers", dtype="bfloat16")))
+        with pytest.raises(CapabilityError, match=r"(?s)recorded engine and dtype.*--dtype float32"):
+            reproduce.reproduce_attempt(case, pz.id, bf16)
+
+        import memoview.core.session as session
+
+        monkeypatch.setattr(session, "unavailable_reason", lambda name: "not built here (test)")
+        with pytest.raises(CapabilityError, match="was run with the transformers engine, which is not available"):
+            run_job(open_for_attempt(case, case.attempt(pz.id)))

@@ -14,7 +14,7 @@ import importlib
 from types import ModuleType
 from typing import Optional
 
-from memoview.core.engines.base import ENGINE_AUTO, CapabilityError
+from memoview.core.engines.base import ENGINE_AUTO, Capabilities, CapabilityError
 
 # name -> module. The order is the order shown to users.
 ENGINES: dict[str, str] = {
@@ -51,6 +51,13 @@ def unavailable_reason(name: str) -> Optional[str]:
     return module.unavailable_reason()  # type: ignore[no-any-return]
 
 
+def declared_capabilities(name: str) -> Capabilities:
+    """An engine's capabilities before any model is opened (an opened engine's own are authoritative)."""
+    module = engine_module(name)
+    probe = getattr(module, "declared_capabilities", None)
+    return probe() if probe is not None else Capabilities()
+
+
 def available_engines() -> dict[str, Optional[str]]:
     """Every registered engine with None (available) or the reason it is not."""
     return {name: unavailable_reason(name) for name in ENGINES}
@@ -68,5 +75,5 @@ def default_engine(model_format: str) -> str:
     return "transformers"
 
 
-__all__ = ["ALIASES", "ENGINES", "available_engines", "canonical_name", "default_engine", "engine_module",
+__all__ = ["ALIASES", "ENGINES", "available_engines", "declared_capabilities", "canonical_name", "default_engine", "engine_module",
            "unavailable_reason"]

@@ -20,6 +20,8 @@ An engine module (e.g. ``memoview/core/engines/openai.py``) provides
 * ``open_engine(path, settings, *, allow_pickle=False, cancel=None) -> Job[Optional[Engine]]``:
   a generator job (yield :class:`memoview.core.jobs.Progress`, return the
   engine, or ``None`` when cancelled).
+* optionally ``declared_capabilities() -> Capabilities``: what it can do
+  before a model is opened (the wizard greys out methods with it).
 
 and is registered by one line in ``memoview/core/engines/__init__.py``
 (``ENGINES["openai"] = "memoview.core.engines.openai"``).

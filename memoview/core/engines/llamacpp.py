@@ -46,6 +46,11 @@ def unavailable_reason() -> Optional[str]:
     return None
 
 
+def declared_capabilities() -> Capabilities:
+    """What the engine can do before a model is opened (the wizard greys out methods with this)."""
+    return Capabilities(beam_search=False, notes=("no beam search in memoview's llama.cpp engine",))
+
+
 def library_version() -> str:
     try:
         from importlib import metadata

@@ -45,7 +45,7 @@ def device_memory_bytes(device: str) -> tuple[int, str]:
 
 
 def estimate(info: ModelInfo, file_bytes: int, engine: str, device: str, dtype: str,
-             available: Optional[int] = None) -> MemoryEstimate:
+             available: Optional[int] = None, *, recommend: bool = True) -> MemoryEstimate:
     """What opening ``info`` with these settings needs (no weight is read)."""
     if available is None:
         available, where = device_memory_bytes(device)
@@ -63,7 +63,7 @@ def estimate(info: ModelInfo, file_bytes: int, engine: str, device: str, dtype: 
         basis = f"{params:,} parameters × {per} bytes in {dtype}, plus overhead"
     fits = need <= available
     rec = ""
-    if not fits:
+    if not fits and recommend:
         rec = recommendation(info, file_bytes, engine, device, dtype, available)
     elif engine == "transformers" and device == "cpu" and dtype in ("bfloat16", "float16"):
         rec = CPU_HALF_PRECISION_NOTE
@@ -78,18 +78,23 @@ def recommendation(info: ModelInfo, file_bytes: int, engine: str, device: str, d
         options.append(("transformers", "float32"))
     options += [("transformers", "bfloat16")]
     if info.format == "gguf":
-        options.append(("llama.cpp", info.quantization or "its own quantization"))
+        from memoview.core.engines import unavailable_reason
+
+        if unavailable_reason("llama.cpp") is None:
+            options.append(("llama.cpp", info.quantization or "its own quantization"))
     for eng, dt in options:
         if (eng, dt) == (engine, dtype):
             continue
-        e = estimate(info, file_bytes, eng, device, dt if eng == "transformers" else "", available)
+        e = estimate(info, file_bytes, eng, device, dt if eng == "transformers" else "", available, recommend=False)
         if e.fits:
             extra = " (a GPU is where bfloat16 is fast)" if eng == "transformers" and dt != "float32" and device == "cpu" else ""
-            return f"--engine {eng}" + (f" --dtype {dt}" if eng == "transformers" else "") + \
-                f" would need about {e.needed_bytes / GIB:.2f} GiB and fits{extra}"
+            what = f"{eng} in {dt}" if eng == "transformers" else f"{eng} (the file's own {dt})"
+            flags = f"--engine {eng}" + (f" --dtype {dt}" if eng == "transformers" else "")
+            return f"{what} would need about {e.needed_bytes / GIB:.2f} GiB and fits{extra} ({flags})"
     if info.format != "gguf":
         return "a quantized GGUF of the same model run with llama.cpp, or a machine with more memory"
-    return "a machine with more memory, or a smaller quantization of the GGUF"
+    return ("llama.cpp on the GGUF file (install it: pip install 'memoview[llama]'), a machine with more memory, "
+            "or a smaller quantization of the GGUF")
 
 
 def check(info: ModelInfo, file_bytes: int, engine: str, device: str, dtype: str) -> MemoryEstimate:

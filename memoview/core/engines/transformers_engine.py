@@ -31,6 +31,11 @@ def unavailable_reason() -> Optional[str]:
     return None
 
 
+def declared_capabilities() -> Capabilities:
+    """What the engine can do before a model is opened (the wizard greys out methods with this)."""
+    return Capabilities(beam_search=True)
+
+
 def resolve_settings(settings: EngineSettings) -> tuple[str, str]:
     """(device, dtype) for ``auto``: the CPU in float32, the reference numerics."""
     device = (settings.device or "auto").lower()

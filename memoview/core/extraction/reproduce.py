@@ -53,7 +53,8 @@ def check_same_engine(attempt: Any, engine: Engine) -> None:
             f"{now.engine} ({now.dtype}). A re-run must use the recorded engine and dtype.",
             f"Re-run with --engine {then.get('engine')}" + (f" --dtype {then.get('dtype')}"
                                                              if then.get("engine") == "transformers" else "")
-            + f", or compare engines with 'memoview crosscheck CASE --attempt {attempt.id} --engine {now.engine}'.",
+            + f", or compare the two with 'memoview crosscheck CASE --attempt {attempt.id} --engine {now.engine}"
+            + (f" --dtype {now.dtype}'." if now.engine == "transformers" else "'."),
         )
 
 

@@ -106,9 +106,21 @@ class ModelPage(QWizardPage):
         self.list.currentRowChanged.connect(lambda _r: self.completeChanged.emit())
         open_button = QPushButton("Open another model…")
         open_button.clicked.connect(self._open_model)
+        # How the model is run (engine, device, precision): gui/dialogs/engine_dialog.py.
+        self.engine_label = QLabel("")
+        self.engine_label.setObjectName("engineLabel")
+        self.engine_label.setWordWrap(True)
+        engine_button = QPushButton("Engine…")
+        engine_button.setObjectName("engineButton")
+        engine_button.clicked.connect(self._choose_engine)
+        self.list.currentRowChanged.connect(lambda _r: self._show_engine())
         layout = QVBoxLayout(self)
         layout.addWidget(self.list)
         layout.addWidget(open_button, 0, Qt.AlignmentFlag.AlignLeft)
+        engine_row = QHBoxLayout()
+        engine_row.addWidget(self.engine_label, 1)
+        engine_row.addWidget(engine_button)
+        layout.addLayout(engine_row)
         self.reload()
 
     def reload(self) -> None:
@@ -123,6 +135,21 @@ class ModelPage(QWizardPage):
 
     def _open_model(self) -> None:
         self.w.window_.open_model(on_done=lambda _info: self.reload())
+
+    def _choose_engine(self) -> None:
+        from memoview.gui.dialogs.engine_dialog import choose_engine
+
+        model_id = self.model_id()
+        if model_id is not None:
+            dialog = choose_engine(self.w.window_, self.w.case.model(model_id))
+            dialog.finished.connect(lambda _r: self._show_engine())
+
+    def _show_engine(self) -> None:
+        model_id = self.model_id()
+        if model_id is None:
+            self.engine_label.setText("")
+            return
+        self.engine_label.setText("Runs with: " + self.w.engine_text(model_id))
 
     def isComplete(self) -> bool:  # noqa: N802 - Qt name
         return self.list.currentItem() is not None
@@ -248,10 +275,13 @@ class MethodPage(QWizardPage):
 
     def initializePage(self) -> None:  # noqa: N802 - Qt name
         whole = self.w.passage_page.whole_work()
-        allowed = WHOLE_WORK_METHODS if whole else PASSAGE_METHODS
+        refusals = self.w.engine_refusals()
+        allowed = tuple(m for m in (WHOLE_WORK_METHODS if whole else PASSAGE_METHODS) if m not in refusals)
         for key, radio in self.radios.items():
             radio.setEnabled(key in allowed)
-            if key in allowed:
+            if key in refusals:
+                radio.setToolTip(f"Not with this engine: {refusals[key]}. Choose another engine on the model page.")
+            elif key in allowed:
                 radio.setToolTip("")
             elif whole:
                 radio.setToolTip("Needs one passage: go Back and choose 'One passage' on the passage page.")
@@ -259,8 +289,8 @@ class MethodPage(QWizardPage):
                 radio.setToolTip("Covers the whole work: go Back and choose 'The whole work (sweep)' "
                                  "on the passage page.")
         current = self.method()
-        if current not in allowed:
-            self.radios["sweep" if whole else "prefix"].setChecked(True)
+        if current not in allowed and allowed:
+            self.radios["sweep" if whole and "sweep" in allowed else allowed[0]].setChecked(True)
 
     def isComplete(self) -> bool:  # noqa: N802 - Qt name
         return self.method() is not None
@@ -376,6 +406,12 @@ class ParametersPage(QWizardPage):
         if free:
             self.samples.setValue(5)
             self.decoding.setCurrentIndex(self.decoding.findData("sample"))
+        beam_refusal = self.w.engine_refusals().get("beam")  # e.g. llama.cpp has no beam search
+        beam = self.decoding.model().item(self.decoding.findData("beam"))
+        beam.setEnabled(beam_refusal is None)
+        beam.setToolTip(f"Not with this engine: {beam_refusal}" if beam_refusal else "")
+        if beam_refusal and self.decoding.currentData() == "beam":
+            self.decoding.setCurrentIndex(self.decoding.findData("greedy"))
 
     def params(self, method: str) -> dict[str, Any]:
         top_k = self.top_k.value() or None
@@ -488,11 +524,51 @@ class ExtractionWizard(QWizard):
         if not self.passage_page.whole_work():
             start = self.passage_page.char_start.value()
             passage = (start, self.initial_passage[1] if self.initial_passage else start)
+        model_id = int(self.model_page.model_id() or 0)
         return RunRequest(
-            model_id=int(self.model_page.model_id() or 0), document_id=self.document_page.document_id(),
+            model_id=model_id, document_id=self.document_page.document_id(),
             method=method, passage=passage, params=self.parameters_page.params(method),
-            prompt_text=self.parameters_page.prompt_text.toPlainText(),
+            prompt_text=self.parameters_page.prompt_text.toPlainText(), engine=self.engine_settings(model_id),
         )
+
+    # ------------------------------------------------------------------ engine (gui/dialogs/engine_dialog.py)
+    def engine_settings(self, model_id: int) -> Any:
+        from memoview.core.engines.base import EngineSettings
+        from memoview.gui.dialogs.engine_dialog import engine_choices
+
+        if not model_id:
+            return EngineSettings()
+        return engine_choices(self.window_).get(self.case.model(model_id).fingerprint, EngineSettings())
+
+    def engine_text(self, model_id: int) -> str:
+        from memoview.core.engines import default_engine
+
+        info = self.case.model(model_id)
+        s = self.engine_settings(model_id)
+        name = default_engine(info.format) if s.engine == "auto" else s.engine
+        if name == "llama.cpp":
+            return f"llama.cpp, the file's own quantization ({info.quantization or 'GGUF'})"
+        return f"{name}, {'cpu' if s.device == 'auto' else s.device}, {'float32' if s.dtype == 'auto' else s.dtype}"
+
+    def engine_refusals(self) -> dict[str, str]:
+        """Methods (and "beam") the chosen engine cannot serve, with the reason: they are greyed out."""
+        from memoview.core.engines import declared_capabilities, default_engine, unavailable_reason
+
+        model_id = self.model_page.model_id()
+        if not model_id:
+            return {}
+        info = self.case.model(model_id)
+        s = self.engine_settings(model_id)
+        name = default_engine(info.format) if s.engine == "auto" else s.engine
+        if unavailable_reason(name):
+            return {}
+        opened = self.window_.loaded_models.get(info.fingerprint)
+        caps = getattr(opened, "capabilities", None) if getattr(opened, "name", "") == name else None
+        caps = caps or declared_capabilities(name)
+        out = {m: r for m in METHODS if (r := caps.method_refusal(m))}
+        if not caps.beam_search:
+            out["beam"] = caps.decoding_refusal("beam") or "no beam search"
+        return out
 
     def summary_html(self) -> str:
         r = self.request()
@@ -501,6 +577,7 @@ class ExtractionWizard(QWizard):
         model = self.case.model(r.model_id) if r.model_id else None
         e = html.escape
         params = ", ".join(f"{k} = {v}" for k, v in r.params.items() if v is not None)
+        params = (params + "; " if params else "") + "engine: " + self.engine_text(r.model_id) if r.model_id else params
         where = "the whole work" if r.passage is None else f"the passage starting at character {r.passage[0]:,}"
         prompt_class = r.params.get("prompt_class", meta["prompt_class"])
         return (f"<p><b>{e(meta['name'])}</b> on {where} of <b>{e(doc.title if doc else '—')}</b>"
