@@ -61,6 +61,18 @@ def unavailable_reason() -> Optional[str]:
     return None
 
 
+def declared_capabilities() -> Capabilities:
+    """Before connecting: what any OpenAI-compatible server can at best do (the probe at connect time decides).
+
+    Top-N log-probs only (no full vocabulary, so no membership signals), no beam search, not deterministic
+    (a deployed system may change), chat through the server's own template.
+    """
+    return Capabilities(scoring=True, full_vocab_logits=False, top_logprobs=None, generation=True, sampling=True,
+                        seeded_sampling=False, beam_search=False, deterministic=False, token_offsets=True,
+                        chat_template=True, notes=(DEPLOYED_STATEMENT, "what the server can do is tested when "
+                                                   "connecting (Test connection)"))
+
+
 # ------------------------------------------------------------------------------------------ identity
 def served_path(endpoint: Endpoint) -> str:
     """What the case stores as the model's path: the base URL and the model id."""
@@ -488,6 +500,6 @@ def with_info(engine: OpenAIEngine, info: ModelInfo) -> OpenAIEngine:
     return engine
 
 
-__all__ = ["ChatReply", "DEPLOYED_STATEMENT", "NAME", "OpenAIEngine", "connect", "endpoints_from_settings",
+__all__ = ["ChatReply", "DEPLOYED_STATEMENT", "declared_capabilities", "NAME", "OpenAIEngine", "connect", "endpoints_from_settings",
            "open_engine", "parse_served_path", "served_fingerprint", "served_model_info", "served_path",
            "key_env_from_info", "tokenizer_from_info", "unavailable_reason"]

@@ -548,6 +548,8 @@ class ExtractionWizard(QWizard):
         name = default_engine(info.format) if s.engine == "auto" else s.engine
         if name == "llama.cpp":
             return f"llama.cpp, the file's own quantization ({info.quantization or 'GGUF'})"
+        if name == "openai":  # a served model (gui/dialogs/server_model.py)
+            return f"served over HTTP at {info.path.split('#')[0]} (deployed system; weights not available)"
         return f"{name}, {'cpu' if s.device == 'auto' else s.device}, {'float32' if s.dtype == 'auto' else s.dtype}"
 
     def engine_refusals(self) -> dict[str, str]:
