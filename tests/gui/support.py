@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any, Optional
 
-from memoview.core.documents.base import LoadedDocument
 from memoview.core.records import ModelFile, ModelInfo
+from tests.support.documents import document_from_text
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "screenshots"
-
-
-def loaded(text: str, filename: str, title: str = "", author: str = "") -> LoadedDocument:
-    raw = text.encode("utf-8")
-    return LoadedDocument(
-        path=f"/evidence/{filename}", filename=filename, media_type="text/plain", raw=raw,
-        raw_sha256=hashlib.sha256(raw).hexdigest(), text=text,
-        text_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
-        extractor="test-plain", extractor_version="1", encoding="utf-8", title=title, author=author,
-    )
 
 
 def model_info(name: str = "tiny-model", fingerprint: str = "ab" * 32) -> ModelInfo:
@@ -39,7 +28,7 @@ def make_case(path: Path, texts: Optional[list[tuple[str, str, bool]]] = None) -
         ("The Raven", "Once upon a midnight dreary, while I pondered, weak and weary, " * 20, False),
         ("Control essay", "A freshly written text that no model has seen in training. " * 10, True),
     ]:
-        case.add_document(loaded(text, f"{title}.txt", title=title), is_control=control)
+        case.add_document(document_from_text(text, f"{title}.txt", title=title), is_control=control)
     case.add_model(model_info())
     return case
 
