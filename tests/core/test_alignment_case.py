@@ -33,13 +33,6 @@ def _random_text(n: int, seed: int) -> str:
     return " ".join("".join(rng.choice(syll) for _ in range(rng.randint(1, 3))) for _ in range(n))
 
 
-@pytest.fixture()
-def case(case_path: Path) -> Case:
-    c = Case.create(case_path)
-    yield c
-    c.close()
-
-
 def _demo(name: str) -> str:
     return (DEMO / name).read_text(encoding="utf-8")
 

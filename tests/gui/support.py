@@ -66,36 +66,3 @@ def record_prefix_attempt(case: Any, doc: Any, prefix_start: int, start: int, en
     )
     return case.record_attempt(attempt)
 
-
-class TickMonitor:
-    """A 20 ms UI timer that records the gaps between its ticks: a gap well
-    over 20 ms means the event loop was blocked (the UI froze) that long."""
-
-    def __init__(self, interval_ms: int = 20) -> None:
-        from PySide6.QtCore import QElapsedTimer, QTimer
-
-        self.gaps: list[int] = []
-        self._clock = QElapsedTimer()
-        self._timer = QTimer()
-        self._timer.setInterval(interval_ms)
-        self._timer.timeout.connect(self._tick)
-        self._last = 0
-
-    def _tick(self) -> None:
-        now = self._clock.elapsed()
-        self.gaps.append(now - self._last)
-        self._last = now
-
-    def __enter__(self) -> "TickMonitor":
-        self._clock.start()
-        self._last = self._clock.elapsed()
-        self._timer.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._timer.stop()
-
-    @property
-    def longest_stall_ms(self) -> int:
-        """The longest gap, leaving out the first (it includes the start-up of the timer)."""
-        return max(self.gaps[1:], default=0)

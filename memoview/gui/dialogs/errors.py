@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QHBoxLayout,
     QLabel,
+    QMainWindow,
     QPlainTextEdit,
     QPushButton,
     QStyle,
@@ -39,6 +40,9 @@ from PySide6.QtWidgets import (
 
 from memoview.core.errorlog import record_exception
 from memoview.core.errors import MemoviewError
+
+
+_FAULT_HINT = "This is a fault in memoview, not in what you did. Nothing recorded so far was lost; "
 
 
 def describe(exc: BaseException) -> tuple[str, str]:
@@ -53,8 +57,7 @@ def describe(exc: BaseException) -> tuple[str, str]:
                 "Check that the file exists and that you may read it.")
     return (
         f"memoview hit an unexpected problem: {type(exc).__name__}: {exc}",
-        "This is a fault in memoview, not in what you did. Nothing recorded so far was lost; "
-        "copy the details into a bug report.",
+        _FAULT_HINT + "copy the details into a bug report.",
     )
 
 
@@ -129,6 +132,9 @@ class ErrorDialog(QDialog):
         QGuiApplication.clipboard().setText("\n\n".join(parts))
 
 
+_parentless: list[ErrorDialog] = []
+
+
 def show_error(parent: Optional[QWidget], exc: BaseException, details: str = "",
                title: str = "memoview") -> ErrorDialog:
     """Show ``exc`` in the one error dialog, without blocking; returns the dialog."""
@@ -138,10 +144,14 @@ def show_error(parent: Optional[QWidget], exc: BaseException, details: str = "",
             details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         log = record_exception(exc)
         if log is not None:
-            hint = f"{hint} The details are saved in {log}; attach that file to a bug report."
+            saved = f"the details are saved in {log}; attach that file to a bug report."
+            hint = _FAULT_HINT + saved if hint.startswith(_FAULT_HINT) else f"{hint} {saved.capitalize()}"
             details = f"{details.rstrip()}\n\n(also saved in {log})"
     dialog = ErrorDialog(title, message, hint, details, parent)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    if parent is None:  # nothing owns it on the Qt side: keep it alive until it is closed
+        _parentless.append(dialog)
+        dialog.finished.connect(lambda _result, d=dialog: _parentless.remove(d) if d in _parentless else None)
     dialog.show()  # never modal: a stale modal registration would block the window (Qt 6.12)
     dialog.raise_()
     return dialog
@@ -152,7 +162,9 @@ def report_unexpected(exc: BaseException) -> Optional[ErrorDialog]:
     app = QApplication.instance()
     if not isinstance(app, QApplication):
         return None
-    return show_error(app.activeWindow(), exc)
+    parent = app.activeWindow() or next(
+        (w for w in app.topLevelWidgets() if isinstance(w, QMainWindow) and w.isVisible()), None)
+    return show_error(parent, exc)
 
 
 class _ThreadErrorRelay(QObject):
