@@ -82,7 +82,7 @@ def test_newer_case_is_refused_untouched(case_path: Path) -> None:
 def test_corrupt_case_is_refused_untouched(case_path: Path) -> None:
     with Case.create(case_path) as case:
         for i in range(30):
-            case.add_document(_loaded(f"document number {i} " * 400, name=f"d{i}.txt"))
+            case.add_document(_loaded(f"document number {i} " * 400, f"d{i}.txt"))
     data = bytearray(case_path.read_bytes())
     # Keep the header; scribble over the b-tree pages.
     for offset in range(4096 + 100, min(len(data), 4096 * 6), 7):
