@@ -633,7 +633,11 @@ class MainWindow(QMainWindow):
             return self.open_document(attempt.spec.document_id)
         from memoview.gui.views.comparison_view import ComparisonView
 
-        view = ComparisonView(self, attempt)
+        try:
+            view = ComparisonView(self, attempt)
+        except MemoviewError as exc:  # e.g. a recorded target that no longer fits its document
+            self.show_error(exc)
+            return None
         return self._add_tab(key, view, f"Attempt #{attempt_id}", f"Comparison for attempt {attempt_id}")
 
     def open_model_info(self, model_id: int) -> None:
