@@ -26,6 +26,22 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
     base = tmp_path_factory.getbasetemp()
     monkeypatch.setenv("MEMOVIEW_DATA_DIR", str(base / "user-data"))
     monkeypatch.setenv("MEMOVIEW_CACHE_DIR", str(base / "user-cache"))
+    monkeypatch.setenv("MEMOVIEW_LOG_DIR", str(base / "user-log"))
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--screenshots", metavar="DIR", default=None,
+                     help="folder for the GUI tests' screenshots (default: $MEMOVIEW_SCREENSHOTS, "
+                     "else pytest's temporary folder; never the repository)")
+
+
+@pytest.fixture(scope="session")
+def screenshot_dir(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where screenshots go: --screenshots DIR, $MEMOVIEW_SCREENSHOTS, or pytest's temporary folder."""
+    chosen = request.config.getoption("--screenshots") or os.environ.get("MEMOVIEW_SCREENSHOTS")
+    folder = Path(chosen) if chosen else tmp_path_factory.mktemp("screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,9 @@
 every other subcommand runs headless. Subcommands live in small modules,
 one per area, each exposing ``register(subparsers)``; handlers return an
 exit code. Errors from the core are printed as message + hint, never as a
-traceback.
+traceback: :mod:`memoview.cli.errors` is the one error printer, and an
+unexpected fault prints one line plus the path of the error log that holds
+its details (exit code 70).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import sys
 from typing import Optional, Sequence
 
 from memoview import __version__
+from memoview.cli.errors import install_hooks, print_error, print_unexpected
 from memoview.core.errors import MemoviewError
 
 # Each module registers its own subcommands; order is the order in --help.
@@ -41,17 +44,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"memoview {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:  # an area not built yet
-                continue
-            raise
-        module.register(subparsers)
+        importlib.import_module(name).register(subparsers)
     return parser
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    if argv is None:  # run as the program (not called from a test): errors anywhere go to the one printer
+        install_hooks()
     args_list = list(sys.argv[1:] if argv is None else argv)
     if not args_list or args_list[0].startswith("--case"):
         from memoview.cli.app_cmds import open_gui
@@ -66,10 +65,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         return int(handler(args) or 0)
     except MemoviewError as exc:
-        print(f"error: {exc.message}", file=sys.stderr)
-        if exc.hint:
-            print(f"hint: {exc.hint}", file=sys.stderr)
-        return exc.exit_code
+        return print_error(exc)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -80,3 +76,5 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         except OSError:
             pass
         return 0
+    except Exception as exc:  # noqa: BLE001 - a fault in memoview: logged, one clear message, no traceback
+        return print_unexpected(exc, where=f"'memoview {args.command}'")

@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import memoview.core.alignment.attribution  # noqa: F401  (registers the k-gram index hook for imports)
 from memoview.core.alignment.types import Alignment, AlignOptions
 from memoview.core.case import Case
 from memoview.core.errors import DocumentError, ValidationError

@@ -324,8 +324,9 @@ class Case:
                     "is_control": bool(is_control),
                 },
             )
-        for hook in list(_document_hooks):
-            hook(self, doc_id)
+        from memoview.core.alignment.attribution import index_document  # the corpus-attribution k-gram index
+
+        index_document(self, doc_id)
         return self.document(doc_id)
 
     def set_control(self, doc_id: int, is_control: bool) -> None:
@@ -810,13 +811,3 @@ class Case:
             for table in ("documents", "models", "protocols", "attempts", "annotations", "audit_log")
         }
         return {"path": str(self.path), "meta": meta, "counts": counts}
-
-
-# Called after each document import (the attribution index registers itself here),
-# so the core's modules stay decoupled from the facade.
-_document_hooks: list[Any] = []
-
-
-def register_document_hook(hook: Any) -> None:
-    if hook not in _document_hooks:
-        _document_hooks.append(hook)

@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any, Optional
 
+from memoview.core.errors import ValidationError
+
 
 class PromptClass(str, Enum):
     """How the prompt relates to the work (DESIGN section 1)."""
@@ -125,6 +127,30 @@ class ModelInfo:
 
 
 @dataclass(frozen=True)
+class TargetRange:
+    """Where a passage attempt sits in its document, in character offsets of the document text.
+
+    ``prompt_start:start`` is the prompt region (text of the work supplied to the
+    model: shown, never counted as reproduced); ``start:end`` is the target the
+    output is compared with. Read from :meth:`AttemptSpec.target_range`, the one
+    place that parses the stored ``target`` dict.
+    """
+
+    prompt_start: int
+    start: int
+    end: int
+
+    def check_within(self, length: int, where: str) -> None:
+        """Raise ValidationError unless the range lies inside a text of ``length`` characters."""
+        if self.end > length:
+            raise ValidationError(
+                f"{where}: the target (characters {self.start:,}..{self.end:,}) lies outside the document "
+                f"({length:,} characters).",
+                "The document text may have changed since the attempt; run 'memoview case verify'.",
+            )
+
+
+@dataclass(frozen=True)
 class AttemptSpec:
     """Everything needed to re-run an attempt exactly.
 
@@ -143,6 +169,24 @@ class AttemptSpec:
     bos_policy: str = ""
     seed: Optional[int] = None
     label: str = ""
+
+    def target_range(self) -> Optional[TargetRange]:
+        """The passage this attempt targets, or None when it has none (free prompts, sweeps, membership:
+        those are compared with the whole document). A malformed target raises ValidationError."""
+        t = self.target or {}
+        if "start_char" not in t and "end_char" not in t:
+            return None
+        try:
+            start, end = int(t["start_char"]), int(t["end_char"])
+            prompt_start = int(t.get("prefix_start_char", start))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValidationError(f"The attempt's target {t!r} is malformed ({exc}).",
+                                  "Run 'memoview case verify'; the case file may have been edited.") from exc
+        if not 0 <= prompt_start <= start <= end:
+            raise ValidationError(
+                f"The attempt's target range is impossible (prompt from {prompt_start}, target {start}..{end}).",
+                "Run 'memoview case verify'; the case file may have been edited.")
+        return TargetRange(prompt_start, start, end)
 
 
 @dataclass(frozen=True)

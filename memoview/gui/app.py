@@ -93,6 +93,9 @@ def create_main_window(case_path: Optional[Path] = None) -> "MainWindow":
 def run(case_path: Optional[Path] = None) -> int:
     """Open the main window (optionally on a case) and run the event loop; returns its exit code."""
     app = ensure_application()
+    from memoview.gui.dialogs.errors import install_exception_hooks
+
+    install_exception_hooks()  # a fault in a slot or a thread reaches the error dialog, not stderr
     window = create_main_window(case_path)
     window.show()
     code = app.exec()

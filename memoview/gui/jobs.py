@@ -114,7 +114,8 @@ class JobRunner(QObject):
         """The job now running (or the oldest queued one)."""
         active = self.active()
         running = [h for h in active if h.started_at is not None]
-        return (running or active or [None])[0]
+        candidates = running or active
+        return candidates[0] if candidates else None
 
     def cancel(self, number: Optional[int] = None) -> None:
         """Cancel one job, or every job not yet finished."""

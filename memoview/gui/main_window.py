@@ -653,13 +653,13 @@ class MainWindow(QMainWindow):
             return None
         if attempt.spec.method == "sweep" and attempt.spec.document_id is not None:
             return self.open_document(attempt.spec.document_id)
+        from memoview.gui.views.comparison_view import ComparisonView
+
         try:
-            from memoview.gui.views.comparison_view import ComparisonView
-        except ImportError:
-            ComparisonView = None  # noqa: N806 - stage 3 not built yet
-        if ComparisonView is None:
+            view = ComparisonView(self, attempt)
+        except MemoviewError as exc:  # e.g. a recorded target that no longer fits its document
+            self.show_error(exc)
             return None
-        view = ComparisonView(self, attempt)
         return self._add_tab(key, view, f"Attempt #{attempt_id}", f"Comparison for attempt {attempt_id}")
 
     def open_model_info(self, model_id: int) -> None:
@@ -680,10 +680,8 @@ class MainWindow(QMainWindow):
         view = self._find_tab("attempts")
         if view is not None:
             return view
-        try:
-            from memoview.gui.views.attempts_table import AttemptsTable
-        except ImportError:
-            return None
+        from memoview.gui.views.attempts_table import AttemptsTable
+
         return self._add_tab("attempts", AttemptsTable(self), "Attempts", "Every attempt in the case")
 
     # ================================================================== extraction / export / verify
@@ -692,11 +690,8 @@ class MainWindow(QMainWindow):
         if self.case is None:
             self.show_error(CaseError("No case is open.", "Create a case (Ctrl+N) or open one (Ctrl+O) first."))
             return None
-        try:
-            from memoview.gui.dialogs.extraction_wizard import ExtractionWizard
-        except ImportError as exc:
-            self.show_error(MemoviewError("The extraction wizard is not available in this build.", str(exc)))
-            return None
+        from memoview.gui.dialogs.extraction_wizard import ExtractionWizard
+
         self.wizard = ExtractionWizard(self, document_id=document_id, passage=passage)
         # Not modal: the user can keep reading the document while a run goes on. (Also, in Qt 6.12 a
         # window-modal dialog stays registered as the active modal widget after it closes, which
@@ -710,11 +705,8 @@ class MainWindow(QMainWindow):
     def export_exhibit(self, attempt_ids: Optional[list[int]] = None) -> Any:
         if self.case is None:
             return None
-        try:
-            from memoview.gui.dialogs.export_dialog import ExportDialog
-        except ImportError as exc:
-            self.show_error(MemoviewError("Exhibit export is not available in this build.", str(exc)))
-            return None
+        from memoview.gui.dialogs.export_dialog import ExportDialog
+
         self.export_dialog = ExportDialog(self, attempt_ids=attempt_ids)
         self.export_dialog.show()
         self.export_dialog.update_preview()

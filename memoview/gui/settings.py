@@ -24,7 +24,9 @@ def recent_cases() -> list[Path]:
     value = settings().value("recent_cases", [])
     if isinstance(value, str):
         value = [value] if value else []
-    return [Path(p) for p in (value or [])]
+    if not isinstance(value, (list, tuple)):
+        return []
+    return [Path(str(p)) for p in value]
 
 
 def add_recent_case(path: Path) -> list[Path]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 from pathlib import Path
@@ -15,20 +14,12 @@ from memoview.core.alignment.attempts import align_attempt
 from memoview.core.alignment.baseline import ControlBaseline, control_baseline, model_control_baseline
 from memoview.core.alignment.types import NEAR, VERBATIM, Alignment
 from memoview.core.case import Case
-from memoview.core.documents.base import LoadedDocument
 from memoview.core.documents.normalize import normalize_words
 from memoview.core.errors import ValidationError
 from memoview.core.records import Attempt, AttemptSpec, ModelFile, ModelInfo
+from tests.support.documents import document_from_text as _loaded
 
 DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo"
-
-
-def _loaded(text: str, name: str) -> LoadedDocument:
-    raw = text.encode("utf-8")
-    digest = hashlib.sha256(raw).hexdigest()
-    return LoadedDocument(path=f"/evidence/{name}", filename=name, media_type="text/plain", raw=raw,
-                          raw_sha256=digest, text=text, text_sha256=digest, extractor="test",
-                          extractor_version="1", encoding="utf-8")
 
 
 def _model() -> ModelInfo:
@@ -40,13 +31,6 @@ def _random_text(n: int, seed: int) -> str:
     rng = random.Random(seed)
     syll = ["ka", "lo", "mi", "ne", "ru", "sa", "ti", "vo", "pe", "du", "ga", "ho"]
     return " ".join("".join(rng.choice(syll) for _ in range(rng.randint(1, 3))) for _ in range(n))
-
-
-@pytest.fixture()
-def case(case_path: Path) -> Case:
-    c = Case.create(case_path)
-    yield c
-    c.close()
 
 
 def _demo(name: str) -> str:

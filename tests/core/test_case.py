@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,19 +11,9 @@ import pytest
 from memoview.cli import main as cli_main
 from memoview.core import errors
 from memoview.core.case import Case
-from memoview.core.documents.base import LoadedDocument
 from memoview.core.records import Attempt, AttemptSpec, ModelFile, ModelInfo, SweepWindow
 from memoview.core.storage.schema import SCHEMA_VERSION
-
-
-def _loaded(text: str, name: str = "doc.txt") -> LoadedDocument:
-    raw = text.encode("utf-8")
-    return LoadedDocument(
-        path=f"/tmp/{name}", filename=name, media_type="text/plain", raw=raw,
-        raw_sha256=hashlib.sha256(raw).hexdigest(), text=text,
-        text_sha256=hashlib.sha256(raw).hexdigest(), extractor="test", extractor_version="1",
-        encoding="utf-8",
-    )
+from tests.support.documents import document_from_text as _loaded
 
 
 def _model() -> ModelInfo:
@@ -94,7 +82,7 @@ def test_newer_case_is_refused_untouched(case_path: Path) -> None:
 def test_corrupt_case_is_refused_untouched(case_path: Path) -> None:
     with Case.create(case_path) as case:
         for i in range(30):
-            case.add_document(_loaded(f"document number {i} " * 400, name=f"d{i}.txt"))
+            case.add_document(_loaded(f"document number {i} " * 400, f"d{i}.txt"))
     data = bytearray(case_path.read_bytes())
     # Keep the header; scribble over the b-tree pages.
     for offset in range(4096 + 100, min(len(data), 4096 * 6), 7):
@@ -228,18 +216,3 @@ def test_duplicate_document_detected(case_path: Path) -> None:
         with pytest.raises(errors.DuplicateDocumentError, match="already in the case as document 1"):
             case.add_document(_loaded("same bytes", "copy.txt"))
         assert len(case.documents()) == 1
-
-
-def test_cli_case_commands(tmp_path: Path) -> None:
-    path = tmp_path / "cli.memoview"
-    run = lambda *a: subprocess.run([sys.executable, "-m", "memoview", *a], capture_output=True, text=True)
-    created = run("case", "new", str(path))
-    assert created.returncode == 0, created.stderr
-    info = run("case", "info", str(path))
-    assert info.returncode == 0 and "0 documents" in info.stdout
-    bad = tmp_path / "bad.memoview"
-    bad.write_bytes(b"\x00" * 100)
-    refused = run("case", "info", str(bad))
-    assert refused.returncode != 0
-    assert "not a memoview case" in refused.stderr
-    assert "Traceback" not in refused.stderr

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import random
 from pathlib import Path
 
 from memoview.core.case import Case
-from memoview.core.documents.base import LoadedDocument
 from memoview.core.records import Attempt, AttemptSpec, ModelFile, ModelInfo, SweepWindow
+from tests.support.documents import document_from_text as loaded
 
 VOCAB = ("river stone lantern harbor winter orchard signal copper meadow thunder quiet basket ember "
          "violet candle silver garden morning shadow letter window marble feather distant crimson "
@@ -29,14 +28,6 @@ def prose(seed: int, words: int) -> str:
     if sentence:
         out.append(" ".join(sentence) + ".")
     return " ".join(out).replace(" \n\n ", "\n\n")
-
-
-def loaded(text: str, name: str) -> LoadedDocument:
-    raw = text.encode("utf-8")
-    digest = hashlib.sha256(raw).hexdigest()
-    return LoadedDocument(path=f"/evidence/{name}", filename=name, media_type="text/plain", raw=raw,
-                          raw_sha256=digest, text=text, text_sha256=digest, extractor="plain-text",
-                          extractor_version="1", encoding="utf-8")
 
 
 def model_info() -> ModelInfo:

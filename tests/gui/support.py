@@ -2,25 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any, Optional
 
-from memoview.core.documents.base import LoadedDocument
 from memoview.core.records import ModelFile, ModelInfo
+from tests.support.documents import document_from_text
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "screenshots"
-
-
-def loaded(text: str, filename: str, title: str = "", author: str = "") -> LoadedDocument:
-    raw = text.encode("utf-8")
-    return LoadedDocument(
-        path=f"/evidence/{filename}", filename=filename, media_type="text/plain", raw=raw,
-        raw_sha256=hashlib.sha256(raw).hexdigest(), text=text,
-        text_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
-        extractor="test-plain", extractor_version="1", encoding="utf-8", title=title, author=author,
-    )
 
 
 def model_info(name: str = "tiny-model", fingerprint: str = "ab" * 32) -> ModelInfo:
@@ -39,7 +28,7 @@ def make_case(path: Path, texts: Optional[list[tuple[str, str, bool]]] = None) -
         ("The Raven", "Once upon a midnight dreary, while I pondered, weak and weary, " * 20, False),
         ("Control essay", "A freshly written text that no model has seen in training. " * 10, True),
     ]:
-        case.add_document(loaded(text, f"{title}.txt", title=title), is_control=control)
+        case.add_document(document_from_text(text, f"{title}.txt", title=title), is_control=control)
     case.add_model(model_info())
     return case
 
@@ -77,36 +66,3 @@ def record_prefix_attempt(case: Any, doc: Any, prefix_start: int, start: int, en
     )
     return case.record_attempt(attempt)
 
-
-class TickMonitor:
-    """A 20 ms UI timer that records the gaps between its ticks: a gap well
-    over 20 ms means the event loop was blocked (the UI froze) that long."""
-
-    def __init__(self, interval_ms: int = 20) -> None:
-        from PySide6.QtCore import QElapsedTimer, QTimer
-
-        self.gaps: list[int] = []
-        self._clock = QElapsedTimer()
-        self._timer = QTimer()
-        self._timer.setInterval(interval_ms)
-        self._timer.timeout.connect(self._tick)
-        self._last = 0
-
-    def _tick(self) -> None:
-        now = self._clock.elapsed()
-        self.gaps.append(now - self._last)
-        self._last = now
-
-    def __enter__(self) -> "TickMonitor":
-        self._clock.start()
-        self._last = self._clock.elapsed()
-        self._timer.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._timer.stop()
-
-    @property
-    def longest_stall_ms(self) -> int:
-        """The longest gap, leaving out the first (it includes the start-up of the timer)."""
-        return max(self.gaps[1:], default=0)

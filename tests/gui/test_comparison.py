@@ -9,7 +9,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
 from memoview.core.alignment.types import Alignment, AlignOptions, Metrics, Span
-from memoview.gui.app import create_main_window
 from memoview.gui.textpos import Utf16Map
 from memoview.gui.views import highlight
 from memoview.gui.views.comparison_view import ComparisonView
@@ -32,13 +31,10 @@ def test_utf16_map_with_astral_characters() -> None:
 
 
 @pytest.fixture()
-def setup(qtbot, case_path: Path):
+def setup(qtbot, make_window, case_path: Path):
     case = make_case(case_path, [("Tale", TEXT, False), ("Control", "unrelated control text " * 5, True)])
     case.close()
-    win = create_main_window(case_path)
-    qtbot.addWidget(win)
-    win.resize(1400, 900)
-    win.show()
+    win = make_window(case_path, size=(1400, 900))
     doc = win.case.documents()[0]
     start = TEXT.index("Then the famous")
     end = len(TEXT)
@@ -60,8 +56,7 @@ def setup(qtbot, case_path: Path):
     view = ComparisonView(win, attempt, alignment)
     win._add_tab(f"attempt:{attempt.id}", view, f"Attempt #{attempt.id}")
     qtbot.waitExposed(win)
-    yield win, view, attempt, output
-    win.shutdown()
+    return win, view, attempt, output
 
 
 def _char_color(edit, posmap, index):
@@ -125,14 +120,11 @@ def test_notes_and_tags_are_annotations(setup, qtbot) -> None:
     assert win.case.attempt(attempt.id).output_text == output
 
 
-def test_panes_scroll_together(qtbot, case_path: Path) -> None:
+def test_panes_scroll_together(qtbot, make_window, case_path: Path) -> None:
     long_text = "\n".join(f"Line {i} of the work, with enough words to wrap the pane a little." for i in range(300))
     case = make_case(case_path, [("Long", long_text, False)])
     case.close()
-    win = create_main_window(case_path)
-    qtbot.addWidget(win)
-    win.resize(1400, 900)
-    win.show()
+    win = make_window(case_path, size=(1400, 900))
     doc = win.case.documents()[0]
     attempt = record_prefix_attempt(win.case, doc, 0, 40, len(long_text), long_text[40:])
     alignment = Alignment((Span("verbatim", 1, 40, len(long_text), 0, len(long_text) - 40, words=3000,
@@ -147,4 +139,3 @@ def test_panes_scroll_together(qtbot, case_path: Path) -> None:
     assert src_bar.value() == src_bar.maximum()
     src_bar.setValue(src_bar.maximum() // 2)
     assert abs(out_bar.value() - out_bar.maximum() / 2) <= 0.05 * out_bar.maximum()
-    win.shutdown()

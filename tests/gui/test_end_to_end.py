@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from memoview.gui.app import create_main_window
 from memoview.gui.dialogs.errors import ErrorDialog
-from tests.gui.support import TickMonitor, screenshot
+from tests.gui.support import screenshot
 
 pytestmark = pytest.mark.gui
 
@@ -18,16 +17,11 @@ CORPUS = Path(__file__).resolve().parents[1] / "data" / "fixture_corpus"
 
 
 @pytest.fixture()
-def win(qtbot, tmp_path: Path):
-    w = create_main_window(None)
-    qtbot.addWidget(w)
-    w.resize(1400, 900)
-    w.show()
-    qtbot.waitExposed(w)
+def win(make_window, tmp_path: Path):
+    w = make_window(None, size=(1400, 900))
     w.new_case(tmp_path / "matter.memoview")
     assert w.case is not None
-    yield w
-    w.shutdown()
+    return w
 
 
 def _import(win, qtbot, names: list[str]) -> None:
@@ -137,13 +131,10 @@ def test_wizard_prefix_comparison_sweep_cancel_and_export(win, qtbot, fixture_mo
     assert win.case.annotations("attempt", attempt.id)[0].body.startswith("Reproduced verbatim")
     screenshot(win, "e2e_comparison")
 
-    # A whole-work sweep while a 20 ms UI timer keeps ticking.
-    with TickMonitor() as ticks:
-        wizard = _run_wizard(win, qtbot, document_id=doc.id, whole=True, prefix=20, suffix=20, stride=1)
+    # A whole-work sweep (how long the UI may stall during one is measured by bench/ui_stall.py).
+    wizard = _run_wizard(win, qtbot, document_id=doc.id, whole=True, prefix=20, suffix=20, stride=1)
     sweep = wizard.result_attempt
     assert sweep.spec.method == "sweep" and sweep.status == "done"
-    assert len(ticks.gaps) > 5 and ticks.longest_stall_ms < 100, \
-        f"UI stalled {ticks.longest_stall_ms} ms during the sweep"
     wizard.accept()
     qtbot.waitUntil(lambda: win.tabs.currentWidget().objectName() == "documentView", timeout=5000)
     docview = win.tabs.currentWidget()
@@ -197,12 +188,12 @@ def qtbot_key(name: str):
     return getattr(Qt.Key, f"Key_{name}")
 
 
-def test_run_protocol_from_the_gui_skips_what_is_done(qtbot, tmp_path: Path, fixture_model_dir: Path) -> None:
+def test_run_protocol_from_the_gui_skips_what_is_done(qtbot, make_window, tmp_path: Path,
+                                                      fixture_model_dir: Path) -> None:
     """Case > Run protocol…: the GUI's `memoview run`, with the case's only model; a rerun runs nothing."""
     from memoview.core.case import Case
     from memoview.core.jobs import run_job
     from memoview.core.models.inspect import inspect_model
-    from memoview.gui.app import create_main_window
     from tests.support.fixture_case import make_fixture_case
 
     case_path = tmp_path / "protocol.memoview"
@@ -211,9 +202,7 @@ def test_run_protocol_from_the_gui_skips_what_is_done(qtbot, tmp_path: Path, fix
     protocol = tmp_path / "p.toml"
     protocol.write_text('name = "gui run"\n[[steps]]\nmethod = "prefix"\ndocuments = ["all"]\n'
                         'token_starts = [40]\nprefix = 30\nsuffix = 10\n', encoding="utf-8")
-    win = create_main_window(case_path)
-    qtbot.addWidget(win)
-    win.show()
+    win = make_window(case_path)
     try:
         assert win.actions_by_name["run_protocol"].isEnabled()
         assert not win.demo_button.isVisible()  # only offered on the demo case

@@ -10,24 +10,16 @@ from pathlib import Path
 import pytest
 from PySide6.QtGui import QKeySequence
 
-from memoview.gui.app import create_main_window
 from memoview.gui.dialogs.errors import ErrorDialog
-from tests.gui.support import make_case, screenshot
+from tests.gui.support import make_case, record_prefix_attempt, screenshot
 
 pytestmark = pytest.mark.gui
 
 
 @pytest.fixture()
-def window(qtbot, case_path: Path):
-    case = make_case(case_path)
-    case.close()
-    win = create_main_window(case_path)
-    qtbot.addWidget(win)
-    win.resize(1280, 820)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.shutdown()
+def window(make_window, case_path: Path):
+    make_case(case_path).close()
+    return make_window(case_path)
 
 
 def test_window_lists_documents_models_and_marks_controls(window) -> None:
@@ -149,21 +141,12 @@ def test_gui_startup_does_not_import_torch() -> None:
     assert "HEAVY []" in out.stdout
 
 
-def test_demo_case_offers_the_demo_protocol_until_attempts_exist(qtbot, tmp_path: Path) -> None:
+def test_demo_case_offers_the_demo_protocol_until_attempts_exist(make_window, tmp_path: Path) -> None:
     make_case(tmp_path / "demo.memoview").close()
-    win = create_main_window(tmp_path / "demo.memoview")
-    qtbot.addWidget(win)
-    win.resize(1280, 820)
-    win.show()
-    qtbot.waitExposed(win)
-    try:
-        assert win.demo_button.isVisible() and "demo protocol" in win.demo_button.text()
-        screenshot(win, "main_window_demo_start")
-        from tests.gui.support import record_prefix_attempt
-
-        doc = win.case.documents()[0]
-        record_prefix_attempt(win.case, doc, 0, 10, 60, "some output", 0)
-        win.refresh()
-        assert not win.demo_button.isVisible()
-    finally:
-        win.shutdown()
+    win = make_window(tmp_path / "demo.memoview")
+    assert win.demo_button.isVisible() and "demo protocol" in win.demo_button.text()
+    screenshot(win, "main_window_demo_start")
+    doc = win.case.documents()[0]
+    record_prefix_attempt(win.case, doc, 0, 10, 60, "some output", 0)
+    win.refresh()
+    assert not win.demo_button.isVisible()

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from memoview.gui.app import create_main_window
 from tests.gui.support import make_case, record_prefix_attempt, screenshot
 
 pytestmark = pytest.mark.gui
@@ -20,7 +19,7 @@ RAVEN = ("Once upon a midnight dreary, while I pondered, weak and weary, over ma
 
 
 @pytest.fixture()
-def win(qtbot, case_path: Path):
+def win(make_window, case_path: Path):
     case = make_case(case_path, [("The Raven", RAVEN, False), ("Control essay", "Fresh words nobody trained on. " * 8, True)])
     raven, control = case.documents()
     start = RAVEN.index("over many")
@@ -28,13 +27,7 @@ def win(qtbot, case_path: Path):
     record_prefix_attempt(case, control, 0, 31, 120, "Completely different output here.", 0)
     record_prefix_attempt(case, raven, 0, start, len(RAVEN), "", 0, status="failed")
     case.close()
-    w = create_main_window(case_path)
-    qtbot.addWidget(w)
-    w.resize(1280, 820)
-    w.show()
-    qtbot.waitExposed(w)
-    yield w
-    w.shutdown()
+    return make_window(case_path)
 
 
 def test_attempts_table_filters_and_selects(win, qtbot) -> None:

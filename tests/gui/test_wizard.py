@@ -7,21 +7,15 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QLabel
 
-from memoview.gui.app import create_main_window
 from tests.gui.support import make_case, screenshot
 
 pytestmark = pytest.mark.gui
 
 
 @pytest.fixture()
-def win(qtbot, case_path: Path):
+def win(make_window, case_path: Path):
     make_case(case_path).close()
-    w = create_main_window(case_path)
-    qtbot.addWidget(w)
-    w.resize(1280, 820)
-    w.show()
-    yield w
-    w.shutdown()
+    return make_window(case_path)
 
 
 def test_try_to_extract_from_here_prefills_the_wizard(win, qtbot) -> None:

@@ -2,8 +2,8 @@
 
 ``align`` lives in :mod:`.engine`, records in :mod:`.types`; corpus
 attribution in :mod:`.attribution`, control baselines in :mod:`.baseline`.
-Imports here are lazy so that ``documents.normalize`` can use the record
-types without a cycle.
+``align`` is imported lazily, so that importing the record types
+(:mod:`.types`) does not load the engine and rapidfuzz.
 """
 
 from __future__ import annotations

@@ -9,8 +9,8 @@ every ten or so still leaves whole k-grams to find. Punctuation is left out
 of the index (word k-grams), so the index finds candidates robustly and
 ``align`` then decides, with punctuation, what is verbatim.
 
-Importing this module registers a document hook so that every import
-through :meth:`Case.add_document` updates the index.
+:meth:`Case.add_document` calls :func:`index_document` for every import,
+so the index is always current.
 """
 
 from __future__ import annotations
@@ -77,10 +77,6 @@ def index_document(case: "Case", doc_id: int) -> int:
         n = _insert(conn, doc_id, text)
         _set_meta(conn)
     return n
-
-
-def _on_import(case: "Case", doc_id: int) -> None:
-    index_document(case, doc_id)
 
 
 def _index_is_current(case: "Case") -> bool:
@@ -232,11 +228,3 @@ def attribute(case: "Case", text: str, top: int = 10, *, options: AlignOptions =
         out.sort(key=lambda a: (-a.matched_words, -a.matched_words_index, a.document_id))
     return out
 
-
-def _register() -> None:
-    from memoview.core.case import register_document_hook
-
-    register_document_hook(_on_import)
-
-
-_register()

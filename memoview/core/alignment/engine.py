@@ -130,7 +130,8 @@ def _valid_windows(excluded: np.ndarray, k: int) -> np.ndarray:
     if n <= 0:
         return np.zeros(0, dtype=bool)
     c = np.concatenate(([0], np.cumsum(excluded, dtype=np.int64)))
-    return (c[k : k + n] - c[:n]) == 0
+    valid: np.ndarray = (c[k : k + n] - c[:n]) == 0
+    return valid
 
 
 def _source_index(src: Prepared, exS: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -375,7 +376,8 @@ def _lcsubstring(a: str, b: str, lower: int) -> int:
 
     def windows(H: np.ndarray, ipw: np.ndarray, n: int, L: int) -> np.ndarray:
         i = np.arange(n - L + 1)
-        return (H[i + L] - H[i]) * ipw[i]
+        hashes: np.ndarray = (H[i + L] - H[i]) * ipw[i]
+        return hashes
 
     def found(L: int) -> bool:
         # Sort the shorter text's windows; look the longer text's windows up in them.

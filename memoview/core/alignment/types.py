@@ -15,47 +15,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Optional
 
+# Re-exported: normalization options belong to normalization; alignment records carry them.
+from memoview.core.documents.normalize import NormalizeOptions as NormalizeOptions
+
 VERBATIM = "verbatim"
 NEAR = "near"
 SOURCE = "source"
 OUTPUT = "output"
-
-
-@dataclass(frozen=True)
-class NormalizeOptions:
-    """Which folds are applied before words are compared.
-
-    Each fold is kept as a switch so a report can state exactly what was
-    treated as equal (e.g. "case differences ignored").
-    """
-
-    nfkc: bool = True  # Unicode compatibility normalization (ligatures, full-width forms)
-    quotes: bool = True  # curly/angle quotes -> ' and "
-    dashes: bool = True  # en/em/minus/... dashes -> -
-    whitespace: bool = True  # any run of whitespace -> one space
-    case: bool = True  # Unicode case folding (str.casefold)
-    hyphenation: bool = True  # "memo-\nrization" -> "memorization"
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "NormalizeOptions":
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: bool(v) for k, v in data.items() if k in known})
-
-    def describe(self) -> str:
-        """Plain words for the method page of an exhibit."""
-        names = {
-            "nfkc": "Unicode NFKC",
-            "quotes": "quotes folded",
-            "dashes": "dashes folded",
-            "whitespace": "whitespace collapsed",
-            "case": "case ignored",
-            "hyphenation": "line-end hyphenation removed",
-        }
-        on = [names[k] for k, v in asdict(self).items() if v]
-        return ", ".join(on) if on else "none (exact characters)"
 
 
 @dataclass(frozen=True)

@@ -11,17 +11,24 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Optional, Sequence
+from typing import Iterable, Optional, Protocol, Sequence
 
-# Registers the k-gram index hook, so each imported document is indexed at once.
-import memoview.core.alignment.attribution  # noqa: F401
 from memoview.core import errors
+from memoview.core.documents.base import LoadedDocument
 from memoview.core.documents.load import DEFAULT_MAX_BYTES, load_document
 from memoview.core.jobs import CancelToken, Job, Progress
 from memoview.core.records import Document
 
-if TYPE_CHECKING:
-    from memoview.core.case import Case
+
+class DocumentSink(Protocol):
+    """What the importer needs of a case (:meth:`memoview.core.case.Case.add_document`).
+
+    A protocol rather than an import of ``Case``: documents sit below the case
+    facade and never import it (an import contract, tests/test_architecture.py).
+    """
+
+    def add_document(self, loaded: LoadedDocument, *, title: str = "", author: str = "", source: str = "",
+                     date_obtained: str = "", notes: str = "", is_control: bool = False) -> Document: ...
 
 
 @dataclass(frozen=True)
@@ -59,7 +66,7 @@ class ImportReport:
 
 
 def import_files(
-    case: "Case",
+    case: DocumentSink,
     paths: Iterable[str | os.PathLike[str]],
     *,
     is_control: bool = False,

@@ -163,7 +163,7 @@ def choose_format(path: Path, raw: bytes) -> str:
     by_suffix = SUPPORTED_SUFFIXES.get(suffix)
     sniffed = sniff(raw)
     if sniffed in _BINARY_FORMATS:
-        return sniffed  # type: ignore[return-value]
+        return sniffed
     if by_suffix in _BINARY_FORMATS:
         raise DocumentError(
             f"{path} is named {suffix} but its content is not a {_FORMAT_NAMES[by_suffix]} file"

@@ -18,12 +18,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
-from typing import Optional
+from dataclasses import asdict, dataclass, fields
+from typing import Any, Optional
 
 import numpy as np
-
-from memoview.core.alignment.types import NormalizeOptions
 
 __all__ = ["NormalizeOptions", "NormalizedText", "Tokens", "normalize", "tokenize", "normalize_words"]
 
@@ -32,6 +30,43 @@ _DOUBLE_QUOTES = "\u201c\u201d\u201e\u201f\u00ab\u00bb\u2033"
 _QUOTE_MAP = {**{c: "'" for c in _SINGLE_QUOTES}, **{c: '"' for c in _DOUBLE_QUOTES}}
 _QUOTE_RE = re.compile(f"[{_SINGLE_QUOTES}{_DOUBLE_QUOTES}]")
 _DASH_RE = re.compile("[\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d]")
+
+@dataclass(frozen=True)
+class NormalizeOptions:
+    """Which folds are applied before words are compared.
+
+    Each fold is kept as a switch so a report can state exactly what was
+    treated as equal (e.g. "case differences ignored").
+    """
+
+    nfkc: bool = True  # Unicode compatibility normalization (ligatures, full-width forms)
+    quotes: bool = True  # curly/angle quotes -> ' and "
+    dashes: bool = True  # en/em/minus/... dashes -> -
+    whitespace: bool = True  # any run of whitespace -> one space
+    case: bool = True  # Unicode case folding (str.casefold)
+    hyphenation: bool = True  # "memo-\nrization" -> "memorization"
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "NormalizeOptions":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: bool(v) for k, v in data.items() if k in known})
+
+    def describe(self) -> str:
+        """Plain words for the method page of an exhibit."""
+        names = {
+            "nfkc": "Unicode NFKC",
+            "quotes": "quotes folded",
+            "dashes": "dashes folded",
+            "whitespace": "whitespace collapsed",
+            "case": "case ignored",
+            "hyphenation": "line-end hyphenation removed",
+        }
+        on = [names[k] for k, v in asdict(self).items() if v]
+        return ", ".join(on) if on else "none (exact characters)"
+
 
 # Combining marks kept inside words (Latin diacritics, Hebrew points, Arabic
 # harakat, Devanagari/Bengali/Thai vowel signs, zero-width (non-)joiners).
@@ -167,7 +202,9 @@ class NormalizedText:
             return np.full(idx.shape, len(self.raw), dtype=np.int64)
         s = np.clip(self._seg(idx), 0, None)
         linear = self.seg_nlen[s] == self.seg_rlen[s]
-        return np.where(linear, self.seg_raw[s] + (idx - self.seg_norm[s]) + 1, self.seg_raw[s] + self.seg_rlen[s])
+        ends: np.ndarray = np.where(linear, self.seg_raw[s] + (idx - self.seg_norm[s]) + 1,
+                                    self.seg_raw[s] + self.seg_rlen[s])
+        return ends
 
     def to_raw(self, i: int) -> int:
         """Raw offset where normalized character ``i`` starts (``len(text)`` -> ``len(raw)``)."""

@@ -28,9 +28,9 @@ def extract(raw: bytes, name: str) -> Extraction:
         reader = PdfReader(io.BytesIO(raw))
         if reader.is_encrypted:
             try:
-                opened = reader.decrypt("")
+                opened = bool(reader.decrypt(""))
             except Exception:  # pypdf raises several types for unsupported crypto
-                opened = 0
+                opened = False
             if not opened:
                 raise DocumentError(
                     f"{name} is an encrypted PDF that needs a password.",

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Optional
 
 from memoview import __version__
-from memoview.core.alignment.types import Alignment, AlignOptions
+from memoview.core.alignment.attempts import COMPUTED, alignment_for, compared_region, prompt_region
+from memoview.core.alignment.types import Alignment
 from memoview.core.case import Case
 from memoview.core.errors import MemoviewError, ValidationError
 from memoview.core.records import Attempt, Document, ModelInfo, SweepWindow
@@ -126,47 +127,16 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def compared_region(attempt: Attempt, document: Optional[Document]) -> tuple[int, int]:
-    """The document characters an output is compared against: the target, else the whole work."""
-    if document is None:
-        return 0, 0
-    t = attempt.spec.target or {}
-    try:
-        start, end = int(t.get("start_char", 0)), int(t.get("end_char", 0))
-    except (TypeError, ValueError):
-        start, end = 0, 0
-    if 0 <= start < end <= len(document.text):
-        return start, end
-    return 0, len(document.text)
-
-
-def prompt_region(attempt: Attempt, document: Optional[Document]) -> Optional[tuple[int, int]]:
-    t = attempt.spec.target or {}
-    if document is None or "prefix_start_char" not in t:
-        return None
-    try:
-        a, b = int(t["prefix_start_char"]), int(t.get("start_char", 0))
-    except (TypeError, ValueError):
-        return None
-    return (a, b) if 0 <= a <= b <= len(document.text) else None
-
-
 def align_attempt(case: Case, attempt: Attempt, document: Optional[Document]) -> tuple[Optional[Alignment], str]:
-    """The stored alignment as shown in the app, else a fresh one with default options."""
+    """The stored alignment as shown in the app, else a fresh one with default options (not stored:
+    a preview must not change the case), with a note saying which."""
     if document is None or not attempt.output_text:
         return None, "no output to compare" if document is not None else "no document"
-    stored = case.latest_alignment(attempt.id)
-    if stored is not None:
-        try:
-            return Alignment.from_json(stored[1]), "alignment stored in the case"
-        except (KeyError, TypeError, ValueError) as exc:
-            return None, f"the stored alignment could not be read ({exc})"
-    from memoview.core.alignment.attempts import align_attempt as align_recorded
-
     try:
-        return align_recorded(case, attempt, AlignOptions(), document=document), "computed at export with default options"
+        alignment, origin = alignment_for(case, attempt, document, store=False)
     except MemoviewError as exc:  # shown on the page; one bad record must not hide the others
         return None, f"no alignment: {exc.message}"
+    return alignment, "computed at export with default options" if origin == COMPUTED else origin
 
 
 def _target_exact(attempt: Attempt) -> bool:
@@ -231,7 +201,7 @@ def make_view(case: Case, attempt: Attempt, document: Optional[Document], k: int
     alignment, note = align_attempt(case, attempt, document) if attempt.status == "done" else (None, f"status {attempt.status}")
     longest = alignment.metrics.longest_verbatim_words if alignment else 0
     coverage = alignment.metrics.source_coverage_fraction if alignment else 0.0
-    start, end = compared_region(attempt, document)
+    start, end = compared_region(attempt, document) if document is not None else (0, 0)
     done = attempt.status == "done"
     if attempt.spec.method == "sweep":
         suffix = sweep_suffix_tokens(attempt)

@@ -226,11 +226,3 @@ class MemorizationMap(Flowable):
                 bh = 1.0  # a tested window with no match still shows as a stub
             c.rect(x, bottom, bar_w, bh, stroke=0, fill=1)
         c.restoreState()
-
-
-class Spacer0(Flowable):
-    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
-        return 0, 0
-
-    def draw(self) -> None:  # pragma: no cover
-        pass

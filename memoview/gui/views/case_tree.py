@@ -141,13 +141,14 @@ class CaseTree(QTreeWidget):
 
     def items_of(self, section: str) -> list[QTreeWidgetItem]:
         parent = self.sections[section]
-        return [parent.child(i) for i in range(parent.childCount())]
+        children = (parent.child(i) for i in range(parent.childCount()))
+        return [child for child in children if child is not None]
 
     def find_item(self, kind: str, ident: int) -> Optional[QTreeWidgetItem]:
         for section in self.sections.values():
             for i in range(section.childCount()):
                 child = section.child(i)
-                if child.data(0, ROLE_KIND) == kind and child.data(0, ROLE_ID) == ident:
+                if child is not None and child.data(0, ROLE_KIND) == kind and child.data(0, ROLE_ID) == ident:
                     return child
         return None
 

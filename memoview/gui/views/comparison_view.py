@@ -34,46 +34,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from memoview.core.alignment.attempts import prompt_region, shown_region
 from memoview.gui.textpos import Utf16Map
 from memoview.gui.views import highlight
 from memoview.gui.views.case_tree import method_name
 
 
-def pane_range(attempt: Any, document: Any) -> tuple[int, int]:
-    """The document range shown in the source pane: prompt region + target, or the whole text."""
-    target = attempt.spec.target or {}
-    if document is None:
-        return (0, 0)
-    if "end_char" in target and target.get("end_char", 0) > target.get("start_char", 0):
-        return (int(target.get("prefix_start_char", target["start_char"])), int(target["end_char"]))
-    return (0, len(document.text))
-
-
 def align_attempt_job(case: Any, attempt: Any, document: Any, token: Any) -> Any:
-    """Job: the attempt's stored alignment, or compute (target slice vs output), store and return it."""
-    from memoview.core.alignment.types import Alignment, AlignOptions
+    """Job: the attempt's stored alignment, else computed and stored (core/alignment/attempts.py)."""
+    from memoview.core.alignment.attempts import alignment_for
     from memoview.core.jobs import Progress
 
-    stored = case.latest_alignment(attempt.id)
-    if stored is not None:
-        return Alignment.from_json(stored[1])
     yield Progress(0, 1, "Aligning the output with the source")
-    from memoview.core.alignment import align
-
-    target = attempt.spec.target or {}
-    if document is None:
-        raise ValueError("this attempt has no source document to compare with")
-    if target.get("end_char", 0) > target.get("start_char", 0):
-        start, end = int(target["start_char"]), int(target["end_char"])
-    else:
-        start, end = 0, len(document.text)
-    options = AlignOptions()
-    result = align(document.text[start:end], attempt.output_text, options)
-    if start:
-        result = result.shifted(source_delta=start)
-    case.save_alignment(attempt.id, document.id, options.to_json(), result.to_json())
+    alignment, _origin = alignment_for(case, attempt, document, store=True)
     yield Progress(1, 1, "Aligned")
-    return result
+    return alignment
 
 
 class BandWidget(QWidget):
@@ -125,7 +100,8 @@ class ComparisonView(QWidget):
         self.attempt = attempt
         self.document = (self.case.document(attempt.spec.document_id)
                          if attempt.spec.document_id is not None else None)
-        self.offset, self.pane_end = pane_range(attempt, self.document)
+        # Raises ValidationError when the recorded target does not fit the document (the window shows it).
+        self.offset, self.pane_end = shown_region(attempt, self.document) if self.document is not None else (0, 0)
         self.source_text = self.document.text[self.offset:self.pane_end] if self.document is not None else ""
         self.output_text = attempt.output_text
         self.output_map = Utf16Map(self.output_text)
@@ -340,8 +316,8 @@ class ComparisonView(QWidget):
         """Base formats (not extra selections): the prompt box, and the target greyed until matched."""
         if self.document is None:
             return
-        target = self.attempt.spec.target or {}
-        prompt_end = int(target.get("start_char", self.offset)) - self.offset
+        region = prompt_region(self.attempt, self.document)
+        prompt_end = region[1] - self.offset if region is not None else 0
         if prompt_end > 0:
             self._range_cursor(self.source_edit, self.source_map, 0, prompt_end).mergeCharFormat(
                 highlight.prompt_format())
