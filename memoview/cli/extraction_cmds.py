@@ -150,6 +150,28 @@ def open_case_model(case: Case, ref: str, allow_pickle: bool = False, quiet: boo
     return lm
 
 
+def _rehash_for_rerun(info: Any, fingerprint: str, quiet: bool) -> None:
+    """Re-read every byte of the model files (no hash cache) before a re-run is trusted.
+
+    The per-user hash cache is keyed by path, size, mtime, ctime and inode;
+    root can defeat that key (set the clock back, rewrite, restore), so a
+    re-run never relies on it. Loading reads the weights anyway, so this
+    costs one more read of the files.
+    """
+    from dataclasses import replace
+
+    from memoview.core.models.fingerprint import reverify
+
+    result = run_with_progress(reverify(replace(info, fingerprint=fingerprint)), quiet=quiet)
+    if result is None:
+        raise errors.ModelError("Re-hashing the model files was cancelled.")
+    if not result.ok:
+        raise errors.ModelError(
+            f"The model files at {info.path} do not match the fingerprint the attempt ran on "
+            f"({fingerprint[:12]}): {'; '.join(result.problems)}.",
+            "Restore the model files the attempt ran on.")
+
+
 def _threads() -> None:
     import torch
 
@@ -386,9 +408,13 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         a = case.attempt(args.id)
         ref = args.model or str(a.spec.model_id)
         lm = open_case_model(case, ref, args.allow_pickle, args.quiet)
+        _rehash_for_rerun(lm.info, a.spec.model_fingerprint, args.quiet)
         same, details = reproduce_attempt(case, a.id, lm)
-        case.audit("attempt.reproduce", f"attempt:{a.id}", {"same": same,
-                                                            "first_difference": details["first_difference"]})
+        if case.read_only:
+            print("note: the case is read-only; this re-run was not written to its audit log", file=sys.stderr)
+        else:
+            case.audit("attempt.reproduce", f"attempt:{a.id}", {"same": same,
+                                                                "first_difference": details["first_difference"]})
         if args.json:
             print(json.dumps(details, indent=2))
         elif same and a.spec.method == "sweep":

@@ -93,12 +93,19 @@ def _legacy_checks(case: "Case", entries: list[Any]) -> tuple[list[tuple[str, st
         if logged is None:
             problems.append(("attempt", subject, "it is not in the audit log"))
             continue
-        if logged.get("record_sha256") != attempt_record_hash(row):
+        try:
+            record: Optional[str] = attempt_record_hash(row)
+        except ValueError:  # a NaN or infinity put into the record
+            record = None
+        if logged.get("record_sha256") != record:
             problems.append(("attempt", subject, "its record was changed after it was logged"))
         if row["output_text"] and row["output_sha256"] != _sha256(row["output_text"].encode("utf-8")):
             problems.append(("attempt", subject, "its output text no longer matches its output SHA-256"))
-        with case._lock:
-            windows = case._windows_hash_rows(case._conn, int(row["id"]))
+        try:
+            with case._lock:
+                windows: Optional[str] = case._windows_hash_rows(case._conn, int(row["id"]))
+        except ValueError:
+            windows = None
         if logged.get("windows_sha256") != windows:
             problems.append(("attempt", subject, "its sweep windows were changed"))
     return problems, docs, attempts
@@ -182,6 +189,11 @@ def verify_case(case: "Case", *, expect_head: Optional[str] = None) -> "VerifyRe
         _check_expected_head(entries, report, expect_head)
     version = case.format_version
     recorded = latest_recorded_spec(entries)
+    for entry in entries:
+        if entry.event == "case.migrate" and isinstance(entry.payload, dict) and entry.payload.get("format_reset_detected"):
+            report.problems.append(VerifyProblem(
+                "schema", "case format", f"the file's format number was set back to 1 before audit entry {entry.seq} "
+                                         "although its audit log records format 2 (to escape the row checks)"))
     if version < 2 and recorded is not None:
         report.problems.append(VerifyProblem(
             "schema", "case format", "the file claims format 1, but its audit log records format 2 (the format was "
@@ -233,8 +245,12 @@ def verify_case(case: "Case", *, expect_head: Optional[str] = None) -> "VerifyRe
 def record_migration(case: "Case", before: int, applied: list[int]) -> None:
     """The ``case.migrate`` entry; from format 1 it also binds every existing row (module docstring)."""
     payload: dict[str, Any] = {"applied": applied, "from_format": before, "app_version": __version__}
-    if before < 2:
-        entries = _entries(case)
+    entries = _entries(case) if before < 2 else []
+    if before < 2 and latest_recorded_spec(entries) is not None:
+        # The file's format number was set back although its chain is format 2: binding
+        # its rows now would launder any edit. Record the reset; verify reports it.
+        payload["format_reset_detected"] = True
+    elif before < 2:
         problems, _docs, _attempts = _legacy_checks(case, entries)
         with case._lock:
             broken = audit.check_chain(case._conn)

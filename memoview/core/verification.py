@@ -55,18 +55,21 @@ def rerunnable_attempts(case: Case, *, include_sampled: bool = False) -> list[At
 
 def verify_fully(case: Case, *, models: bool = True, rerun: bool = True, include_sampled: bool = False,
                  allow_pickle: bool = False, cancel: Optional[CancelToken] = None,
-                 loaded: Optional[dict[str, Any]] = None) -> Job[FullVerifyReport]:
+                 loaded: Optional[dict[str, Any]] = None, expect_head: Optional[str] = None) -> Job[FullVerifyReport]:
     """Job: the case file's checks, then (as asked) the model files and the re-runs; logged in the audit trail.
 
     ``loaded``: models already in memory, by fingerprint (the GUI's), used
     instead of loading a second copy.
     """
     yield Progress(0, None, "Checking the audit hash chain, documents and attempt records")
-    report = FullVerifyReport(case.verify())
+    report = FullVerifyReport(case.verify(expect_head=expect_head))
     if models:
         report.models_checked = yield from _check_models(case, report, cancel)
     if rerun and not report.cancelled:
-        report.reruns = yield from _rerun(case, report, include_sampled, allow_pickle, cancel, loaded or {})
+        report.reruns = yield from _rerun(case, report, include_sampled, allow_pickle, cancel, loaded or {},
+                                          rehashed=models)
+    if case.read_only:  # reported, not written: the case says so in its report's warnings
+        return report
     case.audit("case.verify", case.path.name, {
         "ok": report.ok, "problems": [str(p) for p in report.case.problems],
         "models_checked": report.models_checked,
@@ -98,8 +101,16 @@ def _check_models(case: Case, report: FullVerifyReport, cancel: Optional[CancelT
 
 
 def _rerun(case: Case, report: FullVerifyReport, include_sampled: bool, allow_pickle: bool,
-           cancel: Optional[CancelToken], loaded: dict[str, Any]) -> Job[list[dict[str, Any]]]:
-    """Re-run the deterministic attempts, one model load per model."""
+           cancel: Optional[CancelToken], loaded: dict[str, Any], rehashed: bool = False) -> Job[list[dict[str, Any]]]:
+    """Re-run the deterministic attempts, one model load per model.
+
+    The model's files are re-read byte for byte first (``reverify``, no hash
+    cache), unless ``--models`` just did it: the per-user hash cache is keyed
+    by path, size, mtime, ctime and inode, which root can defeat (setting the
+    clock back before rewriting a file restores its ctime), so it never
+    vouches for the weights a re-run relies on.
+    """
+    from memoview.core.models.fingerprint import reverify
     from memoview.core.extraction.reproduce import reproduce_attempt
     from memoview.core.models.load import open_model
 
@@ -121,6 +132,17 @@ def _rerun(case: Case, report: FullVerifyReport, include_sampled: bool, allow_pi
         if lm is None or _cancelled(cancel):
             report.cancelled = True
             break
+        if not rehashed:
+            fresh = yield from reverify(info, cancel=cancel)
+            if fresh is None:
+                report.cancelled = True
+                break
+            if not fresh.ok:
+                for attempt in group:
+                    report.case.problems.append(VerifyProblem(
+                        "rerun", f"attempt {attempt.id}", f"could not re-run: model {model_id}'s files no longer match "
+                        f"its fingerprint ({'; '.join(fresh.problems)})"))
+                continue
         if lm.info.fingerprint != info.fingerprint:
             for attempt in group:
                 report.case.problems.append(VerifyProblem(
@@ -134,8 +156,9 @@ def _rerun(case: Case, report: FullVerifyReport, include_sampled: bool, allow_pi
                 return results
             yield Progress(len(results), total, f"Re-running attempt {attempt.id} ({len(results) + 1} of {total})")
             same, details = reproduce_attempt(case, attempt.id, lm)
-            case.audit("attempt.reproduce", f"attempt:{attempt.id}",
-                       {"same": same, "first_difference": details["first_difference"], "by": "case verify"})
+            if not case.read_only:
+                case.audit("attempt.reproduce", f"attempt:{attempt.id}",
+                           {"same": same, "first_difference": details["first_difference"], "by": "case verify"})
             results.append({"attempt_id": attempt.id, "same": same, "first_difference": details["first_difference"]})
             if not same:
                 report.case.problems.append(VerifyProblem(

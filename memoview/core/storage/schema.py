@@ -185,8 +185,10 @@ def _v2(db: Database) -> None:
     the triggers are a first line only (anyone can drop a trigger), and
     ``case verify`` compares each trigger's SQL with :data:`TRIGGERS`.
     """
+    present = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall()}
     for name in V2_TRIGGERS:
-        db.execute(TRIGGERS[name])
+        if name not in present:  # a file whose format number was set back still has them
+            db.execute(TRIGGERS[name])
 
 
 def _protect(table: str, action: str, why: str) -> tuple[str, str]:
