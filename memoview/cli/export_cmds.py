@@ -60,4 +60,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     print(f"creation date {result.creation_date}; run id {result.run_id}")
     for model_id, status in sorted(result.model_files.items()):
         print(f"model {model_id} files: {status}")
+    from memoview.core.exhibits.anchor import verifier_name, verifier_sha256
+
+    print(f"standalone verifier {result.path.with_name(verifier_name(result.path.name))} (sha256 {verifier_sha256()})")
+    if not result.recorded:
+        print("note: the case is read-only; this export was not written to its audit log")
     return 0
