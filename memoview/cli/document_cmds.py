@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 
+from memoview.cli.argtypes import bounded_int, finite_float
 from memoview.core.case import Case
 from memoview.core.documents.load import DEFAULT_MAX_BYTES, MIB
 from memoview.core.errors import ValidationError
@@ -37,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     imp.add_argument("--notes", default="")
     imp.add_argument("--control", action="store_true",
                      help="mark the documents as negative controls (texts the model cannot have seen)")
-    imp.add_argument("--max-mb", type=float, default=DEFAULT_MAX_BYTES / MIB,
+    imp.add_argument("--max-mb", type=finite_float, default=DEFAULT_MAX_BYTES / MIB,
                      help=f"refuse files larger than this many MB (default {DEFAULT_MAX_BYTES // MIB})")
     imp.add_argument("--quiet", action="store_true", help="no progress output")
     imp.set_defaults(handler=cmd_import)
@@ -52,7 +53,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     show = sub.add_parser("show", help="provenance, hashes, extractor and first lines of a document")
     show.add_argument("case", metavar="CASE")
     show.add_argument("doc", metavar="DOC", help="document id, title or SHA-256 prefix")
-    show.add_argument("--lines", type=int, default=5, help="how many first lines to print (default 5)")
+    show.add_argument("--lines", type=bounded_int, default=5, help="how many first lines to print (default 5)")
     show.add_argument("--json", action="store_true")
     show.set_defaults(handler=cmd_show)
     control = sub.add_parser("control", help="mark (--on) or unmark (--off) a document as a negative control")

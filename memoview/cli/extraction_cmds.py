@@ -8,9 +8,11 @@ import sys
 from pathlib import Path
 from typing import Any, Optional
 
+from memoview.cli.argtypes import bounded_int, finite_float
 from memoview.cli.progress import run_with_progress
 from memoview.core import errors
 from memoview.core.case import Case
+from memoview.core.limits import check_attempt_count
 from memoview.core.records import Attempt
 
 
@@ -25,41 +27,43 @@ def _model_args(p: argparse.ArgumentParser) -> None:
 def _passage_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--document", required=True, help="document id, title or SHA-256 prefix")
     where = p.add_mutually_exclusive_group(required=True)
-    where.add_argument("--token-start", type=int, help="token index where the target (true continuation) starts")
-    where.add_argument("--char-start", type=int, help="character index where the target starts")
+    where.add_argument("--token-start", type=bounded_int, help="token index where the target (true continuation) starts")
+    where.add_argument("--char-start", type=bounded_int, help="character index where the target starts")
     where.add_argument("--select", help="text in the document where the target starts")
-    p.add_argument("--prefix", type=int, default=50, help="prefix tokens supplied to the model (default 50)")
-    p.add_argument("--suffix", type=int, default=50, help="target tokens (default 50)")
-    p.add_argument("--pz-top-k", type=int, default=40, help="top-k of the p_z scheme (default 40; 0 rejected)")
-    p.add_argument("--pz-temperature", type=float, default=1.0, help="temperature of the p_z scheme (default 1.0)")
+    p.add_argument("--prefix", type=bounded_int, default=50, help="prefix tokens supplied to the model (default 50)")
+    p.add_argument("--suffix", type=bounded_int, default=50, help="target tokens (default 50)")
+    p.add_argument("--pz-top-k", type=bounded_int, default=40, help="top-k of the p_z scheme (default 40; 0 rejected)")
+    p.add_argument("--pz-temperature", type=finite_float, default=1.0, help="temperature of the p_z scheme (default 1.0)")
     p.add_argument("--prompt-class", default="prefix", choices=["ordinary", "indirect", "prefix", "adversarial"])
 
 
 def _decoding_args(p: argparse.ArgumentParser, default: str = "greedy") -> None:
     p.add_argument("--decoding", default=default, choices=["greedy", "sample", "beam"])
-    p.add_argument("--temperature", type=float, default=1.0)
-    p.add_argument("--top-k", type=int, default=None)
-    p.add_argument("--top-p", type=float, default=None)
-    p.add_argument("--num-beams", type=int, default=4)
-    p.add_argument("--n", type=int, default=None, help="number of samples (sampling only)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the first sample; sample i uses seed + i")
+    p.add_argument("--temperature", type=finite_float, default=1.0)
+    p.add_argument("--top-k", type=bounded_int, default=None)
+    p.add_argument("--top-p", type=finite_float, default=None)
+    p.add_argument("--num-beams", type=bounded_int, default=4)
+    p.add_argument("--n", type=bounded_int, default=None, help="number of samples (sampling only)")
+    p.add_argument("--seed", type=bounded_int, default=0, help="seed of the first sample; sample i uses seed + i")
+    p.add_argument("--confirm-large", action="store_true",
+                   help="allow more than 500 attempts in one command (refused otherwise: it may run for hours)")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     sw = subparsers.add_parser("sweep", help="memorization map: score every window of a document")
     _model_args(sw)
     sw.add_argument("--document", required=True, help="document id, title or SHA-256 prefix")
-    sw.add_argument("--prefix", type=int, default=50)
-    sw.add_argument("--suffix", type=int, default=50)
-    sw.add_argument("--stride", type=int, default=50)
+    sw.add_argument("--prefix", type=bounded_int, default=50)
+    sw.add_argument("--suffix", type=bounded_int, default=50)
+    sw.add_argument("--stride", type=bounded_int, default=50)
     sw.add_argument("--stride-unit", default="tokens", choices=["tokens", "chars"])
-    sw.add_argument("--top-k", type=int, default=40, help="top-k of the p_z scheme (default 40)")
-    sw.add_argument("--temperature", type=float, default=1.0, help="temperature of the p_z scheme (default 1.0)")
+    sw.add_argument("--top-k", type=bounded_int, default=40, help="top-k of the p_z scheme (default 40)")
+    sw.add_argument("--temperature", type=finite_float, default=1.0, help="temperature of the p_z scheme (default 1.0)")
     sw.add_argument("--generate", action="store_true", help="also generate each window's greedy continuation")
-    sw.add_argument("--generate-best", type=int, default=3, metavar="N",
+    sw.add_argument("--generate-best", type=bounded_int, default=3, metavar="N",
                     help="without --generate: generate the continuations of the N windows with the longest exact "
                          "continuations, for the exhibit's side-by-side view (default 3; 0 for none)")
-    sw.add_argument("--batch-size", type=int, default=16)
+    sw.add_argument("--batch-size", type=bounded_int, default=16)
     sw.set_defaults(handler=cmd_sweep)
 
     ex = subparsers.add_parser("extract", help="prefix continuation (discoverable extraction) of one passage")
@@ -80,7 +84,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     src.add_argument("--text", help="the prompt text")
     src.add_argument("--chat-json", help="a JSON file with a list of {role, content} messages")
     pr.add_argument("--document", help="the document the outputs are to be compared with")
-    pr.add_argument("--max-new-tokens", type=int, default=100)
+    pr.add_argument("--max-new-tokens", type=bounded_int, default=100)
     pr.add_argument("--prompt-class", default="ordinary", choices=["ordinary", "indirect", "prefix", "adversarial"])
     _decoding_args(pr, default="sample")
     pr.set_defaults(handler=cmd_prompt)
@@ -88,7 +92,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     mb = subparsers.add_parser("membership", help="membership signals (weak evidence): perplexity, zlib, Min-K%%")
     _model_args(mb)
     mb.add_argument("--document", required=True)
-    mb.add_argument("--k-percent", type=float, default=20.0)
+    mb.add_argument("--k-percent", type=finite_float, default=20.0)
     mb.set_defaults(handler=cmd_membership)
 
     run = subparsers.add_parser("run", help="run a campaign protocol (TOML or JSON) headless; resumes")
@@ -98,6 +102,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     run.add_argument("--allow-pickle", action="store_true")
     run.add_argument("--quiet", "-q", action="store_true")
     run.add_argument("--json", action="store_true")
+    run.add_argument("--confirm-large", action="store_true",
+                     help="allow a protocol with more than 500 attempts still to run")
     run.set_defaults(handler=cmd_run)
 
     ls = subparsers.add_parser("attempts", help="list the attempts of a case")
@@ -111,12 +117,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     sub = at.add_subparsers(dest="attempt_command", metavar="ACTION", required=True)
     show = sub.add_parser("show", help="everything recorded about an attempt")
     show.add_argument("case")
-    show.add_argument("id", type=int)
+    show.add_argument("id", type=bounded_int)
     show.add_argument("--json", action="store_true")
     show.set_defaults(handler=cmd_show)
     rep = sub.add_parser("reproduce", help="re-run a recorded attempt and compare token ids")
     rep.add_argument("case")
-    rep.add_argument("id", type=int)
+    rep.add_argument("id", type=bounded_int)
     rep.add_argument("--model", help="model path (default: the path the case registered)")
     rep.add_argument("--allow-pickle", action="store_true")
     rep.add_argument("--quiet", "-q", action="store_true")
@@ -217,6 +223,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
     with Case.open(args.case) as case:
         doc = case.resolve_document(args.document)
         n = args.n if args.n is not None else (5 if args.decoding == "sample" and args.method == "prefix" else 1)
+        check_attempt_count(n, confirmed=args.confirm_large, what=f"--n {n}")
         req = PrefixRequest(prefix=args.prefix, suffix=args.suffix, token_start=args.token_start,
                             char_start=args.char_start, select=args.select, decoding=args.decoding,
                             temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
@@ -248,6 +255,7 @@ def cmd_prompt(args: argparse.Namespace) -> int:
                                          "Give a JSON list of {\"role\": ..., \"content\": ...} objects.") from exc
     with Case.open(args.case) as case:
         doc = case.resolve_document(args.document) if args.document else None
+        check_attempt_count(args.n or 5, confirmed=args.confirm_large, what=f"--n {args.n}")
         req = PromptRequest(text=args.text, messages=messages, n_samples=args.n or 5, seed=args.seed,
                             max_new_tokens=args.max_new_tokens, decoding=args.decoding, temperature=args.temperature,
                             top_k=args.top_k, top_p=args.top_p, num_beams=args.num_beams,
@@ -286,9 +294,14 @@ def cmd_membership(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from memoview.core.extraction.campaign import pending_attempts, run_campaign, store_protocol
+    from memoview.core.extraction.campaign import pending_attempts, plan, read_protocol, run_campaign, store_protocol
 
     with Case.open(args.case) as case:
+        # Validate every step and the size of the run before the protocol is stored: a protocol
+        # that cannot run (a NaN parameter, a typo'd count) leaves nothing in the case.
+        _content, _fmt, checked = read_protocol(args.protocol)
+        check_attempt_count(sum(s.samples for s in plan(case, checked)), confirmed=args.confirm_large,
+                            what=f"The protocol {args.protocol}")
         protocol, data = store_protocol(case, args.protocol)
         planned, pending = pending_attempts(case, protocol, data)  # validates every step before loading the model
         if pending == 0:

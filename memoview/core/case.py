@@ -690,7 +690,11 @@ class Case:
         fields = {f: getattr(attempt, f) for f in attempt.__dataclass_fields__}
         if not fields.get("output_sha256") and fields.get("output_text"):
             fields["output_sha256"] = _sha256(fields["output_text"].encode("utf-8"))
-        row = self._attempt_row(fields)
+        try:
+            row = self._attempt_row(fields)
+        except audit.NonFiniteNumberError as exc:
+            raise errors.ValidationError(f"The attempt was not recorded: {exc}.",
+                                         "Check the parameters and the engine's output; nothing was stored.") from exc
         with self._tx() as conn:
             cur = conn.execute(
                 f"INSERT INTO attempts({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
