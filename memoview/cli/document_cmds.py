@@ -9,12 +9,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
 
 from memoview.cli.argtypes import bounded_int, finite_float
 from memoview.core.case import Case
 from memoview.core.documents.load import DEFAULT_MAX_BYTES, MIB
 from memoview.core.errors import ValidationError
 from memoview.core.records import Document
+
+if TYPE_CHECKING:
+    from memoview.core.documents.importer import ImportOutcome
 
 # Exit codes of `memoview import`.
 EXIT_ALL_IMPORTED = 0
@@ -69,32 +73,42 @@ def cmd_import(args: argparse.Namespace) -> int:
     from memoview.cli.progress import run_with_progress
     from memoview.core.documents.importer import import_files
 
-    if not args.max_mb > 0:
-        raise ValidationError(f"--max-mb must be a positive number of MB (got {args.max_mb:g}).")
+    if not 0 < args.max_mb <= 1024 * 1024:
+        raise ValidationError(f"--max-mb must be a positive number of MB up to 1048576 (got {args.max_mb:g}).")
     with Case.open(args.case) as case:
         job = import_files(
             case, args.files, is_control=args.control, title=args.title, author=args.author,
             source=args.source, date_obtained=args.date_obtained, notes=args.notes,
-            max_bytes=int(args.max_mb * MIB),
+            max_bytes=int(args.max_mb * MIB), on_outcome=_print_outcome,
         )
         report = run_with_progress(job, quiet=args.quiet or not sys.stderr.isatty())
-    for outcome in report.outcomes:
-        if outcome.document is not None:
-            d = outcome.document
-            control = "  [negative control]" if d.is_control else ""
-            print(f'imported {d.id}  "{d.title}"  sha256 {d.raw_sha256[:12]}  ({len(d.text):,} chars, '
-                  f"{d.extractor} {d.extractor_version}){control}")
-            for warning in outcome.warnings:
-                print(f"warning: {outcome.path}: {warning}", file=sys.stderr)
-        else:
-            print(f"failed   {outcome.path}: {outcome.error}", file=sys.stderr)
-            if outcome.hint:
-                print(f"         hint: {outcome.hint}", file=sys.stderr)
+    if report.stopped:
+        committed = ", ".join(str(d.id) for d in report.imported) or "none"
+        print(f"stopped: {report.stopped}", file=sys.stderr)
+        print(f"committed before the stop: document(s) {committed}; not attempted: "
+              f"{len(report.not_attempted)} file(s)", file=sys.stderr)
     if report.ok:
         return EXIT_ALL_IMPORTED
     failed = len(report.failed)
     print(f"{failed} of {len(report.outcomes)} file(s) not imported.", file=sys.stderr)
     return EXIT_SOME_FAILED if report.imported else EXIT_NONE_IMPORTED
+
+
+def _print_outcome(outcome: "ImportOutcome") -> None:
+    """One file's result, printed and flushed as soon as it is committed (a killed import has
+    printed every document it committed, and no other)."""
+    if outcome.document is not None:
+        d = outcome.document
+        control = "  [negative control]" if d.is_control else ""
+        print(f'imported {d.id}  "{d.title}"  sha256 {d.raw_sha256[:12]}  ({len(d.text):,} chars, '
+              f"{d.extractor} {d.extractor_version}){control}", flush=True)
+        for warning in outcome.warnings:
+            print(f"warning: {outcome.path}: {warning}", file=sys.stderr, flush=True)
+    else:
+        print(f"failed   {outcome.path}: {outcome.error}", file=sys.stderr)
+        if outcome.hint:
+            print(f"         hint: {outcome.hint}", file=sys.stderr)
+        sys.stderr.flush()
 
 
 def _summary(d: Document) -> dict[str, object]:

@@ -345,9 +345,9 @@ class Case:
         def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
             conn = self.case._conn
             try:
+                # (ROLLBACK also empties the TEMP table of pending rows: it is part of the transaction.)
                 if exc_type is None and binding.has_pending(conn):
                     conn.execute("ROLLBACK")
-                    binding.clear_pending(conn)
                     raise RuntimeError("evidence rows were written without an audit entry binding them; "
                                        "the transaction was rolled back (see memoview.core.storage.binding)")
                 if exc_type is None:
@@ -356,12 +356,10 @@ class Case:
                     except sqlite3.OperationalError as commit_exc:
                         if conn.in_transaction:
                             conn.execute("ROLLBACK")
-                        binding.clear_pending(conn)
                         raise _storage_error(self.case.path, commit_exc) from commit_exc
                 else:
                     if conn.in_transaction:
                         conn.execute("ROLLBACK")
-                    binding.clear_pending(conn)
                     if isinstance(exc, sqlite3.OperationalError):
                         raise _storage_error(self.case.path, exc) from exc
             finally:
