@@ -268,7 +268,11 @@ class Case:
             )
         try:
             ro = _connect_read_only(path)
-        except sqlite3.Error as exc:
+        except sqlite3.DatabaseError as exc:
+            if "malformed" in str(exc) or "not a database" in str(exc):
+                raise errors.CorruptCaseError(
+                    f"{path} is damaged: {exc}.", "Restore the case from a backup; the file was not changed."
+                ) from exc
             raise errors.CaseError(f"{path} cannot be opened: {exc}.",
                                    "Check that the file and its folder are readable.") from exc
         try:
