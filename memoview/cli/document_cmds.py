@@ -159,7 +159,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         ("text sha256", d.text_sha256),
         ("text", f"{len(d.text):,} characters"),
         ("control", "yes (negative control)" if d.is_control else "no"),
-        ("imported", d.imported_at),
+        ("imported", f"{d.imported_at} (self-asserted clock)"),
     ]
     for label, value in rows:
         print(f"{label:<12} {value}")

@@ -369,7 +369,7 @@ def cmd_attempts(args: argparse.Namespace) -> int:
                  "finished_at": a.finished_at} for a in attempts], indent=2))
             return 0
         print(f"{'id':>5} {'method':<10} {'class':<11} {'status':<9} {'doc':>4} {'model':>5} {'greedy':>6} "
-              f"{'log10_pz':>9}  finished")
+              f"{'log10_pz':>9}  finished (self-asserted clock)")
         for a in attempts:
             m = a.metrics
             greedy = m.get("greedy_exact", m.get("max_greedy_exact"))
@@ -395,7 +395,7 @@ def cmd_show(args: argparse.Namespace) -> int:
             return 0
         print(f"attempt {a.id}: {a.spec.method} ({a.spec.prompt_class}), status {a.status}")
         print(f"  model {a.spec.model_id} (fingerprint {a.spec.model_fingerprint[:16]}), document {a.spec.document_id}")
-        print(f"  started {a.started_at}, finished {a.finished_at}, bos policy {a.spec.bos_policy}, seed {a.spec.seed}")
+        print(f"  started {a.started_at}, finished {a.finished_at} (self-asserted clock), bos policy {a.spec.bos_policy}, seed {a.spec.seed}")
         print(f"  params {json.dumps(a.spec.params, sort_keys=True)}")
         if a.spec.target:
             print(f"  target {json.dumps(a.spec.target, sort_keys=True)}")

@@ -290,3 +290,13 @@ def reconcile_binding_spec(case: "Case") -> None:
         case._audit("case.binding-spec", case.path.name, {
             "binding_spec": current, "new_tables": [b.table for b in new_tables], "rows": rows,
             "app_version": __version__})
+
+
+def report_notes(report: "VerifyReport") -> str:
+    """The head, the anchor outcome and the warnings of a verification, as paragraphs (GUI message)."""
+    text = (f"\n\nAudit chain head: {report.head_hash} ({report.audit_entries} entries; "
+            f"{report.rows_checked} evidence rows checked against their entries). Recorded times and users are "
+            "self-asserted by the machine that wrote them.")
+    for warning in report.warnings:
+        text += f"\n\nNote: {warning}."
+    return text
