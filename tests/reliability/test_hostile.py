@@ -549,3 +549,33 @@ def test_killed_import_printed_only_what_it_committed(case: Path, tmp_path: Path
     # Every printed id is committed; at most the file in flight is committed but not yet printed.
     assert printed_ids <= stored and len(stored - printed_ids) <= 1, (seen + rest, sorted(stored))
     assert len(stored) < count  # it really was killed mid-import
+
+
+def _limit_file_size(limit: int):  # type: ignore[no-untyped-def]
+    def apply() -> None:
+        import resource
+
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # write() then fails with EFBIG instead of killing
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    return apply
+
+
+def test_file_size_limit_during_import(case: Path, tmp_path: Path) -> None:
+    """Runs without root: the kernel's file-size limit (RLIMIT_FSIZE, as `ulimit -f`) makes SQLite's
+    writes fail mid-import, a real OS error with no mocking (EFBIG rather than ENOSPC)."""
+    small = tmp_path / "small.txt"
+    small.write_text("A small document that fits. " * 20)
+    big = tmp_path / "big.txt"
+    big.write_text("".join(f"Line {i} of a long document that will not fit under the limit.\n" for i in range(60_000)))
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    limit = case.stat().st_size + 1_500_000
+    proc = subprocess.run([sys.executable, "-m", "memoview", "import", str(case), str(small), str(big),
+                           str(tmp_path / "first.txt"), "--quiet"], capture_output=True, text=True, env=env,
+                          preexec_fn=_limit_file_size(limit), timeout=300)
+    text = " ".join((proc.stdout + proc.stderr).split())
+    assert proc.returncode != 0 and "Traceback" not in text, text
+    assert "imported 2" in proc.stdout and "stopped" in text, text
+    assert "committed before the stop: document(s) 2" in text
+    with Case.open(case) as c:
+        assert [d.filename for d in c.documents()] == ["first.txt", "small.txt"]
+        assert c.verify().ok
