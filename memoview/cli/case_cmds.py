@@ -95,6 +95,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
                                               include_sampled=args.include_sampled, allow_pickle=args.allow_pickle,
                                               expect_head=args.expect_head),
                                  quiet=args.quiet or args.json or not (args.models or args.rerun))
+        recorded_as = None if case.read_only else case.head().entries
     report = full.case
     if args.json:
         print(json.dumps({
@@ -127,6 +128,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
                 print(f"  after:   {line}")
         for warning in report.warnings:
             print(f"note: {warning}")
+        if recorded_as is not None:
+            print(f"recorded   this verification is audit entry {recorded_as} (after the head above)")
         if full.ok:
             checked = "the hash chain, every evidence row's audit binding, document hashes and attempt records"
             if full.models_checked is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from memoview.cli.argtypes import bounded_int, finite_float
+from memoview.cli.argtypes import bounded_int
 from memoview.cli.progress import run_with_progress
 from memoview.core.case import Case
 

@@ -20,7 +20,6 @@ import sqlite3
 import struct
 import subprocess
 import sys
-import time
 import zipfile
 from pathlib import Path
 from typing import Iterator

@@ -23,7 +23,14 @@ VERIFIER_SUFFIX = ".verify_standalone.py"
 
 
 def verifier_bytes() -> bytes:
-    return VERIFIER_SOURCE.read_bytes()
+    """The verifier's source. A frozen bundle must ship ``memoview/verify_standalone.py`` as a data file."""
+    try:
+        return VERIFIER_SOURCE.read_bytes()
+    except OSError as exc:
+        from memoview.core.errors import ExportError
+
+        raise ExportError(f"The standalone verifier {VERIFIER_SOURCE} is missing from this installation ({exc}).",
+                          "Reinstall memoview; an exhibit is not exported without its verifier.") from None
 
 
 def verifier_sha256() -> str:
