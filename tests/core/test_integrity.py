@@ -337,3 +337,41 @@ def test_format1_case_is_upgraded_and_its_rows_bound(tmp_path: Path, capsys: pyt
     tampered = tampered_copy(path, tmp_path, _sql("UPDATE documents SET title = 'Changed'"))
     assert memoview_verify(tampered, capsys)[0] == 3
     assert standalone(tampered)[0] == 3
+
+
+LEGACY = Path(__file__).resolve().parents[1] / "data" / "legacy" / "format1.memoview"
+
+
+def test_case_written_by_the_previous_version(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """tests/data/legacy/format1.memoview was written by memoview before row binding (format 1):
+    2 documents (and their 2 original files), a model, a sweep with 3 windows, an alignment and an
+    annotation: 11 evidence rows."""
+    path = tmp_path / "old.memoview"
+    shutil.copy(LEGACY, path)
+    code, theirs = standalone(path)
+    assert code == 0 and any("unbound legacy rows" in n for n in theirs["notes"])
+    with Case.open(path, read_only=True) as case:  # not upgraded: reported, not failed
+        report = case.verify()
+        assert report.ok and report.read_only and not report.anchored
+        assert any("11 evidence row(s) are unbound legacy rows" in w for w in report.warnings)
+    with Case.open(path) as case:  # upgraded once, every existing row bound by the case.migrate entry
+        migrate = case.audit_entries()[-1]
+        assert migrate.event == "case.migrate" and migrate.payload["legacy_rows_bound"] == 11
+        assert migrate.payload["pre_upgrade_check"] == "intact"
+        report = case.verify()
+        assert report.ok and report.rows_checked == 11
+        assert any("bound when the case was upgraded from format 1" in w for w in report.warnings)
+        assert [d.title for d in case.documents()] == ["Constitution", "Control"]
+    code, theirs = standalone(path)
+    assert code == 0 and theirs["rows_checked"] == 11
+    for manipulate, subject in (
+            (_sql("UPDATE documents SET is_control = 0 WHERE id = 2"), "documents row 2"),
+            (_sql("DROP TRIGGER annotations_no_delete", "DELETE FROM annotations"), "annotations row 1")):
+        folder = tmp_path / subject.replace(" ", "_")
+        folder.mkdir()
+        tampered = tampered_copy(path, folder, manipulate)
+        theirs_code, theirs = standalone(tampered)
+        code, ours = memoview_verify(tampered, capsys)
+        assert code == 3 and theirs_code == 3
+        assert subject in {p["subject"] for p in ours["problems"]}
+        assert subject in {p["subject"] for p in theirs["problems"]}
