@@ -69,6 +69,11 @@ def canonical_json(value):
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
+def legacy_hash_json(value):
+    """The JSON form of the attempt-record and sweep-window hashes (fixed before NaN was refused)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=True)
+
+
 def entry_hash(seq, at, actor, event, subject, payload_json, prev_hash):
     body = canonical_json({"seq": seq, "at": at, "actor": actor, "event": event, "subject": subject,
                            "payload": payload_json, "prev_hash": prev_hash})
@@ -283,7 +288,7 @@ def check_documents_and_attempts(conn, entries, rep):
             rep.problem(subject, "it is not in the audit log")
             continue
         try:
-            record = sha256_hex(canonical_json({k: row[k] for k in sorted(row) if k != "id"}).encode("utf-8"))
+            record = sha256_hex(legacy_hash_json({k: row[k] for k in sorted(row) if k != "id"}).encode("utf-8"))
         except ValueError:
             record = None
         if logged.get("record_sha256") != record:
@@ -295,7 +300,7 @@ def check_documents_and_attempts(conn, entries, rep):
             " log10_p, log10_pz, continuation FROM sweep_windows WHERE attempt_id = ? ORDER BY idx",
             (row["id"],)).fetchall()
         try:
-            windows_sha = sha256_hex(canonical_json([list(w) for w in windows]).encode("utf-8"))
+            windows_sha = sha256_hex(legacy_hash_json([list(w) for w in windows]).encode("utf-8"))
         except ValueError:
             windows_sha = None
         if logged.get("windows_sha256") != windows_sha:

@@ -124,7 +124,7 @@ SQLITE_MAX_INT = 2 ** 63 - 1
 def attempt_record_hash(row: dict[str, Any]) -> str:
     """Hash of everything an attempt recorded (spec and results), for the audit log."""
     keys = sorted(k for k in row if k not in ("id",))
-    return _sha256(audit.canonical_json({k: row[k] for k in keys}).encode("utf-8"))
+    return _sha256(audit.legacy_hash_json({k: row[k] for k in keys}).encode("utf-8"))
 
 
 @dataclass
@@ -737,7 +737,7 @@ class Case:
             " WHERE attempt_id = ? ORDER BY idx",
             (attempt_id,),
         ).fetchall()
-        return _sha256(audit.canonical_json([list(r) for r in rows]).encode("utf-8"))
+        return _sha256(audit.legacy_hash_json([list(r) for r in rows]).encode("utf-8"))
 
     @staticmethod
     def _attempt_from_row(row: dict[str, Any]) -> Attempt:
@@ -831,8 +831,11 @@ class Case:
                        result: dict[str, Any]) -> int:
         """Store an alignment result (derived data: recomputable, but kept as shown)."""
         now = utc_now()
-        options_json = audit.canonical_json(options)
-        result_json = audit.canonical_json(result)
+        try:
+            options_json = audit.canonical_json(options)
+            result_json = audit.canonical_json(result)
+        except audit.NonFiniteNumberError as exc:
+            raise errors.ValidationError(f"The alignment was not stored: {exc}.") from exc
         with self._tx() as conn:
             cur = conn.execute(
                 "INSERT INTO alignments(attempt_id, document_id, options_json, result_json, created_at)"

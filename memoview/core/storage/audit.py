@@ -59,6 +59,12 @@ def _non_finite_path(value: Any, path: str = "") -> Optional[str]:
     return None
 
 
+def legacy_hash_json(value: Any) -> str:
+    """The JSON form of two hash formats fixed before NaN was refused (an attempt's record hash
+    and its sweep windows' hash): kept byte for byte so that existing cases still verify."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=True)
+
+
 def canonical_json(value: Any) -> str:
     """Sorted keys, no whitespace, UTF-8; NaN and infinities are refused (they are not JSON,
     and a record holding one cannot be re-checked by another program)."""
