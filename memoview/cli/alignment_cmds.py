@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from memoview.cli.argtypes import bounded_int, finite_float
 from memoview.core.alignment.types import Alignment, AlignOptions
 from memoview.core.case import Case
 from memoview.core.errors import DocumentError, ValidationError
@@ -21,12 +22,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "with the whole document. Source offsets are whole-document characters.",
     )
     al.add_argument("case")
-    al.add_argument("--attempt", type=int, required=True, metavar="ID")
+    al.add_argument("--attempt", type=bounded_int, required=True, metavar="ID")
     al.add_argument("--json", action="store_true", help="machine-readable output")
     al.add_argument("--save", action="store_true", help="store the alignment in the case (audited)")
-    al.add_argument("--min-words", type=int, default=AlignOptions().min_verbatim_words,
+    al.add_argument("--min-words", type=bounded_int, default=AlignOptions().min_verbatim_words,
                     help="shortest verbatim run reported, in words (default %(default)s)")
-    al.add_argument("--near", type=float, default=AlignOptions().near_threshold,
+    al.add_argument("--near", type=finite_float, default=AlignOptions().near_threshold,
                     help="near-exact threshold, normalized edit distance (default %(default)s)")
     al.set_defaults(handler=cmd_align)
 
@@ -36,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     at.add_argument("case")
     at.add_argument("--text", required=True, metavar="FILE", help="UTF-8 text file (e.g. a model output)")
-    at.add_argument("--top", type=int, default=10, help="number of documents to report (default %(default)s)")
+    at.add_argument("--top", type=bounded_int, default=10, help="number of documents to report (default %(default)s)")
     at.add_argument("--json", action="store_true", help="machine-readable output")
     at.set_defaults(handler=cmd_attribute)
 

@@ -35,6 +35,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     verify.add_argument("--device", default=None,
                         help="with --rerun: where to re-run (default: the recorded device if present, else cpu); "
                              "the engine and dtype are always the recorded ones")
+    verify.add_argument("--expect-head", metavar="HASH",
+                        help="fail unless the audit chain passes through this head hash (as printed in an exhibit "
+                             "or by an earlier verify): catches a truncated, rebuilt or restored-from-backup case")
     verify.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     verify.set_defaults(handler=cmd_verify)
 
@@ -65,11 +68,14 @@ def cmd_info(args: argparse.Namespace) -> int:
             print(json.dumps(info, indent=2))
             return 0
         meta = info["meta"]
-        print(f"case      {info['path']}")
+        head = info["audit_head"]
+        print(f"case      {info['path']}" + ("  (read-only)" if info["read_only"] else ""))
         print(f"uuid      {meta.get('case_uuid', '?')}  (format {meta.get('schema_version')}, created {meta.get('created_at', '?')})")
         counts = info["counts"]
         print(f"contents  {counts['documents']} documents, {counts['models']} models, "
               f"{counts['attempts']} attempts, {counts['audit_log']} audit entries")
+        print(f"head      {head['hash']}  (audit chain head after {head['entries']} entries)")
+        print("          recorded times and users are self-asserted by the machine that wrote them")
         if documents:
             print("\ndocuments")
             for d in documents:
@@ -90,8 +96,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
     with Case.open(args.path) as case:
         full = run_with_progress(verify_fully(case, models=args.models, rerun=args.rerun,
                                               include_sampled=args.include_sampled, allow_pickle=args.allow_pickle,
-                                              device=args.device),
+                                              device=args.device, expect_head=args.expect_head),
                                  quiet=args.quiet or args.json or not (args.models or args.rerun))
+        recorded_as = None if case.read_only else case.head().entries
     report = full.case
     if args.json:
         print(json.dumps({
@@ -102,9 +109,14 @@ def cmd_verify(args: argparse.Namespace) -> int:
             "models_checked": full.models_checked,
             "reruns": full.reruns,
             "problems": [{"kind": p.kind, "subject": p.subject, "reason": p.reason} for p in report.problems],
+            "head": report.head_hash, "entries": report.audit_entries, "rows_checked": report.rows_checked,
+            "anchored": report.anchored, "read_only": report.read_only, "expect_head": report.expect_head,
+            "expect_head_entry": report.expect_head_seq, "entries_after_expected_head": report.after_expected,
+            "warnings": report.warnings, "recorded_in_audit_log": not report.read_only,
         }, indent=2))
     else:
-        print(f"audit log  {report.audit_entries} entries")
+        print(f"audit log  {report.audit_entries} entries, head {report.head_hash}")
+        print(f"rows       {report.rows_checked} evidence rows checked against their audit entries")
         print(f"documents  {report.documents_checked} checked")
         print(f"attempts   {report.attempts_checked} checked")
         if full.models_checked is not None:
@@ -112,8 +124,17 @@ def cmd_verify(args: argparse.Namespace) -> int:
         if full.reruns is not None:
             same = sum(1 for r in full.reruns if r["same"])
             print(f"re-runs    {same} of {len(full.reruns)} greedy/beam/p_z attempts and sweeps gave the recorded results")
+        if report.expect_head_seq is not None:
+            print(f"anchor     the expected head is entry {report.expect_head_seq} of {report.audit_entries}; "
+                  f"{len(report.after_expected)} entries were appended after it")
+            for line in report.after_expected[:50]:
+                print(f"  after:   {line}")
+        for warning in report.warnings:
+            print(f"note: {warning}")
+        if recorded_as is not None:
+            print(f"recorded   this verification is audit entry {recorded_as} (after the head above)")
         if full.ok:
-            checked = "the hash chain, document hashes and attempt records"
+            checked = "the hash chain, every evidence row's audit binding, document hashes and attempt records"
             if full.models_checked is not None:
                 checked += ", model files"
             if full.reruns is not None:

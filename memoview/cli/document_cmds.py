@@ -9,11 +9,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
 
+from memoview.cli.argtypes import bounded_int, finite_float
 from memoview.core.case import Case
 from memoview.core.documents.load import DEFAULT_MAX_BYTES, MIB
 from memoview.core.errors import ValidationError
 from memoview.core.records import Document
+
+if TYPE_CHECKING:
+    from memoview.core.documents.importer import ImportOutcome
 
 # Exit codes of `memoview import`.
 EXIT_ALL_IMPORTED = 0
@@ -37,7 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     imp.add_argument("--notes", default="")
     imp.add_argument("--control", action="store_true",
                      help="mark the documents as negative controls (texts the model cannot have seen)")
-    imp.add_argument("--max-mb", type=float, default=DEFAULT_MAX_BYTES / MIB,
+    imp.add_argument("--max-mb", type=finite_float, default=DEFAULT_MAX_BYTES / MIB,
                      help=f"refuse files larger than this many MB (default {DEFAULT_MAX_BYTES // MIB})")
     imp.add_argument("--quiet", action="store_true", help="no progress output")
     imp.set_defaults(handler=cmd_import)
@@ -52,7 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     show = sub.add_parser("show", help="provenance, hashes, extractor and first lines of a document")
     show.add_argument("case", metavar="CASE")
     show.add_argument("doc", metavar="DOC", help="document id, title or SHA-256 prefix")
-    show.add_argument("--lines", type=int, default=5, help="how many first lines to print (default 5)")
+    show.add_argument("--lines", type=bounded_int, default=5, help="how many first lines to print (default 5)")
     show.add_argument("--json", action="store_true")
     show.set_defaults(handler=cmd_show)
     control = sub.add_parser("control", help="mark (--on) or unmark (--off) a document as a negative control")
@@ -68,32 +73,42 @@ def cmd_import(args: argparse.Namespace) -> int:
     from memoview.cli.progress import run_with_progress
     from memoview.core.documents.importer import import_files
 
-    if not args.max_mb > 0:
-        raise ValidationError(f"--max-mb must be a positive number of MB (got {args.max_mb:g}).")
+    if not 0 < args.max_mb <= 1024 * 1024:
+        raise ValidationError(f"--max-mb must be a positive number of MB up to 1048576 (got {args.max_mb:g}).")
     with Case.open(args.case) as case:
         job = import_files(
             case, args.files, is_control=args.control, title=args.title, author=args.author,
             source=args.source, date_obtained=args.date_obtained, notes=args.notes,
-            max_bytes=int(args.max_mb * MIB),
+            max_bytes=int(args.max_mb * MIB), on_outcome=_print_outcome,
         )
         report = run_with_progress(job, quiet=args.quiet or not sys.stderr.isatty())
-    for outcome in report.outcomes:
-        if outcome.document is not None:
-            d = outcome.document
-            control = "  [negative control]" if d.is_control else ""
-            print(f'imported {d.id}  "{d.title}"  sha256 {d.raw_sha256[:12]}  ({len(d.text):,} chars, '
-                  f"{d.extractor} {d.extractor_version}){control}")
-            for warning in outcome.warnings:
-                print(f"warning: {outcome.path}: {warning}", file=sys.stderr)
-        else:
-            print(f"failed   {outcome.path}: {outcome.error}", file=sys.stderr)
-            if outcome.hint:
-                print(f"         hint: {outcome.hint}", file=sys.stderr)
+    if report.stopped:
+        committed = ", ".join(str(d.id) for d in report.imported) or "none"
+        print(f"stopped: {report.stopped}", file=sys.stderr)
+        print(f"committed before the stop: document(s) {committed}; not attempted: "
+              f"{len(report.not_attempted)} file(s)", file=sys.stderr)
     if report.ok:
         return EXIT_ALL_IMPORTED
     failed = len(report.failed)
     print(f"{failed} of {len(report.outcomes)} file(s) not imported.", file=sys.stderr)
     return EXIT_SOME_FAILED if report.imported else EXIT_NONE_IMPORTED
+
+
+def _print_outcome(outcome: "ImportOutcome") -> None:
+    """One file's result, printed and flushed as soon as it is committed (a killed import has
+    printed every document it committed, and no other)."""
+    if outcome.document is not None:
+        d = outcome.document
+        control = "  [negative control]" if d.is_control else ""
+        print(f'imported {d.id}  "{d.title}"  sha256 {d.raw_sha256[:12]}  ({len(d.text):,} chars, '
+              f"{d.extractor} {d.extractor_version}){control}", flush=True)
+        for warning in outcome.warnings:
+            print(f"warning: {outcome.path}: {warning}", file=sys.stderr, flush=True)
+    else:
+        print(f"failed   {outcome.path}: {outcome.error}", file=sys.stderr)
+        if outcome.hint:
+            print(f"         hint: {outcome.hint}", file=sys.stderr)
+        sys.stderr.flush()
 
 
 def _summary(d: Document) -> dict[str, object]:
@@ -144,7 +159,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         ("text sha256", d.text_sha256),
         ("text", f"{len(d.text):,} characters"),
         ("control", "yes (negative control)" if d.is_control else "no"),
-        ("imported", d.imported_at),
+        ("imported", f"{d.imported_at} (self-asserted clock)"),
     ]
     for label, value in rows:
         print(f"{label:<12} {value}")

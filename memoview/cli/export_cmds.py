@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from memoview.cli.argtypes import bounded_int
 from memoview.cli.progress import run_with_progress
 from memoview.core.case import Case
 
@@ -12,7 +13,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p = subparsers.add_parser("export", help="write an annotated PDF exhibit (every attempt counted, hashes, Bates)")
     p.add_argument("case", help="the .memoview case file")
     which = p.add_mutually_exclusive_group(required=True)
-    which.add_argument("--attempt", nargs="+", type=int, metavar="ID", help="attempts to show in full")
+    which.add_argument("--attempt", nargs="+", type=bounded_int, metavar="ID", help="attempts to show in full")
     which.add_argument("--document", nargs="+", metavar="DOC", help="works (id, exact title or SHA-256 prefix)")
     which.add_argument("--all", action="store_true", help="every work with attempts in the case")
     p.add_argument("-o", "--output", required=True, metavar="FILE.pdf")
@@ -21,8 +22,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--label", default="Exhibit", help="exhibit label (default: Exhibit)")
     p.add_argument("--number", default="", help="exhibit number or letter, e.g. 12 or J")
     p.add_argument("--bates-prefix", default="", metavar="P")
-    p.add_argument("--bates-start", type=int, default=1, metavar="S")
-    p.add_argument("--bates-digits", type=int, default=6, metavar="D")
+    p.add_argument("--bates-start", type=bounded_int, default=1, metavar="S")
+    p.add_argument("--bates-digits", type=bounded_int, default=6, metavar="D")
     p.add_argument("--legend", default="none",
                    help="none | confidential | aeo (Highly Confidential - Attorneys' Eyes Only) | custom text")
     p.add_argument("--caption", default="", help="case caption printed on the cover")
@@ -60,4 +61,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     print(f"creation date {result.creation_date}; run id {result.run_id}")
     for model_id, status in sorted(result.model_files.items()):
         print(f"model {model_id} files: {status}")
+    from memoview.core.exhibits.anchor import verifier_name, verifier_sha256
+
+    print(f"standalone verifier {result.path.with_name(verifier_name(result.path.name))} (sha256 {verifier_sha256()})")
+    if not result.recorded:
+        print("note: the case is read-only; this export was not written to its audit log")
     return 0

@@ -8,9 +8,11 @@ import sys
 from pathlib import Path
 from typing import Any, Optional
 
+from memoview.cli.argtypes import bounded_int, finite_float
 from memoview.cli.progress import run_with_progress
 from memoview.core import errors
 from memoview.core.case import Case
+from memoview.core.limits import check_attempt_count
 from memoview.core.records import Attempt
 
 
@@ -56,41 +58,43 @@ def _model_args(p: argparse.ArgumentParser) -> None:
 def _passage_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--document", required=True, help="document id, title or SHA-256 prefix")
     where = p.add_mutually_exclusive_group(required=True)
-    where.add_argument("--token-start", type=int, help="token index where the target (true continuation) starts")
-    where.add_argument("--char-start", type=int, help="character index where the target starts")
+    where.add_argument("--token-start", type=bounded_int, help="token index where the target (true continuation) starts")
+    where.add_argument("--char-start", type=bounded_int, help="character index where the target starts")
     where.add_argument("--select", help="text in the document where the target starts")
-    p.add_argument("--prefix", type=int, default=50, help="prefix tokens supplied to the model (default 50)")
-    p.add_argument("--suffix", type=int, default=50, help="target tokens (default 50)")
-    p.add_argument("--pz-top-k", type=int, default=40, help="top-k of the p_z scheme (default 40; 0 rejected)")
-    p.add_argument("--pz-temperature", type=float, default=1.0, help="temperature of the p_z scheme (default 1.0)")
+    p.add_argument("--prefix", type=bounded_int, default=50, help="prefix tokens supplied to the model (default 50)")
+    p.add_argument("--suffix", type=bounded_int, default=50, help="target tokens (default 50)")
+    p.add_argument("--pz-top-k", type=bounded_int, default=40, help="top-k of the p_z scheme (default 40; 0 rejected)")
+    p.add_argument("--pz-temperature", type=finite_float, default=1.0, help="temperature of the p_z scheme (default 1.0)")
     p.add_argument("--prompt-class", default="prefix", choices=["ordinary", "indirect", "prefix", "adversarial"])
 
 
 def _decoding_args(p: argparse.ArgumentParser, default: str = "greedy") -> None:
     p.add_argument("--decoding", default=default, choices=["greedy", "sample", "beam"])
-    p.add_argument("--temperature", type=float, default=1.0)
-    p.add_argument("--top-k", type=int, default=None)
-    p.add_argument("--top-p", type=float, default=None)
-    p.add_argument("--num-beams", type=int, default=4)
-    p.add_argument("--n", type=int, default=None, help="number of samples (sampling only)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the first sample; sample i uses seed + i")
+    p.add_argument("--temperature", type=finite_float, default=1.0)
+    p.add_argument("--top-k", type=bounded_int, default=None)
+    p.add_argument("--top-p", type=finite_float, default=None)
+    p.add_argument("--num-beams", type=bounded_int, default=4)
+    p.add_argument("--n", type=bounded_int, default=None, help="number of samples (sampling only)")
+    p.add_argument("--seed", type=bounded_int, default=0, help="seed of the first sample; sample i uses seed + i")
+    p.add_argument("--confirm-large", action="store_true",
+                   help="allow more than 500 attempts in one command (refused otherwise: it may run for hours)")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     sw = subparsers.add_parser("sweep", help="memorization map: score every window of a document")
     _model_args(sw)
     sw.add_argument("--document", required=True, help="document id, title or SHA-256 prefix")
-    sw.add_argument("--prefix", type=int, default=50)
-    sw.add_argument("--suffix", type=int, default=50)
-    sw.add_argument("--stride", type=int, default=50)
+    sw.add_argument("--prefix", type=bounded_int, default=50)
+    sw.add_argument("--suffix", type=bounded_int, default=50)
+    sw.add_argument("--stride", type=bounded_int, default=50)
     sw.add_argument("--stride-unit", default="tokens", choices=["tokens", "chars"])
-    sw.add_argument("--top-k", type=int, default=40, help="top-k of the p_z scheme (default 40)")
-    sw.add_argument("--temperature", type=float, default=1.0, help="temperature of the p_z scheme (default 1.0)")
+    sw.add_argument("--top-k", type=bounded_int, default=40, help="top-k of the p_z scheme (default 40)")
+    sw.add_argument("--temperature", type=finite_float, default=1.0, help="temperature of the p_z scheme (default 1.0)")
     sw.add_argument("--generate", action="store_true", help="also generate each window's greedy continuation")
-    sw.add_argument("--generate-best", type=int, default=3, metavar="N",
+    sw.add_argument("--generate-best", type=bounded_int, default=3, metavar="N",
                     help="without --generate: generate the continuations of the N windows with the longest exact "
                          "continuations, for the exhibit's side-by-side view (default 3; 0 for none)")
-    sw.add_argument("--batch-size", type=int, default=16)
+    sw.add_argument("--batch-size", type=bounded_int, default=16)
     sw.set_defaults(handler=cmd_sweep)
 
     ex = subparsers.add_parser("extract", help="prefix continuation (discoverable extraction) of one passage")
@@ -111,7 +115,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     src.add_argument("--text", help="the prompt text")
     src.add_argument("--chat-json", help="a JSON file with a list of {role, content} messages")
     pr.add_argument("--document", help="the document the outputs are to be compared with")
-    pr.add_argument("--max-new-tokens", type=int, default=100)
+    pr.add_argument("--max-new-tokens", type=bounded_int, default=100)
     pr.add_argument("--prompt-class", default="ordinary", choices=["ordinary", "indirect", "prefix", "adversarial"])
     _decoding_args(pr, default="sample")
     pr.set_defaults(handler=cmd_prompt)
@@ -119,7 +123,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     mb = subparsers.add_parser("membership", help="membership signals (weak evidence): perplexity, zlib, Min-K%%")
     _model_args(mb)
     mb.add_argument("--document", required=True)
-    mb.add_argument("--k-percent", type=float, default=20.0)
+    mb.add_argument("--k-percent", type=finite_float, default=20.0)
     mb.set_defaults(handler=cmd_membership)
 
     run = subparsers.add_parser("run", help="run a campaign protocol (TOML or JSON) headless; resumes")
@@ -130,6 +134,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     run.add_argument("--allow-pickle", action="store_true")
     run.add_argument("--quiet", "-q", action="store_true")
     run.add_argument("--json", action="store_true")
+    run.add_argument("--confirm-large", action="store_true",
+                     help="allow a protocol with more than 500 attempts still to run")
     run.set_defaults(handler=cmd_run)
 
     ls = subparsers.add_parser("attempts", help="list the attempts of a case")
@@ -143,12 +149,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     sub = at.add_subparsers(dest="attempt_command", metavar="ACTION", required=True)
     show = sub.add_parser("show", help="everything recorded about an attempt")
     show.add_argument("case")
-    show.add_argument("id", type=int)
+    show.add_argument("id", type=bounded_int)
     show.add_argument("--json", action="store_true")
     show.set_defaults(handler=cmd_show)
     rep = sub.add_parser("reproduce", help="re-run a recorded attempt and compare token ids")
     rep.add_argument("case")
-    rep.add_argument("id", type=int)
+    rep.add_argument("id", type=bounded_int)
     rep.add_argument("--model", help="model path (default: the path the case registered)")
     engine_args(rep, engine=False, dtype=False)
     rep.add_argument("--allow-pickle", action="store_true")
@@ -173,6 +179,28 @@ def open_case_model(case: Case, ref: str, allow_pickle: bool = False, quiet: boo
     if not quiet:
         print(f"engine: {engine.identity.label()}", file=sys.stderr)
     return engine
+
+
+def _rehash_for_rerun(info: Any, fingerprint: str, quiet: bool) -> None:
+    """Re-read every byte of the model files (no hash cache) before a re-run is trusted.
+
+    The per-user hash cache is keyed by path, size, mtime, ctime and inode;
+    root can defeat that key (set the clock back, rewrite, restore), so a
+    re-run never relies on it. Loading reads the weights anyway, so this
+    costs one more read of the files.
+    """
+    from dataclasses import replace
+
+    from memoview.core.models.fingerprint import reverify
+
+    result = run_with_progress(reverify(replace(info, fingerprint=fingerprint)), quiet=quiet)
+    if result is None:
+        raise errors.ModelError("Re-hashing the model files was cancelled.")
+    if not result.ok:
+        raise errors.ModelError(
+            f"The model files at {info.path} do not match the fingerprint the attempt ran on "
+            f"({fingerprint[:12]}): {'; '.join(result.problems)}.",
+            "Restore the model files the attempt ran on.")
 
 
 def _threads(engine: Any = None, threads: Optional[int] = None) -> None:
@@ -227,6 +255,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
     with Case.open(args.case) as case:
         doc = case.resolve_document(args.document)
         n = args.n if args.n is not None else (5 if args.decoding == "sample" and args.method == "prefix" else 1)
+        check_attempt_count(n, confirmed=args.confirm_large, what=f"--n {n}")
         req = PrefixRequest(prefix=args.prefix, suffix=args.suffix, token_start=args.token_start,
                             char_start=args.char_start, select=args.select, decoding=args.decoding,
                             temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
@@ -258,6 +287,7 @@ def cmd_prompt(args: argparse.Namespace) -> int:
                                          "Give a JSON list of {\"role\": ..., \"content\": ...} objects.") from exc
     with Case.open(args.case) as case:
         doc = case.resolve_document(args.document) if args.document else None
+        check_attempt_count(args.n or 5, confirmed=args.confirm_large, what=f"--n {args.n}")
         req = PromptRequest(text=args.text, messages=messages, n_samples=args.n or 5, seed=args.seed,
                             max_new_tokens=args.max_new_tokens, decoding=args.decoding, temperature=args.temperature,
                             top_k=args.top_k, top_p=args.top_p, num_beams=args.num_beams,
@@ -296,9 +326,14 @@ def cmd_membership(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from memoview.core.extraction.campaign import pending_attempts, run_campaign, store_protocol
+    from memoview.core.extraction.campaign import pending_attempts, plan, read_protocol, run_campaign, store_protocol
 
     with Case.open(args.case) as case:
+        # Validate every step and the size of the run before the protocol is stored: a protocol
+        # that cannot run (a NaN parameter, a typo'd count) leaves nothing in the case.
+        _content, _fmt, checked = read_protocol(args.protocol)
+        check_attempt_count(sum(s.samples for s in plan(case, checked)), confirmed=args.confirm_large,
+                            what=f"The protocol {args.protocol}")
         protocol, data = store_protocol(case, args.protocol)
         planned, pending = pending_attempts(case, protocol, data)  # validates every step before loading the model
         if pending == 0:
@@ -379,7 +414,7 @@ def cmd_attempts(args: argparse.Namespace) -> int:
                  "finished_at": a.finished_at} for a in attempts], indent=2))
             return 0
         print(f"{'id':>5} {'method':<10} {'class':<11} {'status':<9} {'doc':>4} {'model':>5} {'greedy':>6} "
-              f"{'log10_pz':>9}  finished")
+              f"{'log10_pz':>9}  finished (self-asserted clock)")
         for a in attempts:
             m = a.metrics
             greedy = m.get("greedy_exact", m.get("max_greedy_exact"))
@@ -415,7 +450,7 @@ def cmd_show(args: argparse.Namespace) -> int:
             return 0
         print(f"attempt {a.id}: {a.spec.method} ({a.spec.prompt_class}), status {a.status}")
         print(f"  model {a.spec.model_id} (fingerprint {a.spec.model_fingerprint[:16]}), document {a.spec.document_id}")
-        print(f"  started {a.started_at}, finished {a.finished_at}, bos policy {a.spec.bos_policy}, seed {a.spec.seed}")
+        print(f"  started {a.started_at}, finished {a.finished_at} (self-asserted clock), bos policy {a.spec.bos_policy}, seed {a.spec.seed}")
         print(f"  params {json.dumps(a.spec.params, sort_keys=True)}")
         if a.spec.target:
             print(f"  target {json.dumps(a.spec.target, sort_keys=True)}")
@@ -446,10 +481,19 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
                                quiet=args.quiet)
         if lm is None:
             raise errors.ModelError("Opening the model was cancelled.")
+        info = case.model(a.spec.model_id)
+        if info.format != "openai":  # a served model has no files to re-read
+            from dataclasses import replace
+
+            _rehash_for_rerun(replace(info, path=args.model) if args.model else info, a.spec.model_fingerprint,
+                              args.quiet)
         _threads(lm, args.threads)
         same, details = reproduce_attempt(case, a.id, lm)
-        case.audit("attempt.reproduce", f"attempt:{a.id}", {"same": same,
-                                                            "first_difference": details["first_difference"]})
+        if case.read_only:
+            print("note: the case is read-only; this re-run was not written to its audit log", file=sys.stderr)
+        else:
+            case.audit("attempt.reproduce", f"attempt:{a.id}", {"same": same,
+                                                                "first_difference": details["first_difference"]})
         if args.json:
             print(json.dumps(details, indent=2))
         elif same and a.spec.method == "sweep":

@@ -36,13 +36,13 @@ from memoview.core.records import (
     Protocol,
     SweepWindow,
 )
-from memoview.core.storage import audit
 from memoview.core.remote import evidence as remote_evidence
+from memoview.core.storage import audit, binding
 from memoview.core.storage import exchanges as exchange_store
 from memoview.core.storage.schema import (
     CASE_FORMAT,
-    PROTECTING_TRIGGERS,
     SCHEMA_VERSION,
+    expected_triggers,
     migrate,
     user_version,
 )
@@ -63,10 +63,70 @@ def _actor() -> str:
         return "unknown"
 
 
+def _writable(path: Path) -> bool:
+    """Whether the case file and its folder (for SQLite's journal files) can be written.
+
+    ``os.access`` answers for the real user and reports a read-only mount as
+    not writable even to root.
+    """
+    return os.access(path, os.W_OK) and os.access(path.resolve().parent, os.W_OK)
+
+
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """A connection that never writes: ``mode=ro``, or ``immutable=1`` where even the
+    shared-memory file of a WAL case cannot be created (a read-only medium)."""
+    base = path.resolve().as_uri()
+    try:
+        conn = sqlite3.connect(base + "?mode=ro", uri=True, check_same_thread=False, timeout=30)
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return conn
+    except sqlite3.OperationalError:
+        conn = sqlite3.connect(base + "?immutable=1", uri=True, check_same_thread=False)
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return conn
+
+
+def _storage_error(path: Path, exc: sqlite3.OperationalError) -> errors.CaseError:
+    """SQLite's low-level write errors in the user's words (the transaction was rolled back)."""
+    text = str(exc)
+    if "full" in text or "disk I/O" in text:
+        return errors.DiskFullError(
+            f"Writing to {path} failed: {text} (the disk or file-size limit is exhausted). "
+            "The change in progress was rolled back; everything committed before it is kept.",
+            "Free disk space (or move the case to a larger disk) and run the command again.")
+    if "readonly" in text or "read-only" in text:
+        return errors.ReadOnlyCaseError(f"{path} cannot be written ({text}); nothing was recorded.",
+                                        "Copy the case to a writable folder.")
+    if "locked" in text or "busy" in text:
+        return errors.CaseError(f"{path} is busy: another memoview process is writing to it ({text}).",
+                                "Wait for the other process to finish and run the command again.")
+    return errors.CaseError(f"Writing to {path} failed: {text}; the change was rolled back.")
+
+
+def check_title(title: str) -> str:
+    """A document title is one line of printable text (it names the document everywhere)."""
+    if any(ord(ch) < 32 or ord(ch) == 0x7F or ch in "\u2028\u2029\x85" for ch in title):
+        raise errors.ValidationError(
+            f"The title {title!r} contains a line break or control character; a title is one line.",
+            "Give the title on one line (put longer descriptions in --notes).")
+    if len(title) > 500:
+        raise errors.ValidationError(f"The title is {len(title):,} characters; at most 500 are allowed.",
+                                     "Shorten it; put longer descriptions in --notes.")
+    return title
+
+
+def _one_line(text: str) -> str:
+    """A title taken from the file itself, collapsed onto one line."""
+    return " ".join(text.split())[:500]
+
+
+SQLITE_MAX_INT = 2 ** 63 - 1
+
+
 def attempt_record_hash(row: dict[str, Any]) -> str:
     """Hash of everything an attempt recorded (spec and results), for the audit log."""
     keys = sorted(k for k in row if k not in ("id",))
-    return _sha256(audit.canonical_json({k: row[k] for k in keys}).encode("utf-8"))
+    return _sha256(audit.legacy_hash_json({k: row[k] for k in keys}).encode("utf-8"))
 
 
 @dataclass
@@ -86,6 +146,13 @@ class VerifyReport:
     attempts_checked: int = 0
     problems: list[VerifyProblem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    head_hash: str = ""  # the chain's last entry hash; audit_entries is its entry count
+    rows_checked: int = 0  # evidence rows checked against their audit binding
+    anchored: bool = True  # False: the chain starts from the format-1 genesis (not bound to the UUID)
+    read_only: bool = False  # the case was opened read-only: this verification is not in its audit log
+    expect_head: Optional[str] = None
+    expect_head_seq: Optional[int] = None  # where the expected head is in the chain (None: not found)
+    after_expected: list[str] = field(default_factory=list)  # entries appended after the expected head
 
     @property
     def ok(self) -> bool:
@@ -95,12 +162,16 @@ class VerifyReport:
 class Case:
     """An open case file. Use :meth:`create` or :meth:`open`."""
 
-    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+    def __init__(self, path: Path, conn: sqlite3.Connection, *, read_only: bool = False) -> None:
         self.path = path
         self._conn = conn
         self.db = Database(conn)
         self._lock = threading.RLock()
         self.actor = _actor()
+        # A case on a read-only medium (or without write permission) opens for viewing,
+        # info, verify and export; anything that would write raises ReadOnlyCaseError.
+        self.read_only = read_only
+        self.format_version = SCHEMA_VERSION
 
     # ------------------------------------------------------------------ open/create
     @classmethod
@@ -120,32 +191,55 @@ class Case:
         case = cls(target, conn)
         case._configure()
         migrate(case.db, __version__)
+        binding.install_capture(conn)
         now = utc_now()
+        case_uuid = str(uuid.uuid4())
         with case._tx():
             for key, value in {
                 "format": CASE_FORMAT,
-                "case_uuid": str(uuid.uuid4()),
+                "case_uuid": case_uuid,
                 "created_at": now,
                 "created_by_version": __version__,
             }.items():
                 conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+            # Entry 1 starts from the genesis value of this UUID and names it (audit module docstring).
             audit.append(conn, now, case.actor, "case.create", str(target.name),
-                         {"schema_version": SCHEMA_VERSION, "app_version": __version__})
+                         {"schema_version": SCHEMA_VERSION, "app_version": __version__, "case_uuid": case_uuid,
+                          "created_at": now, "binding_spec": case._binding_spec()})
         return case
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str]) -> "Case":
-        """Open an existing case; refuse, untouched, anything that is not a healthy case we can read."""
+    def open(cls, path: str | os.PathLike[str], *, read_only: Optional[bool] = None) -> "Case":
+        """Open an existing case; refuse, untouched, anything that is not a healthy case we can read.
+
+        ``read_only``: None opens read-only exactly when the file or its folder
+        cannot be written (read-only medium or permissions); such a case is
+        neither migrated nor written.
+        """
         target = Path(path)
         cls._precheck(target)
+        if read_only is None:
+            read_only = not _writable(target)
+        if read_only:
+            case = cls(target, _connect_read_only(target), read_only=True)
+            case._conn.execute("PRAGMA query_only = ON")
+            case.format_version = user_version(case._conn)
+            return case
         conn = cls._connect(target)
         case = cls(target, conn)
         case._configure()
+        before = user_version(conn)
         applied = migrate(case.db, __version__)
+        binding.install_capture(conn)
+        from memoview.core import integrity
+
         if applied:
-            with case._tx():
-                case._audit("case.migrate", target.name, {"applied": applied, "app_version": __version__})
+            integrity.record_migration(case, before, applied)
+        integrity.reconcile_binding_spec(case)
         return case
+
+    def _binding_spec(self) -> dict[str, Any]:
+        return binding.spec_json(binding.BOUND_TABLES, expected_triggers(SCHEMA_VERSION))
 
     @classmethod
     def open_or_create(cls, path: str | os.PathLike[str]) -> "Case":
@@ -158,7 +252,7 @@ class Case:
         return conn
 
     @staticmethod
-    def _precheck(path: Path) -> None:
+    def _precheck(path: Path) -> None:  # noqa: C901 - one linear list of refusals
         """All checks run on a read-only connection, so a refused file is never modified."""
         if not path.exists():
             raise errors.CaseError(f"No case file at {path}.", "Create one with 'memoview case new PATH'.")
@@ -174,11 +268,15 @@ class Case:
                 f"{path} is not a memoview case file (it is not an SQLite database).",
                 "Open a .memoview file created by memoview.",
             )
-        uri = path.resolve().as_uri() + "?mode=ro"
         try:
-            ro = sqlite3.connect(uri, uri=True)
-        except sqlite3.Error as exc:
-            raise errors.CorruptCaseError(f"{path} cannot be opened: {exc}.") from exc
+            ro = _connect_read_only(path)
+        except sqlite3.DatabaseError as exc:
+            if "malformed" in str(exc) or "not a database" in str(exc):
+                raise errors.CorruptCaseError(
+                    f"{path} is damaged: {exc}.", "Restore the case from a backup; the file was not changed."
+                ) from exc
+            raise errors.CaseError(f"{path} cannot be opened: {exc}.",
+                                   "Check that the file and its folder are readable.") from exc
         try:
             try:
                 check = ro.execute("PRAGMA quick_check").fetchone()[0]
@@ -210,6 +308,8 @@ class Case:
             ro.close()
 
     def _configure(self) -> None:
+        if self.read_only:
+            return
         self._conn.execute("PRAGMA foreign_keys = ON")
         self._conn.execute("PRAGMA journal_mode = WAL")
         self._conn.execute("PRAGMA synchronous = NORMAL")
@@ -217,7 +317,8 @@ class Case:
     def close(self) -> None:
         with self._lock:
             try:
-                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                if not self.read_only:
+                    self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             except sqlite3.Error:
                 pass
             self._conn.close()
@@ -234,16 +335,39 @@ class Case:
             self.case = case
 
         def __enter__(self) -> sqlite3.Connection:
+            if self.case.read_only:
+                raise errors.ReadOnlyCaseError(
+                    f"{self.case.path} is open read-only (read-only medium or no write permission); "
+                    "nothing was recorded.",
+                    "Copy the case to a writable folder to add to it; viewing, info, verify and export work as is.")
             self.case._lock.acquire()
-            self.case._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self.case._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                self.case._lock.release()
+                raise _storage_error(self.case.path, exc) from exc
             return self.case._conn
 
         def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+            conn = self.case._conn
             try:
+                # (ROLLBACK also empties the TEMP table of pending rows: it is part of the transaction.)
+                if exc_type is None and binding.has_pending(conn):
+                    conn.execute("ROLLBACK")
+                    raise RuntimeError("evidence rows were written without an audit entry binding them; "
+                                       "the transaction was rolled back (see memoview.core.storage.binding)")
                 if exc_type is None:
-                    self.case._conn.execute("COMMIT")
+                    try:
+                        conn.execute("COMMIT")
+                    except sqlite3.OperationalError as commit_exc:
+                        if conn.in_transaction:
+                            conn.execute("ROLLBACK")
+                        raise _storage_error(self.case.path, commit_exc) from commit_exc
                 else:
-                    self.case._conn.execute("ROLLBACK")
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    if isinstance(exc, sqlite3.OperationalError):
+                        raise _storage_error(self.case.path, exc) from exc
             finally:
                 self.case._lock.release()
 
@@ -252,6 +376,10 @@ class Case:
         return Case._Tx(self)
 
     def _audit(self, event: str, subject: str, payload: dict[str, Any]) -> AuditEntry:
+        """Append an entry binding every evidence row written since the last one (storage.binding)."""
+        rows = binding.take_pending(self._conn, event)
+        if rows:
+            payload = {**payload, "rows": rows}
         return audit.append(self._conn, utc_now(), self.actor, event, subject, payload)
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
@@ -278,17 +406,11 @@ class Case:
         notes: str = "",
         is_control: bool = False,
     ) -> Document:
-        existing = self._rows("SELECT id, title FROM documents WHERE raw_sha256 = ?", (loaded.raw_sha256,))
-        if existing:
-            raise errors.DuplicateDocumentError(
-                f"{loaded.filename} is already in the case as document {existing[0]['id']} "
-                f"('{existing[0]['title']}'), same SHA-256 {loaded.raw_sha256[:12]}.",
-                "Nothing was imported twice.",
-                existing_id=int(existing[0]["id"]),
-            )
+        if title:
+            check_title(title)
         now = utc_now()
         row = {
-            "title": title or loaded.title or Path(loaded.filename).stem,
+            "title": title or _one_line(loaded.title) or _one_line(Path(loaded.filename).stem),
             "author": author or loaded.author,
             "source": source or loaded.path,
             "date_obtained": date_obtained or now[:10],
@@ -306,6 +428,17 @@ class Case:
             "imported_at": now,
         }
         with self._tx() as conn:
+            # Checked inside the write transaction, so two processes importing the same file
+            # at once are serialised: the second sees the first's document.
+            existing = conn.execute("SELECT id, title FROM documents WHERE raw_sha256 = ?",
+                                    (loaded.raw_sha256,)).fetchall()
+            if existing:
+                raise errors.DuplicateDocumentError(
+                    f"{loaded.filename} is already in the case as document {existing[0][0]} "
+                    f"('{existing[0][1]}'), same SHA-256 {loaded.raw_sha256[:12]}.",
+                    "Nothing was imported twice.",
+                    existing_id=int(existing[0][0]),
+                )
             cur = conn.execute(
                 f"INSERT INTO documents({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
                 tuple(row.values()),
@@ -341,6 +474,8 @@ class Case:
             raise errors.ValidationError(f"Unknown provenance field(s): {', '.join(sorted(bad))}.")
         if not fields:
             return
+        if "title" in fields:
+            check_title(fields["title"])
         with self._tx() as conn:
             conn.execute(
                 f"UPDATE documents SET {', '.join(f'{k} = ?' for k in fields)} WHERE id = ?",
@@ -374,7 +509,7 @@ class Case:
         return [self._document_from_row(r) for r in self._rows("SELECT * FROM documents ORDER BY id")]
 
     def document(self, doc_id: int) -> Document:
-        rows = self._rows("SELECT * FROM documents WHERE id = ?", (doc_id,))
+        rows = self._rows("SELECT * FROM documents WHERE id = ?", (doc_id,)) if 0 <= doc_id <= SQLITE_MAX_INT else []
         if not rows:
             raise errors.NotFoundError(f"The case has no document {doc_id}.", "List them with 'memoview case info'.")
         return self._document_from_row(rows[0])
@@ -386,37 +521,58 @@ class Case:
         return bytes(rows[0]["raw"])
 
     def resolve_document(self, ref: str | int) -> Document:
-        """Find a document by id, exact title, or SHA-256 prefix (raw or text); refuse ambiguity."""
+        """Find a document by id, exact title, or SHA-256 prefix (raw or text); refuse ambiguity.
+
+        ``id:N``, ``title:T`` and ``sha256:HEX`` ask for one reading only. Without
+        a prefix every reading is tried, and a reference that names different
+        documents in different readings (a document titled "2" next to
+        document 2) is refused, never resolved silently to one of them.
+        """
         text = str(ref).strip()
         if not text:
             raise errors.ValidationError("No document given.")
-        if text.isdigit():
-            rows = self._rows("SELECT * FROM documents WHERE id = ?", (int(text),))
-            if rows:
-                return self._document_from_row(rows[0])
-        rows = self._rows("SELECT * FROM documents WHERE title = ?", (text,))
-        if len(rows) == 1:
-            return self._document_from_row(rows[0])
-        if len(rows) > 1:
+        kind, _, rest = text.partition(":")
+        if kind in ("id", "title", "sha256") and rest:
+            found = self._document_candidates(rest.strip(), (kind,))
+        else:
+            found = self._document_candidates(text, ("id", "title", "sha256"))
+        ids = sorted({d.id for _how, d in found})
+        if len(ids) == 1:
+            return next(d for _how, d in found if d.id == ids[0])
+        if len(ids) > 1:
+            readings = "; ".join(f"{how} -> document {d.id} ('{d.title}')" for how, d in found)
             raise errors.ValidationError(
-                f"{len(rows)} documents are titled '{text}'.", "Use the document id or a SHA-256 prefix."
-            )
-        lowered = text.lower()
-        if len(lowered) >= 4 and all(c in "0123456789abcdef" for c in lowered):
-            rows = self._rows(
-                "SELECT * FROM documents WHERE raw_sha256 LIKE ? OR text_sha256 LIKE ?",
-                (lowered + "%", lowered + "%"),
-            )
-            if len(rows) == 1:
-                return self._document_from_row(rows[0])
-            if len(rows) > 1:
-                raise errors.ValidationError(
-                    f"The SHA-256 prefix '{text}' matches {len(rows)} documents.", "Give more hex digits."
-                )
+                f"'{text}' names {len(ids)} different documents ({readings}).",
+                "Say which one: id:N, title:TEXT or sha256:HEX (or more hex digits).")
         raise errors.NotFoundError(
             f"No document matches '{text}' (by id, title or SHA-256 prefix).",
             "List the documents with 'memoview case info CASE'.",
         )
+
+    def _document_candidates(self, text: str, kinds: tuple[str, ...]) -> list[tuple[str, Document]]:
+        found: list[tuple[str, Document]] = []
+        if "id" in kinds and text.isdigit():
+            if int(text) > SQLITE_MAX_INT:
+                if kinds == ("id",):
+                    raise errors.ValidationError(f"Document id {text} is too large (ids are below 2^63).")
+            else:
+                found += [("id", self._document_from_row(r))
+                          for r in self._rows("SELECT * FROM documents WHERE id = ?", (int(text),))]
+        if "title" in kinds:
+            rows = self._rows("SELECT * FROM documents WHERE title = ?", (text,))
+            found += [("title", self._document_from_row(r)) for r in rows]
+        lowered = text.lower()
+        if "sha256" in kinds and len(lowered) >= 4 and all(c in "0123456789abcdef" for c in lowered):
+            rows = self._rows(
+                "SELECT * FROM documents WHERE raw_sha256 LIKE ? OR text_sha256 LIKE ?",
+                (lowered + "%", lowered + "%"),
+            )
+            if len(rows) > 1:
+                raise errors.ValidationError(
+                    f"The SHA-256 prefix '{text}' matches {len(rows)} documents.", "Give more hex digits."
+                )
+            found += [("SHA-256 prefix", self._document_from_row(r)) for r in rows]
+        return found
 
     # ------------------------------------------------------------------ models
     def add_model(self, info: ModelInfo) -> ModelInfo:
@@ -457,7 +613,7 @@ class Case:
         return [self._model_from_row(r) for r in self._rows("SELECT * FROM models ORDER BY id")]
 
     def model(self, model_id: int) -> ModelInfo:
-        rows = self._rows("SELECT * FROM models WHERE id = ?", (model_id,))
+        rows = self._rows("SELECT * FROM models WHERE id = ?", (model_id,)) if 0 <= model_id <= SQLITE_MAX_INT else []
         if not rows:
             raise errors.NotFoundError(f"The case has no model {model_id}.")
         return self._model_from_row(rows[0])
@@ -543,7 +699,11 @@ class Case:
         exchanges = remote_evidence.take_for_attempt(str(fields.get("started_at") or ""))
         if exchanges:
             fields["environment"] = {**fields["environment"], "server_exchanges": remote_evidence.summary(exchanges)}
-        row = self._attempt_row(fields)
+        try:
+            row = self._attempt_row(fields)
+        except audit.NonFiniteNumberError as exc:
+            raise errors.ValidationError(f"The attempt was not recorded: {exc}.",
+                                         "Check the parameters and the engine's output; nothing was stored.") from exc
         with self._tx() as conn:
             cur = conn.execute(
                 f"INSERT INTO attempts({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
@@ -561,6 +721,8 @@ class Case:
                     for w in window_list
                 ],
             )
+            if exchanges:  # before the audit entry, which binds every row written in this transaction
+                exchange_store.insert(conn, attempt_id, row["model_id"], exchanges)
             self._audit(
                 "attempt.record",
                 f"attempt:{attempt_id}",
@@ -575,8 +737,6 @@ class Case:
                     **({"exchanges_sha256": remote_evidence.summary(exchanges)["combined_sha256"]} if exchanges else {}),
                 },
             )
-            if exchanges:
-                exchange_store.insert(conn, attempt_id, row["model_id"], exchanges)
         return self.attempt(attempt_id)
 
     @staticmethod
@@ -587,7 +747,7 @@ class Case:
             " WHERE attempt_id = ? ORDER BY idx",
             (attempt_id,),
         ).fetchall()
-        return _sha256(audit.canonical_json([list(r) for r in rows]).encode("utf-8"))
+        return _sha256(audit.legacy_hash_json([list(r) for r in rows]).encode("utf-8"))
 
     @staticmethod
     def _attempt_from_row(row: dict[str, Any]) -> Attempt:
@@ -618,7 +778,7 @@ class Case:
         )
 
     def attempt(self, attempt_id: int) -> Attempt:
-        rows = self._rows("SELECT * FROM attempts WHERE id = ?", (attempt_id,))
+        rows = self._rows("SELECT * FROM attempts WHERE id = ?", (attempt_id,)) if 0 <= attempt_id <= SQLITE_MAX_INT else []
         if not rows:
             raise errors.NotFoundError(f"The case has no attempt {attempt_id}.")
         return self._attempt_from_row(rows[0])
@@ -696,8 +856,11 @@ class Case:
                        result: dict[str, Any]) -> int:
         """Store an alignment result (derived data: recomputable, but kept as shown)."""
         now = utc_now()
-        options_json = audit.canonical_json(options)
-        result_json = audit.canonical_json(result)
+        try:
+            options_json = audit.canonical_json(options)
+            result_json = audit.canonical_json(result)
+        except audit.NonFiniteNumberError as exc:
+            raise errors.ValidationError(f"The alignment was not stored: {exc}.") from exc
         with self._tx() as conn:
             cur = conn.execute(
                 "INSERT INTO alignments(attempt_id, document_id, options_json, result_json, created_at)"
@@ -752,57 +915,18 @@ class Case:
         with self._lock:
             return list(audit.iter_entries(self._conn))
 
-    def verify(self) -> VerifyReport:
-        """Re-check the hash chain, document hashes and attempt records against the audit log."""
-        report = VerifyReport()
+    def verify(self, expect_head: Optional[str] = None) -> VerifyReport:
+        """Re-check everything the case file asserts (memoview.core.integrity): the anchored hash
+        chain, every evidence row's binding in both directions, the protective triggers' SQL,
+        document and attempt hashes; ``expect_head`` must be an entry hash of the chain."""
+        from memoview.core import integrity
+
+        return integrity.verify_case(self, expect_head=expect_head)
+
+    def head(self) -> audit.Head:
+        """The audit chain's head: last entry hash and entry count."""
         with self._lock:
-            report.audit_entries = int(self._conn.execute("SELECT count(*) FROM audit_log").fetchone()[0])
-            broken = audit.check_chain(self._conn)
-            if broken is not None:
-                report.problems.append(VerifyProblem("audit", f"audit entry {broken.seq}", broken.reason))
-            triggers = {r[0] for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
-            for name in PROTECTING_TRIGGERS:
-                if name not in triggers:
-                    report.problems.append(
-                        VerifyProblem("schema", f"trigger {name}", "a protection of the evidence tables was removed")
-                    )
-            entries = list(audit.iter_entries(self._conn))
-        imported: dict[str, dict[str, Any]] = {}
-        recorded: dict[str, dict[str, Any]] = {}
-        for entry in entries:
-            if entry.event == "document.import":
-                imported[entry.subject] = entry.payload
-            elif entry.event == "attempt.record":
-                recorded[entry.subject] = entry.payload
-        for row in self._rows("SELECT d.id, d.text, d.text_sha256, d.raw_sha256, b.raw FROM documents d"
-                              " LEFT JOIN document_blobs b ON b.document_id = d.id ORDER BY d.id"):
-            report.documents_checked += 1
-            subject = f"document {row['id']}"
-            if _sha256((row["text"] or "").encode("utf-8")) != row["text_sha256"]:
-                report.problems.append(VerifyProblem("document", subject, "its text no longer matches its SHA-256"))
-            if row["raw"] is None or _sha256(bytes(row["raw"])) != row["raw_sha256"]:
-                report.problems.append(VerifyProblem("document", subject, "its raw bytes no longer match their SHA-256"))
-            logged = imported.get(f"document:{row['id']}")
-            if logged is None:
-                report.problems.append(VerifyProblem("document", subject, "its import is not in the audit log"))
-            elif logged.get("raw_sha256") != row["raw_sha256"] or logged.get("text_sha256") != row["text_sha256"]:
-                report.problems.append(VerifyProblem("document", subject, "its hashes differ from those logged at import"))
-        for row in self._rows("SELECT * FROM attempts ORDER BY id"):
-            report.attempts_checked += 1
-            subject = f"attempt {row['id']}"
-            logged = recorded.get(f"attempt:{row['id']}")
-            if logged is None:
-                report.problems.append(VerifyProblem("attempt", subject, "it is not in the audit log"))
-                continue
-            if logged.get("record_sha256") != attempt_record_hash(row):
-                report.problems.append(VerifyProblem("attempt", subject, "its record was changed after it was logged"))
-            with self._lock:
-                if logged.get("windows_sha256") != self._windows_hash_rows(self._conn, int(row["id"])):
-                    report.problems.append(VerifyProblem("attempt", subject, "its sweep windows were changed"))
-                served = exchange_store.check_attempt(self._conn, int(row["id"]), logged.get("exchanges_sha256"))
-                if served:
-                    report.problems.append(VerifyProblem("attempt", subject, served))
-        return report
+            return audit.head(self._conn)
 
     def info(self) -> dict[str, Any]:
         meta = self.meta()
@@ -810,4 +934,6 @@ class Case:
             table: int(self._rows(f"SELECT count(*) AS n FROM {table}")[0]["n"])
             for table in ("documents", "models", "protocols", "attempts", "annotations", "audit_log")
         }
-        return {"path": str(self.path), "meta": meta, "counts": counts}
+        head = self.head()
+        return {"path": str(self.path), "meta": meta, "counts": counts,
+                "audit_head": {"hash": head.hash, "entries": head.entries}, "read_only": self.read_only}

@@ -46,6 +46,14 @@ class CorruptCaseError(CaseError):
     pass
 
 
+class ReadOnlyCaseError(CaseError):
+    """A write to a case opened read-only (read-only medium or permissions): nothing was recorded."""
+
+
+class DiskFullError(CaseError):
+    """The disk (or the file-size limit) ran out while writing; the transaction was rolled back."""
+
+
 class IntegrityError(CaseError):
     """Verification found a broken hash chain or a changed document."""
 

@@ -59,7 +59,8 @@ def rerunnable_attempts(case: Case, *, include_sampled: bool = False) -> list[At
 
 def verify_fully(case: Case, *, models: bool = True, rerun: bool = True, include_sampled: bool = False,
                  allow_pickle: bool = False, cancel: Optional[CancelToken] = None,
-                 loaded: Optional[dict[str, Any]] = None, device: Optional[str] = None) -> Job[FullVerifyReport]:
+                 loaded: Optional[dict[str, Any]] = None, device: Optional[str] = None,
+                 expect_head: Optional[str] = None) -> Job[FullVerifyReport]:
     """Job: the case file's checks, then (as asked) the model files and the re-runs; logged in the audit trail.
 
     ``loaded``: models already in memory, by fingerprint (the GUI's), used
@@ -68,11 +69,14 @@ def verify_fully(case: Case, *, models: bool = True, rerun: bool = True, include
     the recorded device when this machine has it, else the CPU).
     """
     yield Progress(0, None, "Checking the audit hash chain, documents and attempt records")
-    report = FullVerifyReport(case.verify())
+    report = FullVerifyReport(case.verify(expect_head=expect_head))
     if models:
         report.models_checked = yield from _check_models(case, report, cancel)
     if rerun and not report.cancelled:
-        report.reruns = yield from _rerun(case, report, include_sampled, allow_pickle, cancel, loaded or {}, device)
+        report.reruns = yield from _rerun(case, report, include_sampled, allow_pickle, cancel, loaded or {}, device,
+                                          rehashed=models)
+    if case.read_only:  # reported, not written: the case says so in its report's warnings
+        return report
     case.audit("case.verify", case.path.name, {
         "ok": report.ok, "problems": [str(p) for p in report.case.problems],
         "models_checked": report.models_checked,
@@ -104,15 +108,24 @@ def _check_models(case: Case, report: FullVerifyReport, cancel: Optional[CancelT
 
 
 def _rerun(case: Case, report: FullVerifyReport, include_sampled: bool, allow_pickle: bool,
-           cancel: Optional[CancelToken], loaded: dict[str, Any], device: Optional[str] = None) -> Job[list[dict[str, Any]]]:
+           cancel: Optional[CancelToken], loaded: dict[str, Any], device: Optional[str] = None,
+           rehashed: bool = False) -> Job[list[dict[str, Any]]]:
     """Re-run the deterministic attempts, one model open per (model, recorded engine and dtype).
 
     Each group opens through core/session.py with the engine and dtype its
     attempts recorded; an engine that is not available here is reported as a
     problem naming it, never replaced by another engine.
+
+    A local model's files are re-read byte for byte first (``reverify``, no
+    hash cache), unless ``--models`` just did it: the per-user hash cache is
+    keyed by path, size, mtime, ctime and inode, which root can defeat
+    (setting the clock back before rewriting a file restores its ctime), so
+    it never vouches for the weights a re-run relies on. A served model has
+    no files to re-read.
     """
     from memoview.core.extraction import common
     from memoview.core.extraction.reproduce import recorded_engine, reproduce_attempt
+    from memoview.core.models.fingerprint import reverify
     from memoview.core.session import open_for_attempt
 
     by_model: dict[tuple[int, str, str], list[Attempt]] = {}
@@ -124,6 +137,17 @@ def _rerun(case: Case, report: FullVerifyReport, include_sampled: bool, allow_pi
     results: list[dict[str, Any]] = []
     for (model_id, engine_name, dtype), group in sorted(by_model.items()):
         info = case.model(model_id)
+        if not rehashed and info.format != "openai":
+            fresh = yield from reverify(info, cancel=cancel)
+            if fresh is None:
+                report.cancelled = True
+                break
+            if not fresh.ok:
+                for attempt in group:
+                    report.case.problems.append(VerifyProblem(
+                        "rerun", f"attempt {attempt.id}", f"could not re-run: model {model_id}'s files no longer match "
+                        f"its fingerprint ({'; '.join(fresh.problems)})"))
+                continue
         lm: Any = None
         reuse = loaded.get(info.fingerprint)
         if reuse is not None:
@@ -152,9 +176,10 @@ def _rerun(case: Case, report: FullVerifyReport, include_sampled: bool, allow_pi
                 return results
             yield Progress(len(results), total, f"Re-running attempt {attempt.id} ({len(results) + 1} of {total})")
             same, details = reproduce_attempt(case, attempt.id, lm)
-            case.audit("attempt.reproduce", f"attempt:{attempt.id}",
-                       {"same": same, "first_difference": details["first_difference"], "by": "case verify",
-                        "engine": lm.identity.to_json()})
+            if not case.read_only:
+                case.audit("attempt.reproduce", f"attempt:{attempt.id}",
+                           {"same": same, "first_difference": details["first_difference"], "by": "case verify",
+                            "engine": lm.identity.to_json()})
             results.append({"attempt_id": attempt.id, "same": same, "first_difference": details["first_difference"],
                             "pz": details.get("pz")})
             if not same:

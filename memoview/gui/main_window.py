@@ -739,6 +739,9 @@ class MainWindow(QMainWindow):
             else:
                 text = "Verification found problems:\n\n" + "\n".join(f"• {p}" for p in report.problems)
                 icon = QMessageBox.Icon.Warning
+            from memoview.core.integrity import report_notes
+
+            text += report_notes(report)
             box = QMessageBox(icon, "Verify case", text, parent=self)
             box.setObjectName("verifyResult")
             box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)

@@ -133,11 +133,13 @@ def test_attempt_roundtrip_and_no_delete(case_path: Path) -> None:
         assert case.verify().ok
 
 
-def _tamper(case_path: Path, sql: str, drop_triggers: bool = True) -> None:
+def _tamper(case_path: Path, sql: str, drop_triggers: bool = True, drop: tuple[str, ...] = ()) -> None:
     """Edit the file behind memoview's back, as someone with the sqlite3 shell could."""
     conn = sqlite3.connect(case_path)
     if drop_triggers:
         conn.execute("DROP TRIGGER IF EXISTS audit_no_update")
+    for name in drop:
+        conn.execute(f"DROP TRIGGER IF EXISTS {name}")
     conn.execute(sql)
     conn.commit()
     conn.close()
@@ -187,10 +189,11 @@ def test_verify_catches_document_and_attempt_edits(case_path: Path) -> None:
         model = case.add_model(_model())
         attempt = _record(case, model.id or 0, doc.id)
     _tamper(case_path, "UPDATE documents SET text = 'altered text'", drop_triggers=False)
+    # Format 2 refuses these updates by trigger; someone with the sqlite3 shell drops the triggers first.
     _tamper(case_path, f"UPDATE attempts SET output_text = 'better output' WHERE id = {attempt.id}",
-            drop_triggers=False)
+            drop_triggers=False, drop=("attempts_no_update",))
     _tamper(case_path, f"UPDATE sweep_windows SET greedy_exact = 0 WHERE attempt_id = {attempt.id}",
-            drop_triggers=False)
+            drop_triggers=False, drop=("sweep_windows_no_update",))
     with Case.open(case_path) as case:
         report = case.verify()
     reasons = [str(p) for p in report.problems]

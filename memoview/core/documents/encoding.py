@@ -136,3 +136,21 @@ def decode_text(raw: bytes, name: str) -> tuple[str, str]:
         ) from None
     check_text(text, name)
     return text, encoding
+
+
+_CERTAIN = {"utf-8", "utf-8-sig", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be", "ascii"}
+
+
+def guess_warning(text: str, encoding: str) -> tuple[str, ...]:
+    """A visible warning when the encoding was guessed (not UTF-8, no byte-order mark).
+
+    A file that is mostly ASCII with a few bytes invalid in UTF-8 decodes in
+    many code pages; the guess decides what those few characters are, so the
+    user is shown exactly which characters came from it.
+    """
+    if encoding.lower().replace("_", "-") in _CERTAIN:
+        return ()
+    odd = [(i, ch) for i, ch in enumerate(text) if ord(ch) > 127]
+    shown = ", ".join(f"{ch!r} at character {i:,}" for i, ch in odd[:5]) + (", ..." if len(odd) > 5 else "")
+    return (f"not valid UTF-8: decoded as {encoding}, a guess (charset-normalizer); the {len(odd):,} non-ASCII "
+            f"character(s) depend on that guess ({shown}); check them against the original",)

@@ -56,10 +56,17 @@ def _parse(markup: str):  # type: ignore[no-untyped-def]
 
     # lxml refuses str input that carries an XML encoding declaration.
     markup = re.sub(r"^\s*<\?xml[^>]*\?>", "", markup)
+    parser = lxml.html.HTMLParser()
     try:
-        return lxml.html.document_fromstring(markup)
+        root = lxml.html.document_fromstring(markup, parser=parser)
     except Exception:  # lxml.etree.ParserError on empty documents
         return None
+    # libxml2 stops at 256 levels of nesting and silently drops the rest: refuse instead.
+    if any("Excessive depth" in e.message for e in parser.error_log):
+        raise DocumentError(
+            "its HTML is nested more than 256 elements deep; the parser would silently drop everything deeper, "
+            "so it was refused.", "Deep nesting like this is not a real page; check the file.")
+    return root
 
 
 def _local(tag: object) -> str:

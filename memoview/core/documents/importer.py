@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Optional, Protocol, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Optional, Protocol, Sequence
 
 from memoview.core import errors
 from memoview.core.documents.base import LoadedDocument
@@ -51,6 +51,10 @@ class ImportOutcome:
 class ImportReport:
     outcomes: list[ImportOutcome] = field(default_factory=list)
     cancelled: bool = False
+    # Why the import stopped before the last file (a full disk, a read-only case); the files
+    # before it are committed, the ones after it were not attempted.
+    stopped: str = ""
+    not_attempted: list[str] = field(default_factory=list)
 
     @property
     def imported(self) -> list[Document]:
@@ -62,7 +66,15 @@ class ImportReport:
 
     @property
     def ok(self) -> bool:
-        return not self.failed and not self.cancelled
+        return not self.failed and not self.cancelled and not self.stopped
+
+
+def _committed(case: "Case", loaded: object) -> Optional[Document]:
+    digest = getattr(loaded, "raw_sha256", None)
+    if digest is None:
+        return None
+    rows = case._rows("SELECT id FROM documents WHERE raw_sha256 = ?", (digest,))
+    return case.document(int(rows[0]["id"])) if rows else None
 
 
 def import_files(
@@ -77,12 +89,17 @@ def import_files(
     notes: str = "",
     max_bytes: int = DEFAULT_MAX_BYTES,
     cancel: Optional[CancelToken] = None,
+    on_outcome: Optional[Callable[[ImportOutcome], None]] = None,
 ) -> Job[ImportReport]:
     """Import each path; the report lists per file the new document or the error.
 
     Provenance given here overrides what the file carries (e.g. a PDF's
     title); an empty value keeps the file's own or the case's default.
     A title names one document, so it is refused for several files.
+    ``on_outcome`` is called after each file, as soon as it is committed or
+    refused (the CLI prints and flushes there, so a killed import has printed
+    every document it committed). A full disk or a read-only case stops the
+    import: what was committed stays, the rest is listed as not attempted.
     """
     path_list: Sequence[str | os.PathLike[str]] = list(paths)
     if title and len(path_list) > 1:
@@ -101,6 +118,7 @@ def import_files(
             break
         shown = str(path)
         yield Progress(index, total, f"Importing {Path(shown).name}")
+        loaded = None
         try:
             loaded = load_document(path, max_bytes=max_bytes)
             document = case.add_document(
@@ -110,9 +128,23 @@ def import_files(
         except errors.DuplicateDocumentError as exc:
             report.outcomes.append(ImportOutcome(shown, error=exc.message, hint=exc.hint,
                                                  duplicate_of=exc.existing_id))
+        except (errors.DiskFullError, errors.ReadOnlyCaseError) as exc:
+            committed = _committed(case, loaded) if isinstance(exc, errors.DiskFullError) else None
+            if committed is not None:  # the document is in; only its search-index update failed
+                report.outcomes.append(ImportOutcome(shown, document=committed, warnings=loaded.warnings + (
+                    "committed, but the attribution index could not be updated (disk full); it is rebuilt the "
+                    "next time attribution runs",)))
+            else:
+                report.outcomes.append(ImportOutcome(shown, error=exc.message, hint=exc.hint))
+            report.stopped = exc.message
+            report.not_attempted = [str(p) for p in path_list[index + 1:]]
         except errors.MemoviewError as exc:
             report.outcomes.append(ImportOutcome(shown, error=exc.message, hint=exc.hint))
         else:
             report.outcomes.append(ImportOutcome(shown, document=document, warnings=loaded.warnings))
+        if on_outcome is not None:
+            on_outcome(report.outcomes[-1])
+        if report.stopped:
+            break
     yield Progress(total, total, f"Imported {len(report.imported)} of {total}")
     return report

@@ -14,10 +14,12 @@ import os
 import io
 import stat
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Callable
 
 from memoview.core.documents.base import Extraction, LoadedDocument
+from memoview.core.documents.safezip import check_archive, read_head
 from memoview.core.errors import DocumentError
 
 MIB = 1024 * 1024
@@ -74,13 +76,15 @@ def sniff(raw: bytes) -> str | None:
         try:
             with zipfile.ZipFile(io.BytesIO(raw)) as zf:
                 names = set(zf.namelist())
-                if "mimetype" in names and zf.read("mimetype").strip() == b"application/epub+zip":
+                # At most 64 bytes of one member: a bomb hidden in 'mimetype' is never inflated here.
+                if "mimetype" in names and read_head(zf, "mimetype").strip() == b"application/epub+zip":
                     return "epub"
                 if "META-INF/container.xml" in names:  # an EPUB whose writer forgot the mimetype entry
                     return "epub"
                 if "word/document.xml" in names:
                     return "docx"
-        except (zipfile.BadZipFile, OSError, KeyError):
+        except (zipfile.BadZipFile, OSError, KeyError, RuntimeError, ValueError, EOFError, zlib.error,
+                NotImplementedError):
             return None
         return "zip"
     return None
@@ -100,6 +104,8 @@ def _check_unpacked_size(path: Path, raw: bytes, max_bytes: int) -> None:
             f"({_mb(limit)}); it was not unpacked.",
             "Raise the limit with --max-mb if this is really one document.",
         )
+    # The declared sizes may lie (small declared, huge inflated): count what actually comes out.
+    check_archive(raw, limit, str(path))
 
 
 def _mb(n: int) -> str:

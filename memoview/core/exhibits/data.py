@@ -356,10 +356,13 @@ def control_baseline(case: Case, works: list[WorkSummary]) -> Baseline:
 
 def build_manifest(case: Case, works: list[WorkSummary], views: list[AttemptView], models: list[ModelInfo]) -> dict[str, Any]:
     """The facts the exhibit rests on, hashed into the manifest SHA-256 printed on every page."""
+    from memoview.core.exhibits.anchor import verifier_sha256
+
     record_hashes: dict[str, str] = {}
     head = ""
+    head_entries = 0
     for entry in evidence_entries(case):
-        head = entry.hash
+        head, head_entries = entry.hash, entry.seq
         if entry.event == "attempt.record":
             record_hashes[entry.subject] = str(entry.payload.get("record_sha256", ""))
     return {
@@ -381,6 +384,8 @@ def build_manifest(case: Case, works: list[WorkSummary], views: list[AttemptView
             for v in sorted(views, key=lambda v: v.attempt.id)
         ],
         "audit_head_sha256": head,
+        "audit_head_entries": head_entries,
+        "standalone_verifier_sha256": verifier_sha256(),
     }
 
 

@@ -99,6 +99,7 @@ class ExportResult:
     cancelled: bool = False
     # model id -> "match" | "not available on this machine" | "not checked" (empty for previews)
     model_files: dict[str, str] = field(default_factory=dict)
+    recorded: bool = True  # False: the case is read-only, so the export is not in its audit log
 
 
 def parse_creation_date(value: Optional[str]) -> Optional[time.struct_time]:
@@ -231,6 +232,10 @@ def export_exhibit(case: Case, options: ExportOptions, output_path: str | os.Pat
     except _Cancelled:
         tmp.unlink(missing_ok=True)
         return ExportResult(None, cancelled=True)
+    except OSError as exc:  # a full disk or a vanished folder while writing the PDF
+        tmp.unlink(missing_ok=True)
+        raise ExportError(f"Writing the exhibit {out} failed: {exc.strerror or exc}. Nothing was written and the "
+                          "case is unchanged.", "Free disk space or choose another folder, and export again.") from exc
     except Exception:
         tmp.unlink(missing_ok=True)
         raise
@@ -244,10 +249,9 @@ def export_exhibit(case: Case, options: ExportOptions, output_path: str | os.Pat
     os.replace(tmp, out)
     pdf_sha = hashlib.sha256(out.read_bytes()).hexdigest()
     manifest_path: Optional[Path] = None
-    if options.write_manifest and not preview:
-        manifest_path = out.with_name(out.name + ".manifest.json")
-        manifest_path.write_bytes(canonical_json(collected.manifest).encode("utf-8"))
     if not preview:
+        manifest_path = _write_beside(out, collected.manifest if options.write_manifest else None)
+    if not preview and not case.read_only:  # a read-only case is exported but cannot record it
         case.audit("exhibit.export", out.name, {
             "pdf_sha256": pdf_sha, "pages": len(bates), "bates_first": bates[0] if bates else "",
             "bates_last": bates[-1] if bates else "", "manifest_sha256": collected.manifest_sha256, "run_id": run_id,
@@ -257,7 +261,24 @@ def export_exhibit(case: Case, options: ExportOptions, output_path: str | os.Pat
     yield Progress(4, 4, "done")
     return ExportResult(out, pdf_sha, len(bates), bates[0] if bates else "", bates[-1] if bates else "",
                         collected.manifest_sha256, manifest_path, run_id, options.creation_date or "",
-                        model_files=model_files)
+                        model_files=model_files, recorded=not case.read_only)
+
+
+def _write_beside(out: Path, manifest: Optional[dict]) -> Optional[Path]:
+    """The manifest and the standalone verifier beside the PDF; a failure names what was written."""
+    from memoview.core.exhibits.anchor import write_verifier
+
+    manifest_path = out.with_name(out.name + ".manifest.json") if manifest is not None else None
+    try:
+        if manifest_path is not None:
+            manifest_path.write_bytes(canonical_json(manifest).encode("utf-8"))
+        write_verifier(out)
+    except OSError as exc:
+        raise ExportError(
+            f"The exhibit {out} was written in full, but the files beside it could not be ({exc.strerror or exc}); "
+            "the export was not recorded in the case's audit log.",
+            "Free disk space and export again (the PDF will be identical).") from exc
+    return manifest_path
 
 
 def _check_model_files(model: ModelInfo, verify: bool, cancel: Optional[CancelToken]) -> Job[Optional[str]]:

@@ -56,13 +56,17 @@ def read_protocol(path: str | Path) -> tuple[str, str, dict[str, Any]]:
     p = Path(path)
     if not p.is_file():
         raise errors.ValidationError(f"No protocol file at {p}.", "Give a .toml or .json protocol file.")
-    content = p.read_text(encoding="utf-8")
+    try:
+        content = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise errors.ValidationError(f"The protocol {p.name} is not UTF-8 text (byte {exc.start}).",
+                                     "Save it as UTF-8.") from None
     fmt = "json" if p.suffix.lower() == ".json" else "toml"
     try:
         data = json.loads(content) if fmt == "json" else tomllib.loads(content)
-    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise errors.ValidationError(f"The protocol {p.name} cannot be read as {fmt.upper()}: {exc}.") from exc
-    if not isinstance(data.get("steps"), list) or not data["steps"]:
+    except (json.JSONDecodeError, tomllib.TOMLDecodeError, RecursionError) as exc:
+        raise errors.ValidationError(f"The protocol {p.name} cannot be read as {fmt.upper()}: {exc}.") from None
+    if not isinstance(data, dict) or not isinstance(data.get("steps"), list) or not data["steps"]:
         raise errors.ValidationError(f"The protocol {p.name} has no [[steps]].",
                                      "Add at least one step with a method and documents.")
     return content, fmt, data

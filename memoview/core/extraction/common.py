@@ -10,6 +10,7 @@ parameters, and each engine neutralises its model's shipped defaults.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import platform
 import sys
@@ -123,6 +124,10 @@ def check_model_context(lm: Any, length: int, what: str) -> None:
 
 def validate_decoding(params: dict[str, Any]) -> None:
     """Refuse parameter sets that cannot work, naming the parameter."""
+    for name, value in params.items():  # before anything is run or recorded (a NaN has no JSON form)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise errors.ValidationError(f"The decoding parameter {name} must be a finite number (got {value}).",
+                                         "Give a number such as 1.0; NaN and infinity are refused.")
     decoding = params.get("decoding", "greedy")
     if decoding not in DECODINGS:
         raise errors.ValidationError(f"Unknown decoding '{decoding}'.", f"Use one of: {', '.join(DECODINGS)}.")
@@ -148,6 +153,9 @@ def validate_decoding(params: dict[str, Any]) -> None:
 
 
 def validate_scheme(temperature: float, top_k: Optional[int]) -> None:
+    if temperature is not None and not math.isfinite(float(temperature)):
+        raise errors.ValidationError(f"The p_z temperature must be a finite number (got {temperature}).",
+                                     "Use temperature 1.0; NaN and infinity are refused.")
     if temperature is None or float(temperature) <= 0:
         raise errors.ValidationError(
             f"p_z needs a temperature above 0 (got {temperature}).",

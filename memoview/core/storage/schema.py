@@ -3,8 +3,9 @@
 Each migration is a function applied in one transaction; ``PRAGMA
 user_version`` and the ``meta`` table both record the version so that a
 case written by a newer memoview is recognised and refused untouched.
-The audit log and attempts are protected by triggers: the audit log is
-append-only, attempts cannot be deleted (every attempt is disclosable).
+The audit log and the evidence tables are protected by triggers: the audit
+log is append-only, no evidence row can be deleted (every attempt is
+disclosable), and immutable records cannot be updated (format 2).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Callable
 from sqlite_utils import Database
 
 CASE_FORMAT = "memoview-case"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def _v1(db: Database) -> None:
@@ -173,29 +174,74 @@ def _v1(db: Database) -> None:
     )
     db["kgram_index"].create_index(["kgram"])
     db["kgram_index"].create_index(["document_id"])
-    db.execute(
-        "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit_log "
-        "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"
-    )
-    db.execute(
-        "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit_log "
-        "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"
-    )
-    db.execute(
-        "CREATE TRIGGER attempts_no_delete BEFORE DELETE ON attempts "
-        "BEGIN SELECT RAISE(ABORT, 'attempts are never deleted; hide them with an annotation'); END"
-    )
+    for name in V1_TRIGGERS:
+        db.execute(TRIGGERS[name])
 
 
-def _v2_server_exchanges(db: Database) -> None:
-    """Format 2 (server engine): verbatim HTTP exchanges with served models (storage/exchanges.py)."""
+def _v2(db: Database) -> None:
+    """Format 2: every evidence table refuses deletion, the immutable ones refuse updates too.
+
+    Rows are also bound into the audit chain (:mod:`memoview.core.storage.binding`);
+    the triggers are a first line only (anyone can drop a trigger), and
+    ``case verify`` compares each trigger's SQL with :data:`TRIGGERS`.
+    """
+    present = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall()}
+    for name in V2_TRIGGERS:
+        if name not in present:  # a file whose format number was set back still has them
+            db.execute(TRIGGERS[name])
+
+
+def _protect(table: str, action: str, why: str) -> tuple[str, str]:
+    name = f"{table}_no_{action.lower()}"
+    return name, f"CREATE TRIGGER {name} BEFORE {action} ON {table} BEGIN SELECT RAISE(ABORT, '{why}'); END"
+
+
+# The protective triggers, by name, with the exact SQL that ``case verify`` (and the
+# standalone verifier, which reads them from the audit chain) compares.
+TRIGGERS: dict[str, str] = dict([
+    ("audit_no_update", "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit_log "
+                        "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"),
+    ("audit_no_delete", "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit_log "
+                        "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"),
+    _protect("attempts", "DELETE", "attempts are never deleted; hide them with an annotation"),
+    _protect("attempts", "UPDATE", "a recorded attempt is never changed; annotate it instead"),
+    _protect("documents", "DELETE", "documents are never deleted; every attempt on them stays disclosable"),
+    _protect("document_blobs", "DELETE", "the original bytes of a document are never deleted"),
+    _protect("document_blobs", "UPDATE", "the original bytes of a document are never changed"),
+    _protect("models", "DELETE", "registered models are never deleted"),
+    _protect("models", "UPDATE", "a registered model is never changed; register the changed files as a new model"),
+    _protect("protocols", "DELETE", "protocols are never deleted"),
+    _protect("protocols", "UPDATE", "a stored protocol is never changed"),
+    _protect("sweep_windows", "DELETE", "sweep windows are never deleted"),
+    _protect("sweep_windows", "UPDATE", "sweep windows are never changed"),
+    _protect("alignments", "DELETE", "alignments are never deleted"),
+    _protect("alignments", "UPDATE", "a stored alignment is never changed; save a new one"),
+    _protect("annotations", "DELETE", "annotations are never deleted; add another one"),
+    _protect("annotations", "UPDATE", "annotations are never changed; add another one"),
+    # format 3 (server engine): storage/exchanges.py creates these with the same SQL
+    _protect("server_exchanges", "DELETE", "server exchanges are never deleted"),
+    _protect("server_exchanges", "UPDATE", "server exchanges are never changed"),
+])
+V1_TRIGGERS = ("audit_no_update", "audit_no_delete", "attempts_no_delete")
+V3_TRIGGERS = ("server_exchanges_no_delete", "server_exchanges_no_update")
+V2_TRIGGERS = tuple(name for name in TRIGGERS if name not in V1_TRIGGERS + V3_TRIGGERS)
+
+
+def expected_triggers(version: int) -> dict[str, str]:
+    """The protective triggers a case of this format must hold, with their SQL."""
+    names = V1_TRIGGERS + (V2_TRIGGERS if version >= 2 else ()) + (V3_TRIGGERS if version >= 3 else ())
+    return {name: TRIGGERS[name] for name in names}
+
+
+def _v3_server_exchanges(db: Database) -> None:
+    """Format 3 (server engine): verbatim HTTP exchanges with served models (storage/exchanges.py)."""
     from memoview.core.storage.exchanges import create_table
 
     create_table(db)
 
 
-MIGRATIONS: dict[int, Callable[[Database], None]] = {1: _v1, 2: _v2_server_exchanges}
-PROTECTING_TRIGGERS = ("audit_no_update", "audit_no_delete", "attempts_no_delete")
+MIGRATIONS: dict[int, Callable[[Database], None]] = {1: _v1, 2: _v2, 3: _v3_server_exchanges}
+PROTECTING_TRIGGERS = tuple(TRIGGERS)
 
 
 def user_version(conn: sqlite3.Connection) -> int:

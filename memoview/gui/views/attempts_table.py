@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from memoview.gui.icons import status_icon
 from memoview.gui.views.case_tree import attempt_result, method_name
 
-COLUMNS = ("#", "Document", "Method", "Prompt class", "Status", "Result", "Exact tokens", "log10 p_z", "Finished (UTC)")
+COLUMNS = ("#", "Document", "Method", "Prompt class", "Status", "Result", "Exact tokens", "log10 p_z", "Finished (UTC, self-asserted)")
 ROLE_ID = Qt.ItemDataRole.UserRole + 1
 ROLE_SORT = Qt.ItemDataRole.UserRole + 2
 

@@ -260,7 +260,7 @@ class ComparisonView(QWidget):
                 f"Document: {doc_text} · Model: {model_text}<br>"
                 f"<span style='color:gray'>Decoding: {e(decoding)} {e(settings)} · BOS policy "
                 f"{e(spec.bos_policy or '—')} · seed {spec.seed if spec.seed is not None else '—'}"
-                f"{e(prompt_info)} · finished {e(a.finished_at or '—')}</span>")
+                f"{e(prompt_info)} · finished {e(a.finished_at or '—')} (recorded clock, self-asserted)</span>")
 
     def _notes_box(self) -> QWidget:
         box = QWidget()
@@ -491,7 +491,7 @@ class ComparisonView(QWidget):
         self.notes_list.clear()
         for ann in self.case.annotations("attempt", self.attempt.id):
             prefix = "Tag" if ann.kind == "tag" else "Note"
-            self.notes_list.addItem(f"{prefix} by {ann.author}, {ann.created_at[:16].replace('T', ' ')}: {ann.body}")
+            self.notes_list.addItem(f"{prefix} by {ann.author}, {ann.created_at[:16].replace('T', ' ')} (self-asserted): {ann.body}")
 
     def add_note(self) -> None:
         body = self.note_edit.toPlainText().strip()
