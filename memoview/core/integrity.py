@@ -177,6 +177,25 @@ def _check_expected_head(entries: list[Any], report: "VerifyReport", expected: s
                                    "earlier copy, or the head belongs to another case"))
 
 
+def _exchange_checks(case: "Case", entries: list[Any]) -> list[tuple[int, str]]:
+    """A served model's stored HTTP bodies against their own SHA-256 and the attempt's audit entry."""
+    from memoview.core.storage import exchanges as exchange_store
+
+    logged = {e.subject: e.payload.get("exchanges_sha256") for e in entries
+              if e.event == "attempt.record" and isinstance(e.payload, dict)}
+    found: list[tuple[int, str]] = []
+    with case._lock:
+        if not exchange_store.table_exists(case._conn):
+            return found
+        ids = [int(r[0]) for r in case._conn.execute(
+            "SELECT DISTINCT attempt_id FROM server_exchanges WHERE attempt_id IS NOT NULL ORDER BY attempt_id")]
+        for attempt_id in ids:
+            reason = exchange_store.check_attempt(case._conn, attempt_id, logged.get(f"attempt:{attempt_id}"))
+            if reason:
+                found.append((attempt_id, reason))
+    return found
+
+
 def verify_case(case: "Case", *, expect_head: Optional[str] = None) -> "VerifyReport":
     from memoview.core.case import VerifyProblem, VerifyReport
 
@@ -236,6 +255,8 @@ def verify_case(case: "Case", *, expect_head: Optional[str] = None) -> "VerifyRe
     legacy_problems, report.documents_checked, report.attempts_checked = _legacy_checks(case, entries)
     for kind, subject, reason in legacy_problems:
         report.problems.append(VerifyProblem(kind, subject, reason))
+    for attempt_id, reason in _exchange_checks(case, entries):
+        report.problems.append(VerifyProblem("attempt", f"attempt {attempt_id}", reason))
     if case.read_only:
         report.warnings.append("the case is read-only: this verification was not written to its audit log")
     return report

@@ -237,7 +237,8 @@ def _v3_server_exchanges(db: Database) -> None:
     """Format 3 (server engine): verbatim HTTP exchanges with served models (storage/exchanges.py)."""
     from memoview.core.storage.exchanges import create_table
 
-    create_table(db)
+    if "server_exchanges" not in db.table_names():  # a file whose format number was set back still has it
+        create_table(db)
 
 
 MIGRATIONS: dict[int, Callable[[Database], None]] = {1: _v1, 2: _v2, 3: _v3_server_exchanges}
