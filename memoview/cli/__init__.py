@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "memoview.cli.extraction_cmds",
     "memoview.cli.alignment_cmds",
     "memoview.cli.export_cmds",
+    "memoview.cli.findings_cmds",
 )
 
 
