@@ -266,3 +266,30 @@ def test_map_quantity_names_and_levels() -> None:
 def test_rate_text() -> None:
     r = Rate.of(3, 40)
     assert r.describe().startswith("3 of 40 windows = 7.5% (95% CI 1.6%")
+
+
+def test_cli_findings_and_control_generate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from memoview.cli import main
+
+    path = tmp_path / "c.memoview"
+    case = Case.create(path)
+    model = _model(case)
+    work = _doc(case, tmp_path, "work", "First sentence of the work. Second one here. Third sentence. " * 3)
+    _sweep(case, model, work, [(0, 40, -0.1, 10), (40, 80, None, 0)])
+    case.close()
+    assert main(["findings", str(path), "--json", "--tau", "0.5", "--tau", "0.01"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    sweep = data["works"][0]["sweeps"][0]
+    assert data["thresholds"] == [0.5, 0.01]
+    assert sweep["controls"] == NO_CONTROLS
+    assert sweep["rates"]["thresholds"][0]["windows"]["k"] == 1
+    assert main(["findings", str(path)]) == 0
+    text = capsys.readouterr().out
+    assert "no error rate: no controls" in text and "p_z \u2265 0.5" in text
+    assert main(["control", "generate", str(path), "work", "--kind", "word-shuffle", "--seed", "11", "--json"]) == 0
+    made = json.loads(capsys.readouterr().out)
+    assert made["is_control"] and made["recipe"]["seed"] == 11
+    assert main(["findings", str(path), "--tau", "2"]) != 0  # refused with a message, no traceback
+    assert "threshold" in capsys.readouterr().err
