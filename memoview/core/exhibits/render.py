@@ -634,6 +634,14 @@ class Story:
         if "pz_top_k" in m or "pz_temperature" in m:
             rows.append(("p_z scheme", f"T = {m.get('pz_temperature', '?')}, top-k = {m.get('pz_top_k', '?')}"))
         rows.append(("Chance baseline (controls)", self.data.baseline.sentence()))
+        if view.document is not None and view.source_end > view.source_start:  # issue 12: boilerplate flag
+            from memoview.core.findings import entropy
+
+            low = [f"M{sp.match_id}" for sp in (al.spans if al is not None else ())
+                   if entropy.flag(view.document.text[sp.source_start:sp.source_end]).low]
+            rows.append(("Low-entropy flag (zlib)", "compared source text: "
+                         + entropy.flag(view.document.text[view.source_start:view.source_end]).describe()
+                         + f"; matched spans flagged: {', '.join(low) or 'none'} ({entropy.RULE})"))
         self.add(Spacer(1, 6), KeepTogether([P("Statistics", "h3"), kv_table(rows, self.width, key_w=2.0 * inch)]))
         if al is not None and al.spans:
             doc_text = view.document.text if view.document else ""
