@@ -53,6 +53,8 @@ def cmd_findings(args: argparse.Namespace) -> int:
 
 
 def render_text(found: Any) -> str:
+    from memoview.core.findings.coverage import tau_label
+    from memoview.core.findings.report import NO_CONTROLS
     from memoview.core.findings.stats import fmt_pz
 
     lines: list[str] = []
@@ -60,8 +62,15 @@ def render_text(found: Any) -> str:
         d = w.document
         lines.append(f"{'[control] ' if d.is_control else ''}{d.title} (document {d.id}, {len(d.text):,} characters): "
                      f"{w.attempts:,} attempts; best verbatim run {w.best_run_words:,} words")
+        for pf in w.prefix:
+            lines.append(f"  {len(pf.attempts):,} {pf.procedure.method} attempts (k = {pf.procedure.prefix}, "
+                         f"m = {pf.procedure.suffix} tokens):")
+            for tau, r in pf.by_tau:
+                ctrl = ("(this is a control)" if d.is_control else NO_CONTROLS if pf.controls is None else
+                        pf.controls.at(tau).describe())  # type: ignore[union-attr]
+                lines.append(f"    {tau_label(tau)}: {r.describe()}; false positives on controls: {ctrl}")
         if not w.sweeps:
-            lines.append("  no sweep: no work-level rate (run `memoview sweep`)")
+            lines.append("  no sweep: no work-level character rate (run `memoview sweep`)")
         for s in w.sweeps:
             lines.append(f"  sweep attempt {s.attempt.id} ({s.procedure.describe()}; {s.attempt.status}): "
                          f"{s.rates.window_count:,} windows, {s.rates.chars_tested:,} characters tested; "

@@ -381,7 +381,8 @@ class MainWindow(QMainWindow):
             view.setProperty("tab_key", "overview")
             self.tabs.insertTab(0, view, "Overview")
             self.tabs.tabBar().setTabButton(0, QTabBar.ButtonPosition.RightSide, None)
-            self.tabs.setCurrentIndex(0)
+            if self.case.attempt_count():  # an empty case keeps the Start page (its next steps) in front
+                self.tabs.setCurrentIndex(0)
         return view
 
     def close_case(self) -> None:

@@ -19,7 +19,9 @@ TITLE = "Work-level findings: how much of each work can be extracted, and how of
 
 def intro(findings: CaseFindings) -> str:
     return (
-        "From each work's whole-work sweep (Cooper et al., 2025). For each threshold \u03c4 on p<sub>z</sub> "
+        "From each work's whole-work sweep (Cooper et al., 2025), and from its prefix attempts (unit: attempts; "
+        "\u201ctarget reached\u201d: p<sub>z</sub> of the attempt's target at least \u03c4, or the "
+        "greedy continuation equal to the whole target). For each threshold \u03c4 on p<sub>z</sub> "
         "(and for greedy exact reproduction): first line, the fraction of the work's characters whose highest "
         "p<sub>z</sub> over the windows whose target covers them is at least \u03c4 (a window covers the characters "
         "of its target, never its prompt; overlapping windows combine by the maximum; denominator: every character "
@@ -35,6 +37,10 @@ def _cell(s: SweepFinding, tau: Optional[float]) -> str:
     if t is None:
         return "\u2013"
     return f"{fmt_pct(t.char_fraction)} of text; windows {t.windows.k:,}/{t.windows.n:,} = {t.windows.short()}"
+
+
+def _rate_cell(r: Optional[Any]) -> str:
+    return "\u2013" if r is None else f"{r.k:,}/{r.n:,} = {r.short()}"
 
 
 def _fp_cell(s: SweepFinding, tau: Optional[float]) -> str:
@@ -62,9 +68,20 @@ def rows(findings: CaseFindings, work_numbers: dict[int, int]) -> list[list[str]
     for w in findings.works:
         num = work_numbers.get(w.document.id)
         name = (f"W{num} " if num else "") + w.document.title + (" (control)" if w.document.is_control else "")
-        if not w.sweeps:
-            out.append([name, "extractable", "no sweep of this work: no work-level rate"] + blank)
+        if not w.sweeps and not w.prefix:
+            out.append([name, "extractable", "no sweep or prefix attempt on this work: no rate"] + blank)
             continue
+        for pf in w.prefix:
+            label = (f"{name}; {len(pf.attempts):,} {pf.procedure.method} attempts (k = {pf.procedure.prefix}, "
+                     f"m = {pf.procedure.suffix} tokens)")
+            out.append([label, "target reached"] + [_rate_cell(pf.at(t)) for t in cols])
+            if w.document.is_control:
+                continue
+            if pf.controls is None:
+                out.append(["", "false positives on controls", NO_CONTROLS + " run with this procedure"] + blank)
+            else:
+                ctrl = "; ".join(d.title for d in pf.controls.documents)
+                out.append(["", f"false positives on controls ({ctrl})"] + [_rate_cell(pf.controls.at(t)) for t in cols])
         for s in w.sweeps:
             label = (f"{name}; sweep {s.attempt.id} (k = {s.procedure.prefix}, m = {s.procedure.suffix} tokens); "
                      f"best p_z {fmt_pz(s.rates.max_log10_pz, impossible='0')}; flags: {s.low_entropy.describe()}")

@@ -79,9 +79,10 @@ def recipe_of(document: Document) -> dict[str, Any] | None:
     if not document.notes.startswith(GENERATED_MARK):
         return None
     try:
-        return json.loads(document.notes.split("\n", 1)[1])
+        data = json.loads(document.notes.split("\n", 1)[1])
     except (IndexError, ValueError):
         return None
+    return data if isinstance(data, dict) else None
 
 
 def generate_control(case: "Case", document: Document, kind: str, seed: int) -> Document:
@@ -103,7 +104,7 @@ def generate_control(case: "Case", document: Document, kind: str, seed: int) -> 
                 next(job)
         except StopIteration as stop:
             report = stop.value
-    outcome = report.outcomes[0]
+    outcome: Any = report.outcomes[0]
     if outcome.document is None:
         if outcome.duplicate_of is not None:
             raise errors.ValidationError(
@@ -113,4 +114,5 @@ def generate_control(case: "Case", document: Document, kind: str, seed: int) -> 
     case.audit("control.generate", f"document:{outcome.document.id}",
                {**recipe.to_json(), "raw_sha256": outcome.document.raw_sha256,
                 "text_sha256": outcome.document.text_sha256})
-    return outcome.document
+    made: Document = outcome.document
+    return made

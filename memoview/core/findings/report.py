@@ -138,6 +138,32 @@ class SweepFinding:
                              self.controls.to_json() if self.controls is not None else NO_CONTROLS)}
 
 
+@dataclass
+class AttemptFinding:
+    """Prefix / p_z attempts of one procedure on a work: how many reach each threshold, with intervals.
+
+    The unit is the attempt (one target passage each), not characters: a work
+    with a few prefix attempts and no sweep still gets a rate and an error rate.
+    """
+
+    procedure: Procedure
+    attempts: tuple[int, ...]
+    by_tau: tuple[tuple[Optional[float], Rate], ...]
+    controls: Optional[ControlRates] = None
+
+    def at(self, tau: Optional[float]) -> Optional[Rate]:
+        for t, r in self.by_tau:
+            if (t is None and tau is None) or (t is not None and tau is not None and math.isclose(t, tau)):
+                return r
+        return None
+
+    def to_json(self, is_control: bool) -> dict[str, Any]:
+        return {"procedure": self.procedure.to_json(), "attempts": list(self.attempts),
+                "rates": [{"tau": t, "label": tau_label(t), **r.to_json()} for t, r in self.by_tau],
+                "controls": (None if is_control else
+                             self.controls.to_json() if self.controls is not None else NO_CONTROLS)}
+
+
 @dataclass(frozen=True)
 class SampledFinding:
     """Repeated sampled attempts on one target: observed hits next to what p_z predicts."""
@@ -177,6 +203,7 @@ class WorkFindings:
     best_run_words: int
     sweeps: list[SweepFinding] = field(default_factory=list)
     sampled: list[SampledFinding] = field(default_factory=list)
+    prefix: list[AttemptFinding] = field(default_factory=list)
 
     @property
     def latest_sweep(self) -> Optional[SweepFinding]:
@@ -187,7 +214,8 @@ class WorkFindings:
         return {"document": {"id": d.id, "title": d.title, "is_control": d.is_control,
                              "text_sha256": d.text_sha256, "chars": len(d.text)},
                 "attempts": self.attempts, "best_verbatim_run_words": self.best_run_words,
-                "sweeps": [s.to_json() for s in self.sweeps], "sampled": [s.to_json() for s in self.sampled]}
+                "sweeps": [s.to_json() for s in self.sweeps], "sampled": [s.to_json() for s in self.sampled],
+                "prefix_attempts": [p.to_json(d.is_control) for p in self.prefix]}
 
 
 @dataclass
@@ -299,6 +327,46 @@ def _sampled(attempts: Sequence[Attempt]) -> list[SampledFinding]:
     return out
 
 
+def _attempt_procedure(a: Attempt) -> Procedure:
+    p, t = a.spec.params or {}, a.spec.target or {}
+    return Procedure(int(a.spec.model_id), f"{a.spec.method} ({p.get('decoding', '?')})",
+                     int(t.get("prefix_tokens", 0) or 0), int(t.get("suffix_tokens", 0) or 0), None, "",
+                     p.get("pz_top_k"), p.get("pz_temperature"))
+
+
+def _prefix_findings(attempts: Sequence[Attempt], taus: Sequence[float]) -> list[AttemptFinding]:
+    groups: dict[Procedure, list[Attempt]] = {}
+    for a in attempts:
+        if a.status != "done" or a.spec.method not in ("prefix", "pz") or "log10_pz" not in (a.metrics or {}):
+            continue
+        groups.setdefault(_attempt_procedure(a), []).append(a)
+    out: list[AttemptFinding] = []
+    for proc, group in groups.items():
+        by_tau: list[tuple[Optional[float], Rate]] = []
+        for tau in list(taus) + [None]:
+            if tau is None:
+                k = sum(1 for a in group if int((a.metrics or {}).get("greedy_exact", -1) or -1) >= proc.suffix > 0)
+            else:
+                cut = math.log10(tau)
+                k = sum(1 for a in group if (a.metrics or {}).get("log10_pz") is not None
+                        and float(a.metrics["log10_pz"]) >= cut)
+            by_tau.append((tau, Rate.of(k, len(group), "attempts")))
+        out.append(AttemptFinding(proc, tuple(a.id for a in group), tuple(by_tau)))
+    return out
+
+
+def _prefix_control_rates(proc: Procedure, control: Sequence[AttemptFinding],
+                          taus: Sequence[float], docs: Sequence[Document]) -> Optional[ControlRates]:
+    if not control:
+        return None
+    by_tau: list[tuple[Optional[float], Rate]] = []
+    for tau in list(taus) + [None]:
+        k = sum(r.k for c in control for r in [c.at(tau)] if r is not None)
+        n = sum(r.n for c in control for r in [c.at(tau)] if r is not None)
+        by_tau.append((tau, Rate.of(k, n, "control attempts")))
+    return ControlRates(proc, tuple(docs), tuple(by_tau))
+
+
 def case_findings(case: "Case", taus: Sequence[float] = DEFAULT_TAUS, *, documents: Optional[Sequence[int]] = None,
                   align_missing: bool = True) -> CaseFindings:
     """Findings for every document with attempts (or the given ones), controls included."""
@@ -327,12 +395,18 @@ def case_findings(case: "Case", taus: Sequence[float] = DEFAULT_TAUS, *, documen
             sweeps.append(SweepFinding(a, doc, Procedure.of(a), rates, wins,
                                        _low_entropy(doc, wins, sweep_suffix(a), taus)))
         works.append(WorkFindings(doc, len(attempts), _best_run(case, attempts, doc, windows_by_attempt, align_missing),
-                                  sweeps, _sampled(attempts)))
+                                  sweeps, _sampled(attempts), _prefix_findings(attempts, taus)))
     control_sweeps = [s for w in works if w.document.is_control for s in w.sweeps]
     for w in works:
         for s in w.sweeps:
             if not w.document.is_control:
                 s.controls = _control_rates(s.procedure, control_sweeps, taus)
+        if not w.document.is_control:
+            for pf in w.prefix:
+                same = [(c, cw.document) for cw in works if cw.document.is_control for c in cw.prefix
+                        if c.procedure == pf.procedure]
+                pf.controls = _prefix_control_rates(pf.procedure, [c for c, _ in same], taus,
+                                                    list({d.id: d for _, d in same}.values()))
     if documents:
         works = [w for w in works if w.document.id in set(documents)]
     works.sort(key=lambda w: (w.document.is_control, w.document.id))

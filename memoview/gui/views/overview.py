@@ -66,8 +66,9 @@ def sweep_layers(case: Any, doc_id: int) -> list[SweepLayer]:
 
 def extraction_text(work: WorkFindings, tau: Optional[float]) -> str:
     s = work.latest_sweep
-    if s is None:
-        return "no sweep: no rate"
+    if s is None:  # no sweep: the prefix attempts' rate (unit: attempts), else nothing to say
+        r = work.prefix[-1].at(tau) if work.prefix else None
+        return f"no sweep; prefix attempts\n{r.k:,}/{r.n:,} = {r.short()}" if r is not None else "no sweep: no rate"
     t = s.rates.at(tau)
     if t is None:
         return "\u2013"
@@ -80,7 +81,11 @@ def control_text(work: WorkFindings, tau: Optional[float]) -> str:
     if work.document.is_control:
         return "(this is a control)"
     if s is None:
-        return "no sweep: no error rate"
+        pf = work.prefix[-1] if work.prefix else None
+        if pf is None:
+            return "no sweep: no error rate"
+        r = pf.controls.at(tau) if pf.controls is not None else None
+        return NO_CONTROLS if r is None else f"{r.k:,}/{r.n:,} control attempts =\n{r.short()}"
     if s.controls is None:
         return NO_CONTROLS
     r = s.controls.at(tau)
@@ -91,9 +96,10 @@ def findings_sentence(case: Any, doc_id: int, tau: Optional[float] = None) -> st
     """One line for the document view: the latest sweep's rate at the chosen threshold and its error rate."""
     tau = chosen_tau() if tau is None else tau
     work = case_findings(case, documents=[doc_id], align_missing=False).work(doc_id)
-    if work is None or work.latest_sweep is None:
+    if work is None or (work.latest_sweep is None and not work.prefix):
         return ""
-    return (f"Latest sweep, {tau_label(tau)}: extractable {extraction_text(work, tau)} (95% CI). "
+    which = "Latest sweep" if work.latest_sweep is not None else "Prefix attempts"
+    return (f"{which}, {tau_label(tau)}: extractable {extraction_text(work, tau)} (95% CI). "
             f"False positives on controls: {control_text(work, tau)}.").replace("\n", " ")
 
 
@@ -166,9 +172,22 @@ class CaseOverview(QWidget):
         self._fill()
 
     def refresh_from_case(self, case: Any) -> None:
+        """Recompute now if the overview is on screen, else when it is next shown (the main window
+        refreshes after every finished job; a hidden overview must not cost the UI thread anything)."""
         self.case = case
-        self.findings = case_findings(case)
+        self._dirty = True
+        if self.isVisible() or self.findings is None:
+            self._recompute()
+
+    def _recompute(self) -> None:
+        self._dirty = False
+        self.findings = case_findings(self.case)
         self._fill()
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt name
+        if getattr(self, "_dirty", False):
+            self._recompute()
+        super().showEvent(event)
 
     def _fill(self) -> None:
         f = self.findings
