@@ -293,3 +293,35 @@ def test_cli_findings_and_control_generate(tmp_path: Path, capsys: pytest.Captur
     assert made["is_control"] and made["recipe"]["seed"] == 11
     assert main(["findings", str(path), "--tau", "2"]) != 0  # refused with a message, no traceback
     assert "threshold" in capsys.readouterr().err
+
+
+def _sampled(case: Case, model: ModelInfo, doc, seed: int, hit: bool, top_k: int = 40) -> Attempt:
+    spec = AttemptSpec(method="prefix", prompt_class="prefix", model_id=int(model.id or 0),
+                       model_fingerprint=model.fingerprint, document_id=doc.id, seed=seed,
+                       params={"decoding": "sample", "temperature": 1.0, "top_k": top_k, "top_p": None,
+                               "n_samples": 10, "pz_temperature": 1.0, "pz_top_k": 40},
+                       target={"prefix_start_char": 0, "start_char": 10, "end_char": 40, "prefix_tokens": 5,
+                               "suffix_tokens": 8})
+    return case.record_attempt(Attempt(id=0, spec=spec, status="done", output_text="x",
+                                       metrics={"log10_pz": math.log10(0.3), "exact_suffix_match": hit,
+                                                "greedy_exact": 8 if hit else 2}))
+
+
+def test_sampled_attempts_observed_vs_predicted(tmp_path: Path) -> None:
+    case = Case.create(tmp_path / "c.memoview")
+    model = _model(case)
+    work = _doc(case, tmp_path, "work", "w" * 100)
+    for i in range(10):
+        _sampled(case, model, work, i, hit=i < 3)
+    _sampled(case, model, work, 99, hit=False, top_k=5)  # another scheme: its own group, no prediction
+    f = case_findings(case).work(work.id)
+    same = next(s for s in f.sampled if s.comparable)
+    other = next(s for s in f.sampled if not s.comparable)
+    assert (same.hits.k, same.hits.n, same.hits.unit) == (3, 10, "samples")
+    assert same.predicted_any == pytest.approx(1 - 0.7 ** 10)
+    assert "inside the interval" in same.describe()
+    assert "no prediction" in other.describe() and other.predicted_any is None
+    # prefix attempts also give an attempt-level rate: p_z = 0.3 reaches 0.1 but not 0.5
+    pf = f.prefix[0]
+    assert pf.at(0.1).k == pf.at(0.1).n and pf.at(0.5).k == 0
+    case.close()

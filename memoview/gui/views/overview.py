@@ -96,11 +96,15 @@ def findings_sentence(case: Any, doc_id: int, tau: Optional[float] = None) -> st
     """One line for the document view: the latest sweep's rate at the chosen threshold and its error rate."""
     tau = chosen_tau() if tau is None else tau
     work = case_findings(case, documents=[doc_id], align_missing=False).work(doc_id)
-    if work is None or (work.latest_sweep is None and not work.prefix):
+    if work is None or (work.latest_sweep is None and not work.prefix and not work.sampled):
         return ""
+    sampled = "".join(f"\nSampled attempts {sm.attempts[0]}\u2013{sm.attempts[-1]}: {sm.describe()}."
+                      for sm in work.sampled)
+    if work.latest_sweep is None and not work.prefix:
+        return sampled.strip()
     which = "Latest sweep" if work.latest_sweep is not None else "Prefix attempts"
     return (f"{which}, {tau_label(tau)}: extractable {extraction_text(work, tau)} (95% CI). "
-            f"False positives on controls: {control_text(work, tau)}.").replace("\n", " ")
+            f"False positives on controls: {control_text(work, tau)}.").replace("\n", " ") + sampled
 
 
 class CaseOverview(QWidget):
