@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "memoview.cli.alignment_cmds",
     "memoview.cli.export_cmds",
     "memoview.cli.server_cmds",
+    "memoview.cli.findings_cmds",
 )
 
 

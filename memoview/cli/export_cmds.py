@@ -31,6 +31,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--selection-rule", default="", help="the rule used to choose the attempts shown (stated on the pages)")
     p.add_argument("--creation-date", default=None, metavar="ISO",
                    help="fixed creation date (e.g. 2025-01-31) for byte-identical output; default: now")
+    p.add_argument("--map-quantity", choices=("pz", "greedy", "score"), default="pz",
+                   help="what the memorization maps show: max p_z on a log scale (default), greedy exact length, "
+                        "or memorization score")
     p.add_argument("--no-manifest", action="store_true", help="do not write FILE.pdf.manifest.json beside the PDF")
     p.add_argument("--skip-model-check", action="store_true",
                    help="do not re-hash the model files before exporting (the audit log records that they were "
@@ -47,7 +50,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         show=args.show, label=args.label, number=args.number, bates_prefix=args.bates_prefix,
         bates_start=args.bates_start, bates_digits=args.bates_digits, legend=args.legend, caption=args.caption,
         expert=args.expert, selection_rule=args.selection_rule, creation_date=args.creation_date,
-        write_manifest=not args.no_manifest,
+        write_manifest=not args.no_manifest, map_quantity=args.map_quantity,
     )
     with Case.open(args.case) as case:
         result = run_with_progress(export_exhibit(case, options, args.output, verify_models=not args.skip_model_check),

@@ -370,11 +370,31 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{case.path.name} — memoview")
         self.refresh()
         self._update_enabled()
+        self.show_overview()
+
+    def show_overview(self) -> Any:
+        """The case overview, the first tab of an open case (issue 12)."""
+        from memoview.gui.views.overview import CaseOverview
+
+        view = self._find_tab("overview")
+        if view is None and self.case is not None:
+            view = CaseOverview(self.case)
+            view.document_requested.connect(self.open_document)
+            view.setProperty("tab_key", "overview")
+            self.tabs.insertTab(0, view, "Overview")
+            self.tabs.tabBar().setTabButton(0, QTabBar.ButtonPosition.RightSide, None)
+            if self.case.attempt_count():  # an empty case keeps the Start page (its next steps) in front
+                self.tabs.setCurrentIndex(0)
+        return view
 
     def close_case(self) -> None:
         if self.case is None:
             return
         self.runner.cancel()
+        overview = self._find_tab("overview")
+        if overview is not None:
+            self.tabs.removeTab(self.tabs.indexOf(overview))
+            overview.deleteLater()
         while self.tabs.count() > 1:
             self._close_tab(1)
         self.case.close()
@@ -609,7 +629,7 @@ class MainWindow(QMainWindow):
 
     def _close_tab(self, index: int) -> None:
         widget = self.tabs.widget(index)
-        if widget is self.welcome:
+        if widget is self.welcome or widget.property("tab_key") == "overview":  # closed with the case only
             return
         self.tabs.removeTab(index)
         widget.deleteLater()
@@ -627,9 +647,12 @@ class MainWindow(QMainWindow):
                 return None
             view = DocumentView(document)
             view.extract_requested.connect(self.extract_from_passage)
+            view.window_clicked.connect(self.open_sweep_window)
             title = document.title if len(document.title) <= 28 else document.title[:27] + "…"
             self._add_tab(key, view, ("◐ " if document.is_control else "") + title, document.title)
-        view.set_sweep_windows(self._sweep_windows_for(doc_id))  # type: ignore[attr-defined]
+        from memoview.gui.views.overview import findings_sentence, sweep_layers
+
+        view.set_sweeps(sweep_layers(self.case, doc_id), findings_sentence(self.case, doc_id))  # type: ignore[attr-defined]
         if select is not None:
             view.select_range(*select)  # type: ignore[attr-defined]
         return view
@@ -640,6 +663,11 @@ class MainWindow(QMainWindow):
         if not sweeps:
             return []
         return self.case.sweep_windows(sweeps[-1].id)
+
+    def open_sweep_window(self, attempt_id: int, index: int) -> Any:
+        from memoview.gui.views.window_comparison import open_window_comparison
+
+        return open_window_comparison(self, attempt_id, index)
 
     def open_attempt(self, attempt_id: int) -> Any:
         key = f"attempt:{attempt_id}"

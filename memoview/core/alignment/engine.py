@@ -309,6 +309,34 @@ def _merge(accepted: list[tuple[int, int, int]], src: Prepared, out: Prepared, e
                     c.dist = dist
                     continue
         chains.append(_Chain([run], 0))
+    return _merge_chains(chains, src, out, exS, exO, usedS, options)
+
+
+def _merge_chains(chains: list[_Chain], src: Prepared, out: Prepared, exS: np.ndarray, exO: np.ndarray,
+                  usedS: np.ndarray, options: AlignOptions) -> list[_Chain]:
+    """Second pass: join two neighbouring near spans across their gap when the joined span still meets the
+    near-exact rule. The left-to-right pass above judges each gap against the span built so far, so dense
+    early differences (a 50-word copy with words 7, 13 and 19 changed) split a copy that, as a whole, is well
+    within the rule; joining whole spans fixes that. Repeated until nothing joins (each join shortens the list)."""
+    max_tok_gap = 3 * options.max_gap_words + 4
+    changed = True
+    while changed and len(chains) > 1:
+        changed = False
+        for i in range(len(chains) - 1):
+            a, b = chains[i], chains[i + 1]
+            gs, go = b.s0 - a.s1, b.o0 - a.o1
+            if not (0 <= gs <= max_tok_gap and 0 <= go <= max_tok_gap
+                    and int(src.word_cum[b.s0] - src.word_cum[a.s1]) <= options.max_gap_words
+                    and int(out.word_cum[b.o0] - out.word_cum[a.o1]) <= options.max_gap_words
+                    and not exS[a.s1 : b.s0].any() and not exO[a.o1 : b.o0].any()
+                    and not usedS[a.s1 : b.s0].any()):
+                continue
+            dist = a.dist + b.dist + Levenshtein.distance(_norm_gap(src, a.s1, b.s0), _norm_gap(out, a.o1, b.o0))
+            longest = max(_norm_len(src, a.s0, b.s1), _norm_len(out, a.o0, b.o1), 1)
+            if dist / longest <= options.near_threshold:
+                chains[i : i + 2] = [_Chain(a.runs + b.runs, dist)]
+                changed = True
+                break
     return chains
 
 

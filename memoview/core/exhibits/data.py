@@ -109,6 +109,8 @@ class ExhibitData:
     audit_entries: list[Any]
     environment: dict[str, str]
     selection_rule: str
+    findings: Any = None  # memoview.core.findings.report.CaseFindings (issue 12)
+    map_quantity: str = "pz"  # what every memorization map shows (memoview.core.findings.quantity)
 
     @property
     def total_attempts(self) -> int:
@@ -318,7 +320,14 @@ def collect(case: Case, *, attempt_ids: tuple[int, ...] = (), document_refs: tup
         audit_entries=evidence_entries(case),
         environment=_environment(all_views),
         selection_rule=rule,
+        findings=_findings(case, [w.document.id for w in works]),
     )
+
+
+def _findings(case: Case, doc_ids: list[int]) -> Any:
+    from memoview.core.findings.report import case_findings
+
+    return case_findings(case, documents=doc_ids, align_missing=False) if doc_ids else None
 
 
 def _rule_text(attempt_ids: tuple[int, ...], show: str, user_rule: str) -> str:

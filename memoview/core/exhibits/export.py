@@ -69,8 +69,13 @@ class ExportOptions:
     selection_rule: str = ""
     creation_date: Optional[str] = None  # ISO 8601 (date or date-time, UTC assumed)
     write_manifest: bool = True
+    map_quantity: str = "pz"  # what the memorization maps show: pz | greedy | score (issue 12)
 
     def validate(self) -> None:
+        from memoview.core.findings.quantity import MAP_KINDS
+
+        if self.map_quantity not in MAP_KINDS:
+            raise ValidationError(f"Unknown map quantity '{self.map_quantity}'.", f"Use one of: {', '.join(MAP_KINDS)}.")
         if self.bates_digits < 1 or self.bates_digits > 12:
             raise ValidationError(f"Bates digits must be between 1 and 12 (got {self.bates_digits}).",
                                   "Use --bates-digits 6, for example.")
@@ -132,7 +137,8 @@ def command_line(case: Case, options: ExportOptions, output: Path) -> str:
                                  ("--bates-prefix", options.bates_prefix, ""), ("--bates-start", str(options.bates_start), "1"),
                                  ("--bates-digits", str(options.bates_digits), "6"), ("--legend", options.legend, "none"),
                                  ("--caption", options.caption, ""), ("--expert", options.expert, ""),
-                                 ("--selection-rule", options.selection_rule, "")):
+                                 ("--selection-rule", options.selection_rule, ""),
+                                 ("--map-quantity", options.map_quantity, "pz")):
         if value != default:
             parts += [flag, value]
     parts += ["--creation-date", options.creation_date or ""]
@@ -199,6 +205,7 @@ def export_exhibit(case: Case, options: ExportOptions, output_path: str | os.Pat
         case, attempt_ids=tuple(options.attempt_ids), document_refs=tuple(options.document_refs),
         include_all=options.include_all, show=options.show, selection_rule=options.selection_rule,
     )
+    collected.map_quantity = options.map_quantity
     if cancel is not None and cancel.cancelled:
         return ExportResult(None, cancelled=True)
     model_files: dict[str, str] = {}

@@ -3,7 +3,7 @@ memorization-map chart. The columns split across pages between lines."""
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Optional, Sequence
 
 from reportlab.lib import colors
 from reportlab.pdfbase.pdfmetrics import stringWidth
@@ -173,7 +173,8 @@ class MemorizationMap(Flowable):
     """
 
     def __init__(self, positions: Sequence[float], values: Sequence[float], kinds: Sequence[str], *,
-                 doc_length: float, y_max: float, x_label: str, y_label: str, height: float = 120.0) -> None:
+                 doc_length: float, y_max: float, x_label: str, y_label: str, height: float = 120.0,
+                 y_ticks: Optional[Sequence[tuple[float, str]]] = None) -> None:
         super().__init__()
         self.positions = list(positions)
         self.values = list(values)
@@ -183,6 +184,7 @@ class MemorizationMap(Flowable):
         self.x_label = x_label
         self.y_label = y_label
         self.chart_height = height
+        self.y_ticks = list(y_ticks) if y_ticks else None  # (fraction of y_max, label): the map quantity's own
 
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
         self.width = availWidth
@@ -201,9 +203,9 @@ class MemorizationMap(Flowable):
         c.line(left, bottom, left, bottom + h)
         c.setFont(fonts.SANS, 6.5)
         c.setFillColor(colors.black)
-        for frac in (0.0, 0.5, 1.0):
+        for frac, text in self.y_ticks or [(f, f"{self.y_max * f:g}") for f in (0.0, 0.5, 1.0)]:
             y = bottom + h * frac
-            c.drawRightString(left - 3, y - 2, f"{self.y_max * frac:g}")
+            c.drawRightString(left - 3, y - 2, text)
             c.setStrokeColor(colour("#DDDDDD"))
             c.line(left + 1, y, left + w, y)
         for frac in (0.0, 0.25, 0.5, 0.75, 1.0):

@@ -47,7 +47,11 @@ from memoview.core.exhibits.data import (
     sweep_suffix_tokens,
     window_exact,
 )
+from memoview.core.exhibits import findings_section
 from memoview.core.exhibits.flowables import MemorizationMap, TwoColumns, colour
+from memoview.core.findings.quantity import MapQuantity
+from memoview.core.findings.stats import fmt_log10
+from memoview.core.findings.stats import fmt_pz as _core_fmt_pz
 from memoview.core.records import Annotation, best_window_key
 from memoview.core.exhibits import anchor
 from memoview.core.storage.audit import canonical_json
@@ -308,7 +312,7 @@ def _fmt_pz(value: Optional[float]) -> str:
     """p_z as a plain number with its log10 (a reader should not have to decode 10^x)."""
     if value is None:
         return "\u2013"
-    return f"{10 ** value:.2g} (log10 {value:.1f})"
+    return _core_fmt_pz(value)  # below 1e-300: an upper bound, never a rounded-away 0
 
 
 def _pct(value: float) -> str:
@@ -407,7 +411,25 @@ class Story:
                          f"{w.longest_words:,}", _pct(w.coverage), _fmt_pz(w.best_log10_pz)])
         widths = [0.35, 2.15, 0.55, 0.65, 0.72, 0.8, 0.68, 1.1]
         scale = self.width / (sum(widths) * inch)
-        self.add(table(rows, [x * inch * scale for x in widths]), PageBreak())
+        self.add(table(rows, [x * inch * scale for x in widths]))
+        self.findings_table()
+        self.add(PageBreak())
+
+    def findings_table(self) -> None:
+        """Work-level rates with intervals and the controls' false-positive rates (issue 12)."""
+        f = self.data.findings
+        if f is None:
+            return
+        numbers = {w.document.id: i for i, w in enumerate(self.data.works, 1)}
+        rows = findings_section.rows(f, numbers)
+        first, second = 1.55 * inch, 0.8 * inch
+        rest = (self.width - first - second) / (len(rows[0]) - 2)
+        t = table(rows, [first, second] + [rest] * (len(rows[0]) - 2))
+        t.setStyle(TableStyle([("SPAN", (2, i), (-1, i)) for i in findings_section.spanned_rows(rows)]))
+        self.add(CondPageBreak(2.5 * inch), Spacer(1, 8), P(findings_section.TITLE, "h2"),
+                 P(findings_section.intro(f), "small", raw=True), Spacer(1, 4), t)
+        for line in findings_section.sampled_lines(f, numbers):
+            self.add(P(line, "small"))
 
     # ---------------------------------------------------------------- method
     def method(self) -> None:
@@ -462,8 +484,10 @@ class Story:
             words = [v.prompt_source_words for v in views]
             t0 = views[0].attempt.spec
             if method in ("prefix", "pz", "sweep"):
-                template = (f"k = {t0.target.get('prefix_tokens', '?')} tokens of the work, then the model continues "
-                            f"{t0.target.get('suffix_tokens', '?')} tokens; BOS policy: {t0.bos_policy or 'not recorded'}")
+                k_tok = t0.target.get("prefix_tokens", t0.params.get("prefix_tokens", "?"))  # sweeps: in params
+                m_tok = t0.target.get("suffix_tokens", t0.params.get("suffix_tokens", "?"))
+                template = (f"k = {k_tok} tokens of the work, then the model continues "
+                            f"m = {m_tok} tokens; BOS policy: {t0.bos_policy or 'not recorded'}")
             else:
                 template = str(t0.params.get("template") or t0.label or "free prompt (text in each attempt's prompt box)")
             rows.append([pclass, method, f"{len(views):,}", template,
@@ -629,6 +653,14 @@ class Story:
         if "pz_top_k" in m or "pz_temperature" in m:
             rows.append(("p_z scheme", f"T = {m.get('pz_temperature', '?')}, top-k = {m.get('pz_top_k', '?')}"))
         rows.append(("Chance baseline (controls)", self.data.baseline.sentence()))
+        if view.document is not None and view.source_end > view.source_start:  # issue 12: boilerplate flag
+            from memoview.core.findings import entropy
+
+            low = [f"M{sp.match_id}" for sp in (al.spans if al is not None else ())
+                   if entropy.flag(view.document.text[sp.source_start:sp.source_end]).low]
+            rows.append(("Low-entropy flag (zlib)", "compared source text: "
+                         + entropy.flag(view.document.text[view.source_start:view.source_end]).describe()
+                         + f"; matched spans flagged: {', '.join(low) or 'none'} ({entropy.RULE})"))
         self.add(Spacer(1, 6), KeepTogether([P("Statistics", "h3"), kv_table(rows, self.width, key_w=2.0 * inch)]))
         if al is not None and al.spans:
             doc_text = view.document.text if view.document else ""
@@ -654,14 +686,14 @@ class Story:
         exact = [w for w in windows if window_exact(w, suffix)]
         partial = [w for w in windows if w.greedy_exact > 0 and not window_exact(w, suffix)]
         kinds = ["exact" if window_exact(w, suffix) else "partial" if w.greedy_exact > 0 else "none" for w in windows]
-        y_max = float(suffix or max((w.greedy_exact for w in windows), default=1))
-        self.add(Spacer(1, 6), KeepTogether([P("Memorization map", "h3"), P(
-            f"{len(windows):,} windows across the work; bar height: leading target tokens reproduced exactly "
-            f"(of {suffix or '?'}); dark bars: whole window reproduced exactly ({len(exact):,}); light bars: partly "
-            f"({len(partial):,}); grey stubs: no leading token ({len(windows) - len(exact) - len(partial):,}).", "small"),
-            MemorizationMap([w.start_char for w in windows], [w.greedy_exact for w in windows], kinds,
-                            doc_length=len(doc.text), y_max=y_max, x_label="position in the work (characters)",
-                            y_label="exact tokens")]),
+        q = MapQuantity.for_sweep(self.data.map_quantity, a.spec.params or {}, a.metrics)
+        self.add(Spacer(1, 6), KeepTogether([P(f"Memorization map \u2014 {q.name}", "h3"), P(
+            f"{len(windows):,} windows across the work; bar height: {q.name}. {q.explanation} Dark bars: whole "
+            f"window reproduced exactly by greedy decoding ({len(exact):,}); light bars: partly ({len(partial):,}); "
+            f"grey: no leading token ({len(windows) - len(exact) - len(partial):,}).", "small"),
+            MemorizationMap([w.start_char for w in windows], [q.level(w) for w in windows], kinds,
+                            doc_length=len(doc.text), y_max=1.0, x_label="position in the work (characters)",
+                            y_label=q.short, y_ticks=q.ticks())]),
         )
         top = [w for w in sorted(windows, key=best_window_key)[:3] if w.continuation]
         if top:
@@ -696,7 +728,7 @@ class Story:
             pr = doc.text[w.prefix_start_char:w.start_char]
             self.add(CondPageBreak(1.6 * inch), Spacer(1, 8), P(
                 f"Window {w.index}: characters {w.start_char:,}\u2013{w.end_char:,}; {w.greedy_exact} leading tokens exact; "
-                f"memorization score {w.memorization_score:.2f}; log10 p_z {w.log10_pz if w.log10_pz is not None else DASH}"
+                f"memorization score {w.memorization_score:.2f}; log10 p_z {fmt_log10(w.log10_pz)}"
                 f" (prompt: the preceding {len(pr.split()):,} words of the work, supplied to the model; not counted)", "small"),
                 TwoColumns(left, right, size=COLUMN_SIZE, left_title=f"Model continuation (window {w.index})",
                            right_title="Source (true continuation)"))

@@ -193,6 +193,10 @@ def run_sweep(case: Case, lm: Engine | LoadedModel, document: Document, request:
         metrics.update(pz_kind=PZ_UPPER_BOUND, pz_bound_basis=BOUND_NOTE, windows_pz_bounded=len(bounds),
                        windows_pz_upper_bound={str(i): v for i, v in sorted(bounds.items())},
                        max_log10_pz_upper_bound=max(bounds.values()))
+    # Work-level rates (issue 12), stored with the sweep; also recomputable from the windows.
+    from memoview.core.findings.coverage import sweep_rates
+
+    metrics["findings"] = sweep_rates(windows, len(document.text), request.suffix).to_json()
     attempt = Attempt(id=0, spec=spec, status=status, metrics=metrics, environment=env, error=error,
                       started_at=started, finished_at=utc_now(), protocol_id=protocol_id, campaign_key=campaign_key,
                       output_text="", output_sha256="")
@@ -216,5 +220,15 @@ def sweep_json(case: Case, attempt: Attempt, windows: list[SweepWindow]) -> dict
              "memorization_score": w.memorization_score, "log10_p": w.log10_p, "log10_pz": w.log10_pz}
             for w in windows
         ],
+        # Work-level rates with intervals and the controls' false-positive rates (issue 12).
+        "findings": _findings_json(case, attempt),
     }
+
+
+def _findings_json(case: Case, attempt: Attempt) -> Any:
+    from memoview.core.findings.report import case_findings
+
+    work = case_findings(case, align_missing=False).work(int(attempt.spec.document_id or 0))
+    found = next((s for s in (work.sweeps if work else []) if s.attempt.id == attempt.id), None)
+    return found.to_json() if found is not None else None
 

@@ -236,6 +236,7 @@ class ExportDialog(QDialog):
             selection_rule=self.selection_rule.text().strip(),
             creation_date=self.creation_date,
             write_manifest=self.manifest.isChecked(),
+            map_quantity=_map_kind(),  # the quantity the document view's map shows (issue 12)
         )
 
     # ------------------------------------------------------------------ preview / save
@@ -306,3 +307,9 @@ class ExportDialog(QDialog):
         self.status.setText(f"Saved {result.path} ({result.pages} pages, Bates {result.bates_first}–"
                             f"{result.bates_last}).\nPDF SHA-256: {result.pdf_sha256}{manifest}{models}")
         self.window_.statusBar().showMessage(f"Exhibit saved: {result.path}", 10000)
+
+
+def _map_kind() -> str:
+    from memoview.gui.views.sweep_map import chosen_kind
+
+    return chosen_kind()

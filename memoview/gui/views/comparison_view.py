@@ -454,6 +454,7 @@ class ComparisonView(QWidget):
             for key, label in (("n_samples_p50", "Samples for 50% chance"), ("n_samples_p95", "Samples for 95% chance")):
                 value = m.get(key)
                 rows.append((label, f"{int(value):,}" if value is not None else "not reachable (p_z = 0)"))
+        rows += self._entropy_rows()
         baseline = self._control_baseline()
         rows.append(("Control baseline", baseline))
         cells = "".join(f"<tr><td style='color:gray;padding-right:8px;white-space:nowrap'>{html.escape(k)}</td>"
@@ -470,7 +471,27 @@ class ComparisonView(QWidget):
         scheme = f"T={m.get('pz_temperature', 1)}, top-k {m.get('pz_top_k', '—')}"
         if lp is None or (isinstance(lp, float) and math.isinf(lp)):
             return f"0: impossible under this scheme ({scheme})"
-        return f"{10 ** float(lp):.3g} = 10^{float(lp):.1f} ({scheme})"
+        from memoview.core.findings.stats import fmt_pz
+
+        return f"{fmt_pz(float(lp))} ({scheme})"  # below 1e-300: an upper bound, never 0
+
+    def _entropy_rows(self) -> list[tuple[str, str]]:
+        """zlib flags (issue 12): a repetitive or formulaic target or matched span is weaker evidence."""
+        from memoview.core.findings import entropy
+
+        rows: list[tuple[str, str]] = []
+        if self.document is None:
+            return rows
+        target = self.attempt.spec.target or {}
+        if target.get("end_char", 0) > target.get("start_char", 0):
+            flag = entropy.flag(self.document.text[int(target["start_char"]):int(target["end_char"])])
+            rows.append(("Target: zlib ratio", flag.describe()))
+        low = [sp for sp in self.spans if entropy.flag(self.document.text[sp.source_start:sp.source_end]).low]
+        if self.spans:
+            rows.append(("Matched spans flagged low-entropy",
+                         (", ".join(f"M{sp.match_id}" for sp in low) or "none")
+                         + f" (zlib ratio < {entropy.LOW_ENTROPY_RATIO}; a convention)"))
+        return rows
 
     def _control_baseline(self) -> str:
         """The same method on negative-control documents: what chance looks like."""

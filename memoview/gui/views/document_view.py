@@ -1,9 +1,13 @@
 """A source document: provenance header, hashes, the text, and its memorization map.
 
 The memorization map comes from whole-work sweeps (``Case.sweep_windows``):
-each window's target span is shaded by its memorization score (the fraction
-of target tokens the model reproduced greedily), both as background shading
-in the text and as a heat strip beside the scroll bar. Selecting a passage
+each window's target span is shaded by the quantity the user chose (max p_z
+on a log scale by default, greedy exact length, or memorization score; see
+:mod:`memoview.core.findings.quantity`), named exactly in the legend and in
+every tooltip: as background shading in the text and a heat strip beside the
+scroll bar (latest sweep), and as one bar per sweep above the text (several
+sweeps of the work one above the other). Clicking a bar opens that window's
+comparison. Selecting a passage
 enables "Try to extract from here", which opens the extraction wizard
 pre-filled with that passage.
 """
@@ -27,20 +31,8 @@ from PySide6.QtWidgets import (
 )
 
 from memoview.gui.textpos import Utf16Map
-from memoview.gui.views.highlight import MAP_EXACT, MAP_PARTIAL, VERBATIM_BG
-
-
-def heat_color(score: float) -> QColor:
-    """0 -> transparent; then from the exhibit's "partial" colour to its "exact" colour as the
-    score (fraction of the window's target reproduced greedily) approaches 1."""
-    score = max(0.0, min(1.0, score))
-    if score <= 0.0:
-        return QColor(0, 0, 0, 0)
-    low, high = QColor(MAP_PARTIAL), QColor(MAP_EXACT)
-    r = low.red() + (high.red() - low.red()) * score
-    g = low.green() + (high.green() - low.green()) * score
-    b = low.blue() + (high.blue() - low.blue()) * score
-    return QColor(int(r), int(g), int(b))
+from memoview.gui.views.highlight import VERBATIM_BG
+from memoview.gui.views.sweep_map import SweepLayer, SweepMapPanel, heat_color
 
 
 def text_shade(score: float) -> QColor:
@@ -62,8 +54,7 @@ class HeatStrip(QWidget):
         super().__init__(parent)
         self.setObjectName("heatStrip")
         self.setFixedWidth(14)
-        self.setToolTip("Memorization map from sweeps: darker = more of the window reproduced exactly.\n"
-                        "Click to jump there.")
+        self.setToolTip("Memorization map (latest sweep). Click to jump there.")
         self.spans: list[tuple[float, float, float]] = []  # (start fraction, end fraction, score)
 
     def set_spans(self, spans: Sequence[tuple[float, float, float]]) -> None:
@@ -90,6 +81,7 @@ class HeatStrip(QWidget):
 
 class DocumentView(QWidget):
     extract_requested = Signal(int, int, int)  # document id, start char, end char (Python indices)
+    window_clicked = Signal(int, int)  # sweep attempt id, window index: open that window's comparison
 
     def __init__(self, document: Any, parent: Optional[QWidget] = None) -> None:
         super().__init__(parent)
@@ -131,6 +123,11 @@ class DocumentView(QWidget):
         self.map_label.setObjectName("mapLabel")
         self.map_label.setWordWrap(True)
         self.map_label.setVisible(False)
+        self.layers: list[SweepLayer] = []
+        self.map_panel = SweepMapPanel(len(self.text))
+        self.map_panel.setVisible(False)
+        self.map_panel.window_clicked.connect(self.window_clicked)
+        self.map_panel.quantity_changed.connect(lambda _k: self._shade())
 
         bar = QHBoxLayout()
         bar.addWidget(self.selection_label, 1)
@@ -146,6 +143,7 @@ class DocumentView(QWidget):
         layout.addWidget(self.header)
         layout.addLayout(bar)
         layout.addWidget(self.map_label)
+        layout.addWidget(self.map_panel)
         layout.addLayout(body, 1)
 
     # ------------------------------------------------------------------ header
@@ -206,21 +204,46 @@ class DocumentView(QWidget):
             self.extract_requested.emit(self.document.id, rng[0], rng[1])
 
     # ------------------------------------------------------------------ memorization map
-    def set_sweep_windows(self, windows: Sequence[Any]) -> None:
-        """Shade the text and fill the heat strip from sweep windows (``SweepWindow`` records)."""
-        self.windows = list(windows)
+    def set_sweep_windows(self, windows: Sequence[Any], attempt: Any = None) -> None:
+        """One sweep's windows (kept for callers that have no attempt record: the map then knows no scheme)."""
+        from types import SimpleNamespace
+
+        att = attempt or SimpleNamespace(id=windows[0].attempt_id if windows else 0, status="done", metrics={},
+                                         spec=SimpleNamespace(params={}))
+        self.set_sweeps([SweepLayer(att, tuple(windows), f"sweep #{att.id}")] if windows else [])
+
+    def set_sweeps(self, layers: Sequence[SweepLayer], findings_text: str = "") -> None:
+        """Every sweep of the work (oldest first); the text and the strip show the latest one."""
+        self.layers = list(layers)
+        self.windows = list(self.layers[-1].windows) if self.layers else []
+        self.map_panel.set_layers(self.layers)
+        self.map_label.setText(findings_text)
+        self.map_label.setVisible(bool(findings_text))
+        self._shade()
+
+    @property
+    def quantity(self) -> Any:
+        return self.layers[-1].quantity(self.map_panel.kind) if self.layers else None
+
+    def _shade(self) -> None:
+        """Shade the text and fill the heat strip with the chosen quantity of the latest sweep."""
+        q = self.quantity
         n = max(1, len(self.text))
-        self.strip.set_spans([(w.start_char / n, w.end_char / n, float(w.memorization_score))
-                              for w in self.windows])
+        if q is None:
+            self.strip.set_spans([])
+            self.editor.setExtraSelections([])
+            return
+        self.strip.set_spans([(w.start_char / n, w.end_char / n, q.level(w)) for w in self.windows])
+        self.strip.setToolTip(f"{q.name}, latest sweep. Click to jump there.")
         selections = []
-        for w in sorted(self.windows, key=lambda w: w.memorization_score):
-            if w.memorization_score <= 0:
+        for w in sorted(self.windows, key=q.level):
+            level = q.level(w)
+            if level <= 0:
                 continue
             sel = QTextEdit.ExtraSelection()
             fmt = QTextCharFormat()
-            fmt.setBackground(text_shade(float(w.memorization_score)))
-            fmt.setToolTip(f"Sweep window {w.index}: {w.greedy_exact} leading tokens reproduced exactly; "
-                           f"memorization score {w.memorization_score:.2f}")
+            fmt.setBackground(text_shade(level))
+            fmt.setToolTip(q.tooltip(w))
             cursor = QTextCursor(self.editor.document())
             cursor.setPosition(self.posmap.to_qt(w.start_char))
             cursor.setPosition(self.posmap.to_qt(w.end_char), QTextCursor.MoveMode.KeepAnchor)
@@ -228,17 +251,6 @@ class DocumentView(QWidget):
             sel.format = fmt
             selections.append(sel)
         self.editor.setExtraSelections(selections)
-        if self.windows:
-            hot = sum(1 for w in self.windows if w.memorization_score >= 0.5)
-            self.map_label.setText(f"Sweep map: shaded text = passages the model was asked to continue; deeper red "
-                                   f"= more reproduced exactly. {hot} of {len(self.windows)} windows at least half "
-                                   "reproduced.")
-            self.map_label.setToolTip("Each window's prompt is the text just before it, taken from the work. "
-                                      "Score = leading target tokens reproduced exactly by greedy decoding, "
-                                      "divided by the window length.")
-        else:
-            self.map_label.setText("")
-        self.map_label.setVisible(bool(self.windows))
 
     def scroll_to_fraction(self, fraction: float) -> None:
         pos = self.posmap.to_qt(int(fraction * len(self.text)))

@@ -1,0 +1,256 @@
+"""The case overview: the first tab of an open case (issue 12).
+
+One row per work — controls included — with its attempts, best verbatim run,
+the extraction rate at the chosen threshold with its exact interval, the
+false-positive rate of the same procedure on the case's controls (or "no
+error rate: no controls"), and a thumbnail of its latest sweep's map in the
+same quantity as the document view. Clicking a row opens the work.
+
+Numbers come from :func:`memoview.core.findings.report.case_findings`, the
+same function behind ``memoview findings`` and the exhibit's findings table.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any, Optional
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from memoview.core.findings.coverage import DEFAULT_TAUS, tau_label
+from memoview.core.findings.report import NO_CONTROLS, CaseFindings, WorkFindings, case_findings
+from memoview.core.findings.stats import fmt_pct
+from memoview.gui import settings
+from memoview.gui.views.sweep_map import MapThumbnail, SweepLayer, chosen_kind, layer_label
+
+TAU_SETTING = "findings/tau"
+DEFAULT_TAU = 0.01
+COLUMNS = ("Work", "Control", "Attempts", "Best verbatim run", "Extractable (latest sweep)",
+           "False positives on controls", "Map")
+
+
+def chosen_tau() -> Optional[float]:
+    """The threshold the overview shows (None: greedy exact reproduction)."""
+    value = settings.value(TAU_SETTING, DEFAULT_TAU)
+    if value in (None, "", "greedy"):
+        return None if value == "greedy" else DEFAULT_TAU
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return DEFAULT_TAU
+
+
+def sweep_layers(case: Any, doc_id: int) -> list[SweepLayer]:
+    """Every finished (or cancelled, partial) sweep of a document, oldest first, as map layers."""
+    names = {m.id: (m.name or m.path) for m in case.models()}
+    layers = []
+    for a in case.attempts(document_id=doc_id, method="sweep"):
+        if a.status not in ("done", "cancelled"):
+            continue
+        wins = case.sweep_windows(a.id)
+        if wins:
+            layers.append(SweepLayer(a, tuple(wins), layer_label(a, names.get(a.spec.model_id, "?"))))
+    return layers
+
+
+def extraction_text(work: WorkFindings, tau: Optional[float]) -> str:
+    s = work.latest_sweep
+    if s is None:  # no sweep: the prefix attempts' rate (unit: attempts), else nothing to say
+        r = work.prefix[-1].at(tau) if work.prefix else None
+        return f"no sweep; prefix attempts\n{r.k:,}/{r.n:,} = {r.short()}" if r is not None else "no sweep: no rate"
+    t = s.rates.at(tau)
+    if t is None:
+        return "\u2013"
+    return (f"{fmt_pct(t.char_fraction)} of the text;\nwindows {t.windows.k:,}/{t.windows.n:,} = "
+            f"{t.windows.short()}")
+
+
+def control_text(work: WorkFindings, tau: Optional[float]) -> str:
+    s = work.latest_sweep
+    if work.document.is_control:
+        return "(this is a control)"
+    if s is None:
+        pf = work.prefix[-1] if work.prefix else None
+        if pf is None:
+            return "no sweep: no error rate"
+        r = pf.controls.at(tau) if pf.controls is not None else None
+        return NO_CONTROLS if r is None else f"{r.k:,}/{r.n:,} control attempts =\n{r.short()}"
+    if s.controls is None:
+        return NO_CONTROLS
+    r = s.controls.at(tau)
+    return NO_CONTROLS if r is None else f"{r.k:,}/{r.n:,} control windows =\n{r.short()}"
+
+
+def findings_sentence(case: Any, doc_id: int, tau: Optional[float] = None) -> str:
+    """One line for the document view: the latest sweep's rate at the chosen threshold and its error rate."""
+    tau = chosen_tau() if tau is None else tau
+    work = case_findings(case, documents=[doc_id], align_missing=False).work(doc_id)
+    if work is None or (work.latest_sweep is None and not work.prefix and not work.sampled):
+        return ""
+    sampled = "".join(f"\nSampled attempts {sm.attempts[0]}\u2013{sm.attempts[-1]}: {sm.describe()}."
+                      for sm in work.sampled)
+    if work.latest_sweep is None and not work.prefix:
+        return sampled.strip()
+    which = "Latest sweep" if work.latest_sweep is not None else "Prefix attempts"
+    return (f"{which}, {tau_label(tau)}: extractable {extraction_text(work, tau)} (95% CI). "
+            f"False positives on controls: {control_text(work, tau)}.").replace("\n", " ") + sampled
+
+
+class CaseOverview(QWidget):
+    """The overview tab."""
+
+    document_requested = Signal(int)
+
+    def __init__(self, case: Any, parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("caseOverview")
+        self.findings: Optional[CaseFindings] = None
+        self.doc_ids: list[int] = []
+        self.title = QLabel("")
+        self.title.setObjectName("overviewTitle")
+        self.title.setWordWrap(True)
+        self.tau_combo = QComboBox()
+        self.tau_combo.setObjectName("overviewTau")
+        for tau in DEFAULT_TAUS:
+            self.tau_combo.addItem(tau_label(tau), tau)
+        self.tau_combo.addItem(tau_label(None), "greedy")
+        current = chosen_tau()
+        for i in range(self.tau_combo.count()):
+            data = self.tau_combo.itemData(i)
+            if (current is None and data == "greedy") or (current is not None and data == current):
+                self.tau_combo.setCurrentIndex(i)
+        self.tau_combo.currentIndexChanged.connect(self._tau_changed)
+        self.note = QLabel(
+            "Extractable: fraction of the work's characters whose highest p_z over the sweep windows covering them "
+            "meets the threshold; then the fraction of windows, with its exact (Clopper–Pearson) 95% interval. "
+            "False positives: the same procedure (model, window sizes, stride, p_z scheme) on the case's negative "
+            "controls. Click a row to open the work.")
+        self.note.setObjectName("overviewNote")
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet("color: #555")
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setObjectName("overviewTable")
+        self.table.setHorizontalHeaderLabels(list(COLUMNS))
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setWordWrap(True)
+        self.table.verticalHeader().setVisible(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for col in (1, 2, 3, 6):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        for col, width in ((4, 250), (5, 230)):  # long sentences wrap onto two lines
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
+            self.table.setColumnWidth(col, width)
+        self.table.cellClicked.connect(self._clicked)
+        top = QHBoxLayout()
+        top.addWidget(self.title, 1)
+        top.addWidget(QLabel("Threshold:"))
+        top.addWidget(self.tau_combo)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 10, 10, 10)
+        layout.addLayout(top)
+        layout.addWidget(self.note)
+        layout.addWidget(self.table, 1)
+        self.refresh_from_case(case)
+
+    @property
+    def tau(self) -> Optional[float]:
+        data = self.tau_combo.currentData()
+        return None if data == "greedy" else float(data)
+
+    def _tau_changed(self, _i: int) -> None:
+        settings.set_value(TAU_SETTING, "greedy" if self.tau is None else self.tau)
+        self._fill()
+
+    def refresh_from_case(self, case: Any) -> None:
+        """Recompute now if the overview is on screen, else when it is next shown (the main window
+        refreshes after every finished job; a hidden overview must not cost the UI thread anything)."""
+        self.case = case
+        self._dirty = True
+        if self.isVisible() or self.findings is None:
+            self._recompute()
+
+    def _recompute(self) -> None:
+        self._dirty = False
+        self.findings = case_findings(self.case)
+        self._fill()
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt name
+        if getattr(self, "_dirty", False):
+            self._recompute()
+        super().showEvent(event)
+
+    def _fill(self) -> None:
+        f = self.findings
+        if f is None:
+            return
+        works = f.works
+        shown = {w.document.id for w in works}
+        missing = [d for d in self.case.documents() if d.id not in shown]  # documents with no attempt yet
+        n_controls = sum(1 for w in works if w.document.is_control) + sum(1 for d in missing if d.is_control)
+        self.title.setText(f"<span style='font-size:13pt;font-weight:600'>Case overview</span> "
+                           f"<span style='color:gray'>{html.escape(self.case.path.name)} · "
+                           f"{len(works) + len(missing)} works ({n_controls} negative controls) · "
+                           f"{sum(w.attempts for w in works):,} attempts</span>")
+        kind = chosen_kind()
+        tau = self.tau
+        self.table.setRowCount(0)
+        self.doc_ids = []
+        for w in works:
+            self._row(w.document, w, kind, tau)
+        for d in sorted(missing, key=lambda d: (d.is_control, d.id)):
+            self._row(d, None, kind, tau)
+        self.table.resizeRowsToContents()
+
+    def _row(self, doc: Any, work: Optional[WorkFindings], kind: str, tau: Optional[float]) -> None:
+        r = self.table.rowCount()
+        self.table.insertRow(r)
+        self.doc_ids.append(doc.id)
+        cells = [
+            doc.title,
+            "yes" if doc.is_control else "no",
+            f"{work.attempts:,}" if work else "0",
+            f"{work.best_run_words:,} words" if work else "\u2013",
+            extraction_text(work, tau) if work else "not tested",
+            control_text(work, tau) if work else "\u2013",
+        ]
+        for c, text in enumerate(cells):
+            item = QTableWidgetItem(text)
+            item.setToolTip(text)
+            if c in (1, 2, 3):
+                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+            self.table.setItem(r, c, item)
+        layer = None
+        if work is not None and work.latest_sweep is not None:
+            s = work.latest_sweep
+            layer = SweepLayer(s.attempt, tuple(s.windows), f"sweep #{s.attempt.id}")
+        thumb = MapThumbnail(layer, len(doc.text), kind)
+        holder = QWidget()
+        h = QHBoxLayout(holder)
+        h.setContentsMargins(4, 2, 4, 2)
+        h.addWidget(thumb)
+        self.table.setCellWidget(r, len(COLUMNS) - 1, holder)
+
+    def _clicked(self, row: int, _col: int) -> None:
+        if 0 <= row < len(self.doc_ids):
+            self.document_requested.emit(self.doc_ids[row])
+
+    def row_texts(self) -> list[list[str]]:
+        """What each row says (tests and screenshots)."""
+        out = []
+        for r in range(self.table.rowCount()):
+            out.append([self.table.item(r, c).text() for c in range(len(COLUMNS) - 1)])
+        return out
