@@ -156,14 +156,16 @@ PENDING = "mv_pending_rows"
 
 def install_capture(conn: sqlite3.Connection, bindings: Iterable[RowBinding] = BOUND_TABLES) -> None:
     """TEMP triggers (this connection only, never stored in the case) noting every written evidence row."""
-    conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {PENDING} (tbl TEXT NOT NULL, k TEXT NOT NULL, PRIMARY KEY (tbl, k))")
+    conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {PENDING} (tbl TEXT NOT NULL, k TEXT NOT NULL, r INTEGER, "
+                 "PRIMARY KEY (tbl, k))")
     for b in bindings:
         if not table_exists(conn, b.table):
             continue
         new = "json_array(" + ", ".join(f'NEW."{k}"' for k in b.key) + ")"
         old = "json_array(" + ", ".join(f'OLD."{k}"' for k in b.key) + ")"
-        note = f"INSERT OR IGNORE INTO {PENDING}(tbl, k) VALUES ('{b.table}', %s);"
-        for when, body in (("INSERT", note % new), ("UPDATE", note % old + " " + note % new), ("DELETE", note % old)):
+        note = f"INSERT OR IGNORE INTO {PENDING}(tbl, k, r) VALUES ('{b.table}', %s, %s.rowid);"
+        for when, body in (("INSERT", note % (new, "NEW")), ("UPDATE", note % (old, "OLD") + " " + note % (new, "NEW")),
+                           ("DELETE", note % (old, "OLD"))):
             conn.execute(f'CREATE TEMP TRIGGER IF NOT EXISTS "mv_capture_{b.table}_{when.lower()}" AFTER {when} '
                          f'ON main."{b.table}" BEGIN {body} END')
 
@@ -193,16 +195,29 @@ def take_pending(conn: sqlite3.Connection, event: str,
         return {}
     by_table = {b.table: b for b in bindings}
     rows: dict[str, dict[str, Optional[str]]] = {}
-    columns: dict[str, list[str]] = {}
-    for tbl, key in conn.execute(f"SELECT tbl, k FROM temp.{PENDING} ORDER BY tbl, k").fetchall():
+    pending: dict[str, list[tuple[str, int]]] = {}
+    for tbl, key, rowid in conn.execute(f"SELECT tbl, k, r FROM temp.{PENDING} ORDER BY tbl, k").fetchall():
         binding = by_table[tbl]
         if binding.actions and event not in binding.actions and event not in MIGRATION_EVENTS:
             raise UndeclaredBindingError(
                 f"audit event '{event}' wrote rows of '{tbl}', but BOUND_TABLES allows only {binding.actions}")
-        if tbl not in columns:
-            columns[tbl] = _columns(conn, tbl)
-        canon = key_text(json.loads(key))
-        rows.setdefault(tbl, {})[canon] = hash_row(conn, binding, canon, columns[tbl])
+        pending.setdefault(tbl, []).append((key_text(json.loads(key)), rowid))
+    for tbl, keyed in pending.items():
+        binding = by_table[tbl]
+        cols = _columns(conn, tbl)
+        # One query per table by rowid (the rows just written), then each row checked against its key:
+        # a row whose key an UPDATE changed no longer stands under its old key.
+        found: dict[int, dict[str, Any]] = {}
+        for values in conn.execute(f'SELECT rowid, * FROM main."{tbl}" WHERE rowid IN '
+                                   f"(SELECT r FROM temp.{PENDING} WHERE tbl = ?)", (tbl,)):
+            found[int(values[0])] = dict(zip(cols, values[1:]))
+        out = rows.setdefault(tbl, {})
+        for key, rowid in keyed:
+            row = found.get(rowid) if rowid is not None else None
+            if row is not None and key_text(row[k] for k in binding.key) == key:
+                out[key] = row_sha256(tbl, row, binding.exclude)
+            else:
+                out[key] = hash_row(conn, binding, key, cols)  # a WITHOUT ROWID table, or a moved key
     clear_pending(conn)
     return rows
 
