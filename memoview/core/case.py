@@ -171,6 +171,7 @@ class Case:
         # A case on a read-only medium (or without write permission) opens for viewing,
         # info, verify and export; anything that would write raises ReadOnlyCaseError.
         self.read_only = read_only
+        self.read_only_note = ""
         self.format_version = SCHEMA_VERSION
 
     # ------------------------------------------------------------------ open/create
@@ -222,6 +223,11 @@ class Case:
             read_only = not _writable(target)
         if read_only:
             case = cls(target, _connect_read_only(target), read_only=True)
+            wal = target.with_name(target.name + "-wal")
+            if wal.exists() and wal.stat().st_size > 0:
+                case.read_only_note = (f"{wal.name} beside the case holds changes not yet merged into it; on a "
+                                       "read-only medium they may not be readable. Copy the case and that file "
+                                       "to a writable folder to see them.")
             case._conn.execute("PRAGMA query_only = ON")
             case.format_version = user_version(case._conn)
             return case

@@ -259,6 +259,8 @@ def verify_case(case: "Case", *, expect_head: Optional[str] = None) -> "VerifyRe
         report.problems.append(VerifyProblem("attempt", f"attempt {attempt_id}", reason))
     if case.read_only:
         report.warnings.append("the case is read-only: this verification was not written to its audit log")
+        if case.read_only_note:
+            report.warnings.append(case.read_only_note)
     return report
 
 

@@ -118,7 +118,11 @@ def row_sha256(table: str, row: Mapping[str, Any], exclude: Iterable[str] = ()) 
 
 
 def key_text(values: Iterable[Any]) -> str:
-    return canonical_json(list(values))
+    """Canonical JSON of the key values (integer keys, the common case, without the JSON encoder)."""
+    items = list(values)
+    if all(type(v) is int for v in items):
+        return "[" + ",".join(str(v) for v in items) + "]"
+    return canonical_json(items)
 
 
 def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
@@ -138,8 +142,9 @@ def iter_rows(conn: sqlite3.Connection, binding: RowBinding) -> Iterable[tuple[s
         yield key_text(row[k] for k in binding.key), row_sha256(binding.table, row, binding.exclude)
 
 
-def hash_row(conn: sqlite3.Connection, binding: RowBinding, key: str) -> Optional[str]:
-    cols = _columns(conn, binding.table)
+def hash_row(conn: sqlite3.Connection, binding: RowBinding, key: str,
+             cols: Optional[list[str]] = None) -> Optional[str]:
+    cols = cols or _columns(conn, binding.table)
     values = json.loads(key)
     where = " AND ".join(f'"{k}" = ?' for k in binding.key)
     found = conn.execute(f'SELECT * FROM main."{binding.table}" WHERE {where}', values).fetchone()
@@ -152,14 +157,16 @@ PENDING = "mv_pending_rows"
 
 def install_capture(conn: sqlite3.Connection, bindings: Iterable[RowBinding] = BOUND_TABLES) -> None:
     """TEMP triggers (this connection only, never stored in the case) noting every written evidence row."""
-    conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {PENDING} (tbl TEXT NOT NULL, k TEXT NOT NULL, PRIMARY KEY (tbl, k))")
+    conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS {PENDING} (tbl TEXT NOT NULL, k TEXT NOT NULL, r INTEGER, "
+                 "PRIMARY KEY (tbl, k))")
     for b in bindings:
         if not table_exists(conn, b.table):
             continue
         new = "json_array(" + ", ".join(f'NEW."{k}"' for k in b.key) + ")"
         old = "json_array(" + ", ".join(f'OLD."{k}"' for k in b.key) + ")"
-        note = f"INSERT OR IGNORE INTO {PENDING}(tbl, k) VALUES ('{b.table}', %s);"
-        for when, body in (("INSERT", note % new), ("UPDATE", note % old + " " + note % new), ("DELETE", note % old)):
+        note = f"INSERT OR IGNORE INTO {PENDING}(tbl, k, r) VALUES ('{b.table}', %s, %s.rowid);"
+        for when, body in (("INSERT", note % (new, "NEW")), ("UPDATE", note % (old, "OLD") + " " + note % (new, "NEW")),
+                           ("DELETE", note % (old, "OLD"))):
             conn.execute(f'CREATE TEMP TRIGGER IF NOT EXISTS "mv_capture_{b.table}_{when.lower()}" AFTER {when} '
                          f'ON main."{b.table}" BEGIN {body} END')
 
@@ -189,13 +196,29 @@ def take_pending(conn: sqlite3.Connection, event: str,
         return {}
     by_table = {b.table: b for b in bindings}
     rows: dict[str, dict[str, Optional[str]]] = {}
-    for tbl, key in conn.execute(f"SELECT tbl, k FROM temp.{PENDING} ORDER BY tbl, k").fetchall():
+    pending: dict[str, list[tuple[str, int]]] = {}
+    for tbl, key, rowid in conn.execute(f"SELECT tbl, k, r FROM temp.{PENDING} ORDER BY tbl, k").fetchall():
         binding = by_table[tbl]
         if binding.actions and event not in binding.actions and event not in MIGRATION_EVENTS:
             raise UndeclaredBindingError(
                 f"audit event '{event}' wrote rows of '{tbl}', but BOUND_TABLES allows only {binding.actions}")
-        canon = key_text(json.loads(key))
-        rows.setdefault(tbl, {})[canon] = hash_row(conn, binding, canon)
+        pending.setdefault(tbl, []).append((key_text(json.loads(key)), rowid))
+    for tbl, keyed in pending.items():
+        binding = by_table[tbl]
+        cols = _columns(conn, tbl)
+        # One query per table by rowid (the rows just written), then each row checked against its key:
+        # a row whose key an UPDATE changed no longer stands under its old key.
+        found: dict[int, dict[str, Any]] = {}
+        for values in conn.execute(f'SELECT rowid, * FROM main."{tbl}" WHERE rowid IN '
+                                   f"(SELECT r FROM temp.{PENDING} WHERE tbl = ?)", (tbl,)):
+            found[int(values[0])] = dict(zip(cols, values[1:]))
+        out = rows.setdefault(tbl, {})
+        for key, rowid in keyed:
+            row = found.get(rowid) if rowid is not None else None
+            if row is not None and key_text(row[k] for k in binding.key) == key:
+                out[key] = row_sha256(tbl, row, binding.exclude)
+            else:
+                out[key] = hash_row(conn, binding, key, cols)  # a WITHOUT ROWID table, or a moved key
     clear_pending(conn)
     return rows
 
@@ -262,20 +285,21 @@ def check_rows(conn: sqlite3.Connection, bindings: Iterable[RowBinding],
         for key, digest in iter_rows(conn, b):
             checked += 1
             seen.add(key)
-            subject = describe_row(b.table, key)
             entry = bound.get((b.table, key))
             if entry is None:
-                problems.append((subject, "it has no audit entry (inserted outside memoview, or its entry was removed)"))
+                problems.append((describe_row(b.table, key),
+                                 "it has no audit entry (inserted outside memoview, or its entry was removed)"))
                 continue
             if entry.sha256 != digest:
-                problems.append((subject, f"it was changed after audit entry {entry.seq} ({entry.event}) recorded it"))
+                problems.append((describe_row(b.table, key),
+                                 f"it was changed after audit entry {entry.seq} ({entry.event}) recorded it"))
             elif b.actions and entry.event not in b.actions and entry.event not in MIGRATION_EVENTS:
-                problems.append((subject, f"it was recorded by audit entry {entry.seq} ({entry.event}), "
-                                          f"an action that never writes {b.table}"))
+                problems.append((describe_row(b.table, key), f"it was recorded by audit entry {entry.seq} "
+                                                             f"({entry.event}), an action that never writes {b.table}"))
             if entry.event in MIGRATION_EVENTS and entry.event == "case.migrate":
                 legacy += 1
         for (tbl, key), entry in bound.items():
-            if tbl == b.table and key not in seen and entry.sha256 is not None:
+            if tbl == b.table and entry.sha256 is not None and key not in seen:
                 problems.append((describe_row(tbl, key),
                                  f"audit entry {entry.seq} ({entry.event}) recorded it, but the row is gone"))
     return problems, checked, legacy
