@@ -24,24 +24,11 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """Never touch the real user data/cache folders from tests."""
     base = tmp_path_factory.getbasetemp()
+    monkeypatch.setenv("MEMOVIEW_LOG_DIR", str(base / "user-log"))  # the error log (memoview/core/errorlog.py)
     monkeypatch.setenv("MEMOVIEW_DATA_DIR", str(base / "user-data"))
     monkeypatch.setenv("MEMOVIEW_CACHE_DIR", str(base / "user-cache"))
-    monkeypatch.setenv("MEMOVIEW_LOG_DIR", str(base / "user-log"))
-
-
-def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--screenshots", metavar="DIR", default=None,
-                     help="folder for the GUI tests' screenshots (default: $MEMOVIEW_SCREENSHOTS, "
-                     "else pytest's temporary folder; never the repository)")
-
-
-@pytest.fixture(scope="session")
-def screenshot_dir(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Where screenshots go: --screenshots DIR, $MEMOVIEW_SCREENSHOTS, or pytest's temporary folder."""
-    chosen = request.config.getoption("--screenshots") or os.environ.get("MEMOVIEW_SCREENSHOTS")
-    folder = Path(chosen) if chosen else tmp_path_factory.mktemp("screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    if not os.environ.get("MEMOVIEW_SCREENSHOT_DIR"):  # GUI screenshots go to pytest's tmp folder
+        monkeypatch.setenv("MEMOVIEW_SCREENSHOT_DIR", str(base / "screenshots"))
 
 
 @pytest.fixture(scope="session")
@@ -61,3 +48,15 @@ def fixture_model_dir(request: pytest.FixtureRequest) -> Path:
 @pytest.fixture()
 def case_path(tmp_path: Path) -> Path:
     return tmp_path / "test.memoview"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--screenshots", metavar="DIR", default=None,
+                     help="folder for the GUI tests' screenshots (sets $MEMOVIEW_SCREENSHOT_DIR; "
+                     "default: pytest's temporary folder, never the repository)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    chosen = config.getoption("--screenshots")
+    if chosen:
+        os.environ["MEMOVIEW_SCREENSHOT_DIR"] = str(Path(chosen).resolve())

@@ -18,8 +18,8 @@ import sys
 from typing import Optional, Sequence
 
 from memoview import __version__
-from memoview.cli.errors import install_hooks, print_error, print_unexpected
 from memoview.core.errors import MemoviewError
+from memoview.cli.errors import install_hooks, print_error, print_unexpected
 
 # Each module registers its own subcommands; order is the order in --help.
 COMMAND_MODULES = (

@@ -8,8 +8,9 @@ attach it to a support request. The file rotates (about 1 MB, three old
 copies kept), so it never grows without bound.
 
 The folder is the user's log folder (platformdirs), or ``$MEMOVIEW_LOG_DIR``.
-Nothing from a case (document text, outputs) is written here: only the
-exception, its traceback and where it happened.
+Only the exception (type, message as raised, traceback), where it happened
+and the versions are written; the message may name a file or a document
+title, so the user can read the file before attaching it.
 """
 
 from __future__ import annotations

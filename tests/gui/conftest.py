@@ -1,4 +1,4 @@
-"""Fixtures of the GUI tests: one window factory (with leak checks) and the screenshot folder."""
+"""Fixtures of the GUI tests: one window factory (with leak checks)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,6 @@ from typing import Callable, Iterator, Optional
 
 import pytest
 
-from tests.gui import support
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _screenshots_to_the_chosen_folder(screenshot_dir: Path) -> None:
-    """Screenshots go to --screenshots / $MEMOVIEW_SCREENSHOTS or pytest's temporary folder, never the repo."""
-    support.SCREENSHOTS = screenshot_dir
 
 
 WindowFactory = Callable[..., "MainWindow"]  # noqa: F821 - a string annotation; PySide6 loads lazily

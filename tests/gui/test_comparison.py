@@ -139,3 +139,4 @@ def test_panes_scroll_together(qtbot, make_window, case_path: Path) -> None:
     assert src_bar.value() == src_bar.maximum()
     src_bar.setValue(src_bar.maximum() // 2)
     assert abs(out_bar.value() - out_bar.maximum() / 2) <= 0.05 * out_bar.maximum()
+    win.shutdown()

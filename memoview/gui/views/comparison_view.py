@@ -34,7 +34,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from memoview.core.alignment.attempts import prompt_region, shown_region
 from memoview.gui.textpos import Utf16Map
 from memoview.gui.views import highlight
 from memoview.gui.views.case_tree import method_name
@@ -100,6 +99,8 @@ class ComparisonView(QWidget):
         self.attempt = attempt
         self.document = (self.case.document(attempt.spec.document_id)
                          if attempt.spec.document_id is not None else None)
+        from memoview.core.alignment.attempts import shown_region  # lazy: the alignment engine loads rapidfuzz
+
         # Raises ValidationError when the recorded target does not fit the document (the window shows it).
         self.offset, self.pane_end = shown_region(attempt, self.document) if self.document is not None else (0, 0)
         self.source_text = self.document.text[self.offset:self.pane_end] if self.document is not None else ""
@@ -316,6 +317,8 @@ class ComparisonView(QWidget):
         """Base formats (not extra selections): the prompt box, and the target greyed until matched."""
         if self.document is None:
             return
+        from memoview.core.alignment.attempts import prompt_region
+
         region = prompt_region(self.attempt, self.document)
         prompt_end = region[1] - self.offset if region is not None else 0
         if prompt_end > 0:

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 from PySide6.QtGui import QColor, QFont, QTextCharFormat
 
-from memoview.core.exhibits import styles as _styles
+try:  # the exhibits package owns the palette; fall back to the same values if it is missing
+    from memoview.core.exhibits import styles as _styles
 
-# The exhibits package owns the palette; the screen reads it from there.
-VERBATIM_BG = _styles.VERBATIM.background
-NEAR_BG = _styles.NEAR.background
-PROMPT_BG = _styles.PROMPT.background
-UNREPRODUCED_FG = _styles.UNREPRODUCED.text
-MAP_EXACT = _styles.MAP_EXACT
-MAP_PARTIAL = _styles.MAP_PARTIAL
+    VERBATIM_BG = _styles.VERBATIM.background
+    NEAR_BG = _styles.NEAR.background
+    PROMPT_BG = _styles.PROMPT.background
+    UNREPRODUCED_FG = _styles.UNREPRODUCED.text
+    MAP_EXACT = _styles.MAP_EXACT
+    MAP_PARTIAL = _styles.MAP_PARTIAL
+except ImportError:  # pragma: no cover - only before the exhibits package exists
+    VERBATIM_BG, NEAR_BG, PROMPT_BG, UNREPRODUCED_FG = "#F2A7A7", "#FFEB99", "#E6E6E6", "#808080"
+    MAP_EXACT, MAP_PARTIAL = "#B03A3A", "#E8A0A0"
 
 
 def verbatim_format() -> QTextCharFormat:
