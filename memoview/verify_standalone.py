@@ -200,7 +200,10 @@ def check_chain(conn, meta, rep):
 
 def check_triggers(conn, expected, rep):
     found = {name: sql or "" for name, sql in conn.execute("SELECT name, sql FROM main.sqlite_master WHERE type='trigger'")}
-    norm = lambda s: " ".join((s or "").split())
+
+    def norm(sql):
+        return " ".join((sql or "").split())
+
     for name, sql in expected.items():
         if name not in found:
             rep.problem(f"trigger {name}", "a protection of the evidence tables was removed")

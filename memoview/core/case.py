@@ -783,6 +783,11 @@ class Case:
             sample_index=int(row["sample_index"] or 0),
         )
 
+    def document_by_raw_sha256(self, digest: str) -> Optional[Document]:
+        """The document imported from these original bytes, if any (e.g. committed before a disk filled)."""
+        rows = self._rows("SELECT id FROM documents WHERE raw_sha256 = ?", (digest,))
+        return self.document(int(rows[0]["id"])) if rows else None
+
     def attempt(self, attempt_id: int) -> Attempt:
         rows = self._rows("SELECT * FROM attempts WHERE id = ?", (attempt_id,)) if 0 <= attempt_id <= SQLITE_MAX_INT else []
         if not rows:

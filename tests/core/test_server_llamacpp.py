@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -22,7 +22,6 @@ from memoview.core import errors
 from memoview.core.case import Case
 from memoview.core.engines.base import ScoringScheme
 from memoview.core.jobs import run_job
-from memoview.core.remote import evidence
 from memoview.core.remote.endpoint import Endpoint
 from tests.support import llama_server
 from tests.support.server_fixtures import API_KEY, KEY_ENV, served_endpoint as _endpoint

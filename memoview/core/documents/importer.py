@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, Optional, Protocol, Sequence
+from typing import Callable, Iterable, Optional, Protocol, Sequence
 
 from memoview.core import errors
 from memoview.core.documents.base import LoadedDocument
@@ -29,6 +29,8 @@ class DocumentSink(Protocol):
 
     def add_document(self, loaded: LoadedDocument, *, title: str = "", author: str = "", source: str = "",
                      date_obtained: str = "", notes: str = "", is_control: bool = False) -> Document: ...
+
+    def document_by_raw_sha256(self, digest: str) -> Optional[Document]: ...
 
 
 @dataclass(frozen=True)
@@ -69,12 +71,9 @@ class ImportReport:
         return not self.failed and not self.cancelled and not self.stopped
 
 
-def _committed(case: "Case", loaded: object) -> Optional[Document]:
+def _committed(case: DocumentSink, loaded: object) -> Optional[Document]:
     digest = getattr(loaded, "raw_sha256", None)
-    if digest is None:
-        return None
-    rows = case._rows("SELECT id FROM documents WHERE raw_sha256 = ?", (digest,))
-    return case.document(int(rows[0]["id"])) if rows else None
+    return None if digest is None else case.document_by_raw_sha256(str(digest))
 
 
 def import_files(

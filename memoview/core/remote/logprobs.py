@@ -127,9 +127,8 @@ def step_bounds(step: StepFacts, temperature: float, top_k: Optional[int]) -> tu
     greater = sum(1 for v in others if v > lp)
     hidden = 0 if step.complete else max(0, step.requested_top - len(top))  # top-N values lost to collapsed keys
     if step.rank is not None:
-        certainly_in, certainly_out = step.rank <= k, step.rank > k
+        certainly_in = step.rank <= k
     else:
-        certainly_out = greater >= k
         if step.complete:
             certainly_in = step.target_listed  # in the top N, and N < k here
         else:
