@@ -23,6 +23,8 @@ def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: p
     base = tmp_path_factory.getbasetemp()
     monkeypatch.setenv("MEMOVIEW_DATA_DIR", str(base / "user-data"))
     monkeypatch.setenv("MEMOVIEW_CACHE_DIR", str(base / "user-cache"))
+    if not os.environ.get("MEMOVIEW_SCREENSHOT_DIR"):  # GUI screenshots go to pytest's tmp folder
+        monkeypatch.setenv("MEMOVIEW_SCREENSHOT_DIR", str(base / "screenshots"))
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,7 @@ class RunRequest:
 
     model_id: int
     document_id: Optional[int]
-    method: str  # prefix | pz | sweep | prompt | membership
+    method: str  # prefix | pz | sweep | prompt | chat | membership
     passage: Optional[tuple[int, int]] = None
     params: dict[str, Any] = field(default_factory=dict)
     prompt_text: str = ""
@@ -78,10 +78,11 @@ def run_attempt_job(case: Any, cache: dict[str, Any], request: RunRequest, token
         attempts = yield from run_prefix(case, lm, document, PrefixRequest(char_start=start, **p),
                                          method=request.method, cancel=token)
         return _last(attempts)
-    if request.method == "prompt":
+    if request.method in ("prompt", "chat"):
         from memoview.core.extraction.prompts import PromptRequest, run_prompt
 
-        attempts = yield from run_prompt(case, lm, PromptRequest(text=request.prompt_text, **p),
+        text = None if request.method == "chat" else request.prompt_text  # chat: p["messages"]
+        attempts = yield from run_prompt(case, lm, PromptRequest(text=text, **p),
                                          document=document, cancel=token)
         return _last(attempts)
     if request.method == "membership":

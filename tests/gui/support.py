@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 from typing import Any, Optional
 
@@ -10,7 +11,14 @@ from memoview.core.documents.base import LoadedDocument
 from memoview.core.records import ModelFile, ModelInfo
 
 REPO = Path(__file__).resolve().parents[2]
-SCREENSHOTS = REPO / "screenshots"
+SCREENSHOT_ENV = "MEMOVIEW_SCREENSHOT_DIR"  # tests/conftest.py points it at pytest's tmp folder unless set
+
+
+def screenshot_dir() -> Path:
+    """Where GUI tests save screenshots: $MEMOVIEW_SCREENSHOT_DIR (never the repository)."""
+    folder = Path(os.environ.get(SCREENSHOT_ENV) or Path(os.environ.get("TMPDIR", "/tmp")) / "memoview-screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def loaded(text: str, filename: str, title: str = "", author: str = "") -> LoadedDocument:
@@ -45,8 +53,7 @@ def make_case(path: Path, texts: Optional[list[tuple[str, str, bool]]] = None) -
 
 
 def screenshot(widget: Any, name: str) -> Path:
-    SCREENSHOTS.mkdir(exist_ok=True)
-    out = SCREENSHOTS / f"{name}.png"
+    out = screenshot_dir() / f"{name}.png"
     widget.grab().save(str(out))
     return out
 
