@@ -35,6 +35,7 @@ from memoview.gui import settings
 from memoview.gui.dialogs.errors import ErrorDialog, show_error
 from memoview.gui.jobs import JobHandle, JobRunner
 from memoview.gui.views.case_tree import CaseTree
+from memoview.gui.wording import plural
 
 DISCLOSURE_NOTICE = (
     "Every attempt you run is recorded in the case file, with its prompt, settings and output, "
@@ -156,7 +157,7 @@ class MainWindow(QMainWindow):
 
     def _build_dock(self) -> None:
         self.case_tree = CaseTree()
-        self.case_tree.setMinimumWidth(240)
+        self.case_tree.setMinimumWidth(220)
         self.case_tree.item_activated.connect(self.open_item)
         self.case_tree.control_requested.connect(self.set_document_control)
         self.tree_dock = QDockWidget("Case", self)
@@ -165,7 +166,7 @@ class MainWindow(QMainWindow):
         self.tree_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                                    | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.tree_dock)
-        self.resizeDocks([self.tree_dock], [420], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.tree_dock], [260], Qt.Orientation.Horizontal)  # comparison panes keep ≥ 60 chars a line at 1280
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -447,8 +448,8 @@ class MainWindow(QMainWindow):
         info = self.case.info()["counts"]
         self.demo_button.setVisible(self._is_demo_case() and info["attempts"] == 0 and info["models"] > 0)
         self.case_label.setText(
-            f"{self.case.path}  ·  {info['documents']} documents, {info['models']} models, "
-            f"{info['attempts']} attempts recorded"
+            f"{self.case.path}  ·  {plural(info['documents'], 'document')}, {plural(info['models'], 'model')}, "
+            f"{plural(info['attempts'], 'attempt')} recorded"
         )
         for i in range(self.tabs.count()):
             widget = self.tabs.widget(i)
