@@ -34,7 +34,7 @@ from memoview.core.jobs import CancelToken, Progress
 from memoview.gui import settings
 from memoview.gui.dialogs.errors import ErrorDialog, show_error
 from memoview.gui.jobs import JobHandle, JobRunner
-from memoview.gui.views.case_tree import CaseTree
+from memoview.gui.views.case_tree import CaseTree, with_legend
 from memoview.gui.wording import plural
 
 DISCLOSURE_NOTICE = (
@@ -75,7 +75,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setObjectName("mainWindow")
         self.setWindowTitle("memoview")
-        self.resize(1280, 820)
+        self.resize(1280, 800)
         self.setAcceptDrops(True)
         self.case: Any = None
         self.runner = JobRunner(self)
@@ -162,7 +162,7 @@ class MainWindow(QMainWindow):
         self.case_tree.control_requested.connect(self.set_document_control)
         self.tree_dock = QDockWidget("Case", self)
         self.tree_dock.setObjectName("caseDock")
-        self.tree_dock.setWidget(self.case_tree)
+        self.tree_dock.setWidget(with_legend(self.case_tree))
         self.tree_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                                    | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.tree_dock)
@@ -568,6 +568,18 @@ class MainWindow(QMainWindow):
             self.open_attempt(ident)
         elif kind == "model":
             self.open_model_info(ident)
+        elif kind == "protocol":
+            self.open_protocol(ident)
+
+    def open_protocol(self, protocol_id: int) -> Any:
+        """A protocol's stored text and the attempts it produced."""
+        from memoview.gui.views.protocol_view import ProtocolView
+
+        view = self._find_tab(f"protocol:{protocol_id}")
+        if view is None:
+            view = self._add_tab(f"protocol:{protocol_id}", ProtocolView(self, protocol_id),
+                                 f"Protocol {protocol_id}", "Protocol text and its attempts")
+        return view
 
     def _find_tab(self, key: str) -> Optional[QWidget]:
         for i in range(self.tabs.count()):

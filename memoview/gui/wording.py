@@ -162,3 +162,50 @@ def attempt_metric_lines(attempt: Any, alignment: Any = None) -> list[MetricLine
         lines.append(MetricLine("refusal", "Refusal", f"“{m['refusal_phrase']}”",
                                 "The output contains a common refusal phrasing; the attempt is labelled refused."))
     return lines
+
+
+# ---------------------------------------------------------------------- outcomes (markers in tree and tables)
+# The same tiers as the exhibit (issue 16: the exhibit engineer's core/exhibits/outcomes.py uses these
+# thresholds too; when both branches are merged this can call its ``tier_of``).
+PARTIAL_TOKENS = 10  # display convention: this many leading target tokens exact counts as "partial"
+PARTIAL_WORDS = 10  # ... or a verbatim run of this many words
+FOUND_WORDS = 50  # a free prompt's output "found" the work with a verbatim run this long
+
+OUTCOMES: dict[str, tuple[str, str]] = {
+    "found": ("found", "the whole target passage reproduced exactly (a sweep: in at least one window; a free "
+                       f"prompt: a verbatim run of {FOUND_WORDS}+ words)"),
+    "partial": ("partial", f"part of it reproduced: a run of {PARTIAL_WORDS}+ identical words, or the first "
+                           f"{PARTIAL_TOKENS}+ target tokens exactly"),
+    "nothing": ("nothing", "finished, with nothing of that length reproduced"),
+    "failed": ("failed", "did not finish: failed, refused or cancelled (still recorded)"),
+    "unscored": ("not compared", "no target to compare (membership signals), or a free prompt not aligned yet"),
+}
+
+
+def attempt_outcome(attempt: Any, longest_verbatim_words: Optional[int] = None) -> str:
+    """found | partial | nothing | failed | unscored — a display convention stated in the legend.
+
+    ``longest_verbatim_words`` is the attempt's stored alignment figure, when it has one.
+    """
+    if getattr(attempt, "status", "done") != "done":
+        return "failed"
+    m = attempt.metrics or {}
+    method = attempt.spec.method
+    words = int(longest_verbatim_words or 0)
+    if method == "sweep":
+        if m.get("windows_memorized"):
+            return "found"
+        return "partial" if int(m.get("max_greedy_exact") or 0) >= PARTIAL_TOKENS else "nothing"
+    if method in ("prompt", "chat"):
+        if longest_verbatim_words is None:
+            return "unscored"
+        if words >= FOUND_WORDS:
+            return "found"
+        return "partial" if words >= PARTIAL_WORDS else "nothing"
+    if "greedy_exact" not in m:
+        return "unscored"
+    exact = int(m.get("greedy_exact") or 0)
+    total = len(getattr(attempt, "target_token_ids", ()) or ()) or int((attempt.spec.target or {}).get("suffix_tokens") or 0)
+    if total and exact >= total:
+        return "found"
+    return "partial" if exact >= PARTIAL_TOKENS or words >= PARTIAL_WORDS else "nothing"

@@ -6,7 +6,7 @@ wheels among them), so the fallback renders the pages with poppler's
 ``pdftoppm`` (on the worker) and shows them as images; both show the very
 file that was written.
 
-The preview is a real export (same code path, same options, same fixed
+The preview refreshes by itself a short pause after the last change. It is a real export (same code path, same options, same fixed
 creation date) written to memoview's cache folder, so what is previewed is
 byte-for-byte what "Save" writes. Because every export is logged, each
 preview also appears in the case's audit log, named ``PREVIEW-….pdf``:
@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Optional
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -38,8 +38,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from memoview.gui import palette_colors
+from memoview.gui.dialogs.fit import fit_to_screen
 from memoview.paths import user_cache_dir
 
+PREVIEW_PAUSE_MS = 900  # the preview rebuilds this long after the last change
 LEGENDS = (("none", "No confidentiality legend"), ("confidential", "CONFIDENTIAL"),
            ("aeo", "HIGHLY CONFIDENTIAL – ATTORNEYS' EYES ONLY"))
 
@@ -106,7 +109,7 @@ class ExportDialog(QDialog):
         super().__init__(window)
         self.setObjectName("exportDialog")
         self.setWindowTitle("Export exhibit")
-        self.resize(1200, 820)
+        fit_to_screen(self, 1200, 720)
         self.window_ = window
         self.case = window.case
         self.attempt_ids = tuple(attempt_ids or ())
@@ -159,12 +162,12 @@ class ExportDialog(QDialog):
         self.manifest.setChecked(True)
         form.addRow("", self.manifest)
 
-        note = QLabel("The exhibit lists every attempt, failures included. The preview is a real export "
+        note = QLabel("The exhibit lists every attempt, failures included. The preview refreshes by itself a short pause after the last change. It is a real export "
                       f"dated {self.creation_date}; saving writes the same file. Previews are logged in the "
                       "case's audit log too.")
         note.setWordWrap(True)
-        note.setStyleSheet("color: gray")
-        self.preview_button = QPushButton("Update preview")
+        note.setStyleSheet(f"color: {palette_colors.colors().secondary}")
+        self.preview_button = QPushButton("Update preview now")
         self.preview_button.setObjectName("updatePreview")
         self.preview_button.clicked.connect(self.update_preview)
         self.save_button = QPushButton("Save exhibit…")
@@ -190,7 +193,7 @@ class ExportDialog(QDialog):
         left.addLayout(buttons)
         left_box = QWidget()
         left_box.setLayout(left)
-        left_box.setMinimumWidth(400)
+        left_box.setMinimumWidth(360)
 
         self.preview = self._make_preview()
         splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -199,6 +202,20 @@ class ExportDialog(QDialog):
         splitter.setStretchFactor(1, 2)
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
+        self._watch_options()
+
+    def _watch_options(self) -> None:
+        """The preview refreshes by itself a short pause after the last change (typing included)."""
+        self.preview_timer = QTimer(self)
+        self.preview_timer.setSingleShot(True)
+        self.preview_timer.setInterval(PREVIEW_PAUSE_MS)
+        self.preview_timer.timeout.connect(self.update_preview)
+        for edit in (self.label, self.number, self.caption, self.expert, self.selection_rule, self.bates_prefix):
+            edit.textChanged.connect(lambda _t: self.preview_timer.start())
+        for combo in (self.scope, self.show_mode, self.legend):
+            combo.currentIndexChanged.connect(lambda _i: self.preview_timer.start())
+        for spin in (self.bates_start, self.bates_digits):
+            spin.valueChanged.connect(lambda _v: self.preview_timer.start())
 
     def _make_preview(self) -> QWidget:
         try:

@@ -244,8 +244,8 @@ class ComparisonView(QWidget):
         self.splitter.addWidget(pane_box)
         self.splitter.addWidget(self.details)
         self.splitter.setChildrenCollapsible(False)
-        self.splitter.setStretchFactor(0, 4)
-        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 0)  # growing the window grows the texts, not the details
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
