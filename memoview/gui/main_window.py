@@ -98,10 +98,7 @@ class MainWindow(QMainWindow):
         self.notice = QLabel(DISCLOSURE_NOTICE)
         self.notice.setObjectName("disclosureNotice")
         self.notice.setWordWrap(True)
-        self.notice.setStyleSheet(
-            "QLabel#disclosureNotice { background: #fff4d6; color: #5d4200; border-bottom: 1px solid #e0c070;"
-            " padding: 6px 10px; }"
-        )
+        self._style_notice()
         self.tabs = QTabWidget()
         self.tabs.setObjectName("centralTabs")
         self.tabs.setTabsClosable(True)
@@ -118,6 +115,13 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.notice)
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
+
+    def _style_notice(self) -> None:
+        from memoview.gui.palette_colors import colors
+
+        c = colors()
+        self.notice.setStyleSheet(f"QLabel#disclosureNotice {{ background: {c.notice_bg}; color: {c.notice_fg}; "
+                                  "border-bottom: 1px solid #e0c070; padding: 6px 10px; }")
 
     def _welcome_page(self) -> QWidget:
         page = QWidget()
@@ -758,6 +762,13 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if isinstance(app, QApplication):
             apply_theme(app, name)
+        self._style_notice()
+        for i in range(self.tabs.count()):  # open views re-pick their per-palette colours
+            refresh = getattr(self.tabs.widget(i), "refresh_theme", None)
+            if callable(refresh):
+                refresh()
+        if self.case is not None:
+            self.refresh()
 
     def about(self) -> None:
         QMessageBox.about(self, "About memoview",

@@ -23,10 +23,10 @@ from PySide6.QtWidgets import (
 )
 
 from memoview.gui.icons import status_icon
-from memoview.gui.views.case_tree import attempt_result, method_name, outcome_marker
+from memoview.gui.views.case_tree import SHORT_METHOD_NAMES, attempt_result, method_name, outcome_marker
 from memoview.gui.wording import OUTCOMES, one_in, plural, pz_sentence
 
-COLUMNS = ("#", "Document", "Method", "Prompt class", "Status", "Outcome", "Result", "Exact tokens", "Best p_z",
+COLUMNS = ("#", "Document", "Method", "Prompt class", "Status", "Outcome", "Result", "Exact tokens", "p_z",
            "Finished (UTC)")
 COL_DOC, COL_METHOD, COL_STATUS, COL_OUTCOME = 1, 2, 4, 5
 ROLE_KIND = Qt.ItemDataRole.UserRole + 3  # on the document cell: "work" or "control"
@@ -89,6 +89,7 @@ class AttemptsTable(QWidget):
 
         self.table = QTableView()
         self.table.setObjectName("attemptsView")
+        self.table.setAccessibleName("Attempts: one row per attempt")
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
@@ -99,7 +100,6 @@ class AttemptsTable(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(COL_DOC, QHeaderView.ResizeMode.Stretch)  # long titles are elided
-        header.setSectionResizeMode(6, QHeaderView.ResizeMode.Interactive)
         header.setMinimumSectionSize(40)
         self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.table.setWordWrap(False)
@@ -174,7 +174,8 @@ class AttemptsTable(QWidget):
             outcome, icon = outcome_marker(a, case)
             result = attempt_result(a)
             values: list[tuple[str, Any]] = [
-                (str(a.id), a.id), (doc_name, doc_name), (method_name(a.spec.method), a.spec.method),
+                (str(a.id), a.id), (doc_name, doc_name),
+                (SHORT_METHOD_NAMES.get(a.spec.method, a.spec.method), a.spec.method),
                 (a.spec.prompt_class, a.spec.prompt_class), (a.status, a.status),
                 (OUTCOMES[outcome][0], outcome), (result, result),
                 (exact_text, -1 if exact is None else int(exact)), (pz_text, pz_key),
@@ -188,6 +189,7 @@ class AttemptsTable(QWidget):
                 item.setData(a.id, ROLE_ID)
                 row.append(item)
             row[COL_DOC].setToolTip(doc_name)
+            row[COL_METHOD].setToolTip(method_name(a.spec.method))
             row[COL_DOC].setData("control" if doc is not None and doc.is_control else "work", ROLE_KIND)
             row[COL_STATUS].setIcon(status_icon(a.status))
             row[COL_OUTCOME].setIcon(icon)

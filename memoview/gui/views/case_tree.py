@@ -18,7 +18,7 @@ from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QHBoxLayout,
+    QGridLayout,
     QLabel,
     QMenu,
     QTreeWidget,
@@ -78,18 +78,23 @@ def outcome_legend(dark: Optional[bool] = None) -> QWidget:
     colors = palette_colors.colors(dark)
     box = QWidget()
     box.setObjectName("outcomeLegend")
-    row = QHBoxLayout(box)
-    row.setContentsMargins(4, 2, 4, 2)
-    row.setSpacing(6)
-    for key, (label, rule) in OUTCOMES.items():
+    grid = QGridLayout(box)  # two columns, so the legend never widens the narrow case dock
+    grid.setContentsMargins(4, 2, 4, 2)
+    grid.setHorizontalSpacing(4)
+    grid.setVerticalSpacing(0)
+    box.icons = {}  # type: ignore[attr-defined]
+    for index, (key, (label, rule)) in enumerate(OUTCOMES.items()):
         icon = QLabel()
+        icon.setObjectName(f"legend_{key}")
         icon.setPixmap(outcome_icon(key, getattr(colors, key, colors.nothing)).pixmap(14, 14))
+        box.icons[key] = icon  # type: ignore[attr-defined]
         text = QLabel(label)
         text.setToolTip(f"{label}: {rule} (a display convention)")
         icon.setToolTip(text.toolTip())
-        row.addWidget(icon)
-        row.addWidget(text)
-    row.addStretch(1)
+        r, col = divmod(index, 2)
+        grid.addWidget(icon, r, col * 2)
+        grid.addWidget(text, r, col * 2 + 1)
+    grid.setColumnStretch(3, 1)
     return box
 
 
@@ -200,6 +205,10 @@ class CaseTree(QTreeWidget):
                              f"Attempt {a.id}: {method_name(a.spec.method)} on {doc}\n{attempt_result(a)}\n"
                              f"Result: {name} ({rule})\nStatus {a.status}, prompt class {a.spec.prompt_class}")
             item.setData(0, ROLE_OUTCOME, outcome)
+        if self.legend is not None:  # the palette may have changed
+            colors = palette_colors.colors()
+            for key, icon in getattr(self.legend, "icons", {}).items():
+                icon.setPixmap(outcome_icon(key, getattr(colors, key, colors.nothing)).pixmap(14, 14))
         for key, section in self.sections.items():
             section.setText(0, f"{dict(self.SECTIONS)[key]} ({section.childCount()})")
             section.setExpanded(expanded.get(key, True))

@@ -167,8 +167,8 @@ class ComparisonView(QWidget):
         self.bands = BandWidget(self)
 
         out_title = QLabel(f"<b>Model output</b> <span style='color:{c.secondary}'>(generated after the prompt)</span>")
-        src_title = QLabel(f"<b>Source passage</b> <span style='color:{c.secondary}'>(grey box: the prompt, supplied "
-                           "to the model and never counted)</span>")
+        src_title = QLabel(f"<b>Source passage</b> <span style='color:{c.secondary}'>(grey box: the prompt, "
+                           "never counted)</span>")
         for t in (out_title, src_title):
             t.setWordWrap(True)
         panes = QGridLayout()
@@ -238,6 +238,7 @@ class ComparisonView(QWidget):
         self.details.addTab(self.match_list, "Matches")
         self.details.addTab(metrics_scroll, "Measurements")
         self.details.addTab(self._notes_box(), "Notes")
+        self.details.setMinimumHeight(90)
 
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.setObjectName("comparisonSplitter")
@@ -328,7 +329,7 @@ class ComparisonView(QWidget):
                 f"{e(spec.prompt_class)}&nbsp;</span> &nbsp;status <b>{e(a.status)}</b><br>"
                 f"Document: {doc_text} · Model: {model_text}<br>"
                 f"<span style='color:{c.secondary}'>{e(given)} Decoding: {e(how)}; {e(bos_words(spec.bos_policy))}. "
-                f"Finished {e((a.finished_at or '—').replace('T', ' ').replace('Z', ' UTC'))}.</span>")
+                f"Finished {e((a.finished_at or '—')[:19].replace('T', ' '))} UTC.</span>")
 
     def _notes_box(self) -> QWidget:
         c = palette_colors.colors()
@@ -382,8 +383,31 @@ class ComparisonView(QWidget):
             if total < 300:  # not laid out yet: size on a later resize
                 return
             self._sized = True
-            side = 400 if wide else 170
+            side = 400 if wide else 140
             self.splitter.setSizes([total - side, side])
+
+    def refresh_theme(self) -> None:
+        """Re-pick every colour after a palette switch (light ↔ dark)."""
+        self.colors = c = palette_colors.colors()
+        for edit in (self.output_edit, self.source_edit):
+            edit.setStyleSheet(f"QPlainTextEdit {{ background: {c.base}; color: {c.text}; }}")
+        self.header.setText(self._header_html())
+        self.legend.setText(self._legend_html())
+        self._mark_prompt_and_unreproduced()
+        self._apply_highlights()
+        self._update_metrics()
+        self.bands.update()
+
+    def line_lengths(self, edit: QPlainTextEdit) -> list[int]:
+        """Characters on each full (wrapped, not last) line of the pane."""
+        out: list[int] = []
+        block = edit.document().firstBlock()
+        while block.isValid():
+            layout = block.layout()
+            if layout is not None and layout.lineCount() > 1:
+                out += [layout.lineAt(i).textLength() for i in range(layout.lineCount() - 1)]
+            block = block.next()
+        return out
 
     def characters_per_line(self, edit: Optional[QPlainTextEdit] = None) -> int:
         """The fewest characters on a full (wrapped, not last) line of the pane's longest paragraph."""

@@ -27,7 +27,9 @@ from PySide6.QtWidgets import (
 )
 
 from memoview.gui.textpos import Utf16Map
-from memoview.gui.views.highlight import MAP_EXACT, MAP_PARTIAL, VERBATIM_BG
+from memoview.gui import palette_colors
+from memoview.gui.views.find_bar import install_find_and_zoom
+from memoview.gui.views.highlight import MAP_EXACT, MAP_PARTIAL
 
 
 def heat_color(score: float) -> QColor:
@@ -44,13 +46,10 @@ def heat_color(score: float) -> QColor:
 
 
 def text_shade(score: float) -> QColor:
-    """Background behind the text: a light tint (the text must stay readable), deeper with the score,
-    ending at the exhibit's verbatim background."""
-    score = max(0.0, min(1.0, score))
-    low, high = QColor("#FDECEC"), QColor(VERBATIM_BG)
-    return QColor(int(low.red() + (high.red() - low.red()) * score),
-                  int(low.green() + (high.green() - low.green()) * score),
-                  int(low.blue() + (high.blue() - low.blue()) * score))
+    """Background behind the text: a tint chosen per palette (light: pale pink to the exhibit's verbatim
+    pink; dark: deep red-brown), deeper with the score; the text on it uses ``map_fg`` (≥ 4.5:1)."""
+    c = palette_colors.colors()
+    return QColor(palette_colors.blend(c.map_low_bg, c.map_high_bg, score))
 
 
 class HeatStrip(QWidget):
@@ -120,6 +119,7 @@ class DocumentView(QWidget):
         self.strip = HeatStrip()
         self.strip.position_clicked.connect(self.scroll_to_fraction)
 
+        self.editor.setAccessibleName("Document text")
         self.selection_label = QLabel("Select a passage in the text to try extracting it.")
         self.selection_label.setObjectName("selectionLabel")
         self.extract_button = QPushButton("Try to extract from here…")
@@ -147,6 +147,7 @@ class DocumentView(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.map_label)
         layout.addLayout(body, 1)
+        self.find_bar, self.zoom = install_find_and_zoom(self, [("document", self.editor)], "document")
 
     # ------------------------------------------------------------------ header
     def _header_html(self) -> str:
@@ -164,13 +165,13 @@ class DocumentView(QWidget):
             ("Text SHA-256", f"<code style='font-size:8.5pt'>{e(d.text_sha256)}</code>"),
         ]
         cells = "".join(
-            f"<tr><td style='color:gray;padding-right:10px;white-space:nowrap'>{e(k)}</td>"
+            f"<tr><td style='color:{palette_colors.colors().secondary};padding-right:10px;white-space:nowrap'>{e(k)}</td>"
             f"<td>{v if k.endswith('SHA-256') else e(v)}</td></tr>"
             for k, v in rows
         )
         words = len(self.text.split())
         return (f"<div><span style='font-size:14pt;font-weight:600'>{e(d.title)}</span>{control}"
-                f" <span style='color:gray'>document {d.id} · {words:,} words · {len(self.text):,} characters</span></div>"
+                f" <span style='color:{palette_colors.colors().secondary}'>document {d.id} · {words:,} words · {len(self.text):,} characters</span></div>"
                 f"<table cellspacing='0'>{cells}</table>")
 
     # ------------------------------------------------------------------ selection
@@ -219,6 +220,7 @@ class DocumentView(QWidget):
             sel = QTextEdit.ExtraSelection()
             fmt = QTextCharFormat()
             fmt.setBackground(text_shade(float(w.memorization_score)))
+            fmt.setForeground(QColor(palette_colors.colors().map_fg))
             fmt.setToolTip(f"Sweep window {w.index}: {w.greedy_exact} leading tokens reproduced exactly; "
                            f"memorization score {w.memorization_score:.2f}")
             cursor = QTextCursor(self.editor.document())
@@ -239,6 +241,11 @@ class DocumentView(QWidget):
         else:
             self.map_label.setText("")
         self.map_label.setVisible(bool(self.windows))
+
+    def refresh_theme(self) -> None:
+        """Re-shade the map with the new palette's colours (light ↔ dark)."""
+        self.header.setText(self._header_html())
+        self.set_sweep_windows(self.windows)
 
     def scroll_to_fraction(self, fraction: float) -> None:
         pos = self.posmap.to_qt(int(fraction * len(self.text)))
