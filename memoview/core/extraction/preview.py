@@ -10,10 +10,17 @@ reasons, so a plan that passes here does not fail later for its lengths.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 
 from memoview.core import errors
-from memoview.core.extraction.passage import TokenizedDocument, check_lengths, locate_passage, sweep_passages
+from memoview.core.extraction.passage import (
+    Passage,
+    TokenizedDocument,
+    check_lengths,
+    locate_passage,
+    sweep_passages,
+)
 
 
 @dataclass(frozen=True)
@@ -70,9 +77,30 @@ def plan_passage(doc: TokenizedDocument, prefix: int, suffix: int, char_start: i
     )
 
 
+def _char_stride_windows(doc: TokenizedDocument, prefix: int, suffix: int, stride: int) -> list[Passage]:
+    """The same windows as :func:`sweep_passages` with a character stride, in O(n log n): the wizard
+    recomputes this on the UI thread as settings change, so it must stay fast on a whole novel."""
+    check_lengths(doc, prefix, suffix)
+    if stride < 1:
+        raise errors.ValidationError(f"The stride must be at least 1 (got {stride}).")
+    token_starts = [o[0] for o in doc.offsets]
+    n = len(doc.ids)
+    seen: set[int] = set()
+    out: list[Passage] = []
+    for c in range(0, len(doc.document.text), stride):
+        t = bisect.bisect_left(token_starts, c)
+        if t + prefix + suffix <= n and t not in seen:
+            seen.add(t)
+            out.append(Passage(t, t + prefix, t + prefix + suffix))
+    return out
+
+
 def plan_sweep(doc: TokenizedDocument, prefix: int, suffix: int, stride: int, unit: str = "tokens") -> SweepPlan:
     """How many windows a sweep will run, and the first window's prompt and target."""
-    windows = sweep_passages(doc, prefix, suffix, stride, unit)
+    if unit in ("chars", "characters"):
+        windows = _char_stride_windows(doc, prefix, suffix, stride)
+    else:
+        windows = sweep_passages(doc, prefix, suffix, stride, unit)
     if not windows:
         raise errors.ValidationError(
             f"No sweep window fits document {doc.document.id} ('{doc.document.title}') with these settings.",
