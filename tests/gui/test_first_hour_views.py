@@ -97,8 +97,10 @@ def win(qtbot, tmp_path: Path, built_case):
     qtbot.waitExposed(w)
     yield w
     w.shutdown()
-    app = QApplication.instance()
-    apply_theme(app, "light")
+    from memoview.gui import settings
+
+    settings.set_theme("light")  # the next window (and the next test module) starts light again
+    apply_theme(QApplication.instance(), "light")
 
 
 def _prefix_attempt(win, outcome: str):
@@ -321,9 +323,8 @@ def test_controls_have_accessible_names(win, qtbot) -> None:
 @pytest.mark.parametrize("size", [(1280, 800), (1920, 1080)])
 def test_screenshots_of_every_main_view(win, qtbot, palette: str, size: tuple[int, int]) -> None:
     """Saved to $MEMOVIEW_SCREENSHOT_DIR (pytest's tmp folder by default); pixel checks, not image diffs."""
-    app = QApplication.instance()
-    apply_theme(app, palette)
-    win.refresh()
+    win.actions_by_name["dark_mode"].setChecked(palette == "dark")
+    win.toggle_dark()  # as the user does: View ▸ Dark palette
     win.resize(*size)
     qtbot.wait(50)
     colors = palette_colors.colors()
@@ -355,12 +356,13 @@ def test_screenshots_of_every_main_view(win, qtbot, palette: str, size: tuple[in
     wizard = win.run_extraction(document_id=lighthouse.id)
     wizard.next()
     wizard.next()
-    qtbot.waitUntil(lambda: wizard.tokenized() is not None, timeout=120000)
+    qtbot.waitUntil(lambda: "Target:" in wizard.passage_page.plan.text(), timeout=120000)
     screenshot(wizard, f"wizard_passage_{tag}")
     wizard.next()
     screenshot(wizard, f"wizard_method_{tag}")
     wizard.next()
     wizard.next()
+    qtbot.waitUntil(lambda: wizard.run_page.run_button.isEnabled(), timeout=10000)
     screenshot(wizard, f"wizard_run_{tag}")
     wizard.close()
     dialog = win.export_exhibit()

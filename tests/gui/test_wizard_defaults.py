@@ -50,8 +50,10 @@ def test_defaults_run_and_show_what_is_sent(win, qtbot) -> None:
     # The tokenizer is read on the worker; then the start moves to the first passage that can run.
     qtbot.waitUntil(lambda: wizard.tokenized() is not None, timeout=120000)
     tok = wizard.tokenized()
+    qtbot.waitUntil(lambda: wizard.passage_page.char_start.value() == tok.char_start(50), timeout=5000)
     start = wizard.passage_page.char_start.value()
-    assert start == tok.char_start(50) and start > 0
+    assert start > 0
+    qtbot.waitUntil(lambda: "Prompt: 50 tokens" in wizard.passage_page.plan.text(), timeout=5000)
     plan = wizard.passage_page.plan.text()
     assert "Prompt: 50 tokens of the work" in plan and "Target: 50 tokens" in plan
     doc = wizard.document()
@@ -60,6 +62,7 @@ def test_defaults_run_and_show_what_is_sent(win, qtbot) -> None:
     for _ in range(3):
         wizard.next()
     assert wizard.currentPage() is wizard.run_page
+    qtbot.waitUntil(lambda: wizard.run_page.run_button.isEnabled(), timeout=5000)
     run_plan = wizard.run_page.plan.text()
     assert "supplied to the model, never counted" in run_plan and "what the model must reproduce" in run_plan
     assert wizard.run_page.run_button.isEnabled()
@@ -80,6 +83,7 @@ def test_invalid_passage_says_why_on_the_page_and_offers_the_first_valid_start(w
     wizard = win.run_extraction(document_id=doc.id, passage=(0, 40))  # a selection at the very start
     _to_page(wizard, wizard.passage_page)
     qtbot.waitUntil(lambda: wizard.tokenized() is not None, timeout=120000)
+    qtbot.waitUntil(lambda: "cannot run" in wizard.passage_page.plan.text(), timeout=5000)
     assert wizard.passage_page.char_start.value() == 0  # the user's choice is kept...
     text = wizard.passage_page.plan.text()
     assert "cannot run" in text and "token 50 or later" in text  # ...and the reason is on the page
@@ -91,11 +95,11 @@ def test_invalid_passage_says_why_on_the_page_and_offers_the_first_valid_start(w
     # A longer prompt later moves a default start along with it.
     _to_page(wizard, wizard.parameters_page)
     wizard.parameters_page.prefix.setValue(80)
-    assert wizard.passage_page.char_start.value() == wizard.tokenized().char_start(80)
+    qtbot.waitUntil(lambda: wizard.passage_page.char_start.value() == wizard.tokenized().char_start(80), timeout=5000)
     # A target longer than the rest of the document: refused with the reason, Run stays off.
     wizard.parameters_page.suffix.setValue(4000)
     assert not wizard.parameters_page.isComplete()
-    assert "longer than document" in wizard.parameters_page.check.text()
+    qtbot.waitUntil(lambda: "longer than document" in wizard.parameters_page.check.text(), timeout=5000)
     wizard.close()
 
 
@@ -120,15 +124,15 @@ def test_only_settings_that_apply_and_empty_request_refused(win, qtbot) -> None:
     wizard.next()
     assert not params.prefix.isVisibleTo(params) and params.prompt_text.isVisibleTo(params)
     assert not params.isComplete()
-    assert "empty" in params.check.text()
+    qtbot.waitUntil(lambda: "empty" in params.check.text(), timeout=5000)
     params.prompt_text.setPlainText("   ")
     assert not params.isComplete()
     params.prompt_text.setPlainText("What is the first paragraph of The Lighthouse at Varrow Point?")
     qtbot.waitUntil(lambda: wizard.plan_state().ok is True, timeout=120000)
     assert params.isComplete()
     wizard.next()
+    qtbot.waitUntil(lambda: wizard.run_page.run_button.isEnabled(), timeout=5000)
     assert "What is the first paragraph" in wizard.run_page.plan.text()
-    assert wizard.run_page.run_button.isEnabled()
     wizard.close()
 
 
@@ -145,6 +149,7 @@ def test_chat_prompt_is_offered_and_rendered_before_the_run(win, qtbot) -> None:
     params.samples.setValue(1)
     qtbot.waitUntil(lambda: wizard.plan_state().ok is True, timeout=120000)
     wizard.next()
+    qtbot.waitUntil(lambda: wizard.run_page.run_button.isEnabled(), timeout=5000)
     plan = wizard.run_page.plan.text()
     assert "Recite the opening" in plan and "You are a helpful assistant." in plan
     assert "Exactly what the model receives" in plan

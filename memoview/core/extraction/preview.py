@@ -99,6 +99,12 @@ def plan_sweep(doc: TokenizedDocument, prefix: int, suffix: int, stride: int, un
     """How many windows a sweep will run, and the first window's prompt and target."""
     if unit in ("chars", "characters"):
         windows = _char_stride_windows(doc, prefix, suffix, stride)
+    elif unit == "tokens":  # counted, not listed: the UI thread recomputes this as settings change
+        check_lengths(doc, prefix, suffix)
+        if stride < 1:
+            raise errors.ValidationError(f"The stride must be at least 1 (got {stride}).")
+        count = len(range(0, len(doc.ids) - prefix - suffix + 1, stride))
+        windows = [Passage(0, prefix, prefix + suffix)] * count
     else:
         windows = sweep_passages(doc, prefix, suffix, stride, unit)
     if not windows:

@@ -35,9 +35,11 @@ from PySide6.QtWidgets import (
     QPushButton,
     QRadioButton,
     QScrollArea,
+    QSizePolicy,
     QSpinBox,
     QToolButton,
     QVBoxLayout,
+    QWidget,
     QWizard,
     QWizardPage,
 )
@@ -120,34 +122,76 @@ def _secondary() -> str:
     return palette_colors.colors().secondary
 
 
+Part = tuple[str, str, str]  # (kind: prompt | target | note | error | pending, title, body)
+
+
 @dataclass(frozen=True)
 class PlanState:
     """Whether the request can run now: ``ok`` None while the model's tokenizer is still being read."""
 
     ok: Optional[bool]
-    html: str  # what will be sent (prompt and target with token counts), or why not
+    parts: tuple[Part, ...]  # what will be sent (prompt and target with token counts), or why not
     reason: str = ""  # plain reason it cannot run (shown on the page), empty when ok or pending
 
 
-def _text_box(title: str, text: str, bg: str, fg: str) -> str:
-    e = html.escape
+def _box(kind: str, title: str, text: str) -> Part:
     shown = text if len(text) <= 1500 else text[:1500] + f" […{len(text) - 1500:,} more characters]"
-    return (f"<p style='margin:4px 0 2px 0'><b>{e(title)}</b></p>"
-            f"<table width='100%' cellpadding='6' style='background:{bg};color:{fg}'><tr><td>"
-            f"{e(shown).replace(chr(10), '<br>')}</td></tr></table>")
+    return (kind, title, shown)
 
 
-class PlanView(QLabel):
-    """The exact text a run will send (prompt, target, token counts), or the reason it cannot run."""
+class PlanView(QWidget):
+    """The exact text a run will send (prompt, target, token counts), or the reason it cannot run.
+
+    Plain-text labels, not rich text: a rich-text table is ~50× slower to lay out, and this view is
+    laid out again whenever the wizard's page changes size.
+    """
 
     def __init__(self, name: str) -> None:
-        super().__init__("")
+        super().__init__()
         self.setObjectName(name)
-        self.setWordWrap(True)
-        self.setTextFormat(Qt.TextFormat.RichText)
-        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.setAccessibleName("What the run will send")
+        self.parts: tuple[Part, ...] = ()
+        self.layout_ = QVBoxLayout(self)
+        self.layout_.setContentsMargins(0, 0, 0, 0)
+        self.layout_.setSpacing(2)
+        self.labels: list[QLabel] = []
+
+    def text(self) -> str:
+        return "\n".join(f"{title}\n{body}" for _kind, title, body in self.parts)
+
+    def set_parts(self, parts: tuple[Part, ...]) -> None:
+        if parts == self.parts:
+            return
+        self.parts = parts
+        for label in self.labels:
+            label.deleteLater()
+        self.labels = []
+        c = palette_colors.colors()
+        styles = {"prompt": (c.prompt_bg, c.prompt_fg), "target": (c.base, c.text)}
+        for kind, title, body in parts:
+            if title:
+                head = QLabel(title)
+                head.setTextFormat(Qt.TextFormat.PlainText)
+                head.setWordWrap(True)
+                font = head.font()
+                font.setBold(True)
+                head.setFont(font)
+                if kind == "error":
+                    head.setStyleSheet(f"color: {c.found};")
+                self.labels.append(head)
+            if body:
+                label = QLabel(body)
+                label.setTextFormat(Qt.TextFormat.PlainText)
+                label.setWordWrap(True)
+                label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+                if kind in styles:
+                    bg, fg = styles[kind]
+                    label.setStyleSheet(f"background: {bg}; color: {fg}; padding: 6px;")
+                elif kind in ("note", "pending"):
+                    label.setStyleSheet(f"color: {c.secondary};")
+                self.labels.append(label)
+        for label in self.labels:
+            self.layout_.addWidget(label)
 
 
 class ModelPage(QWizardPage):
@@ -603,6 +647,7 @@ class RunPage(QWizardPage):
         self.notice.setStyleSheet(f"background: {c.notice_bg}; color: {c.notice_fg}; padding: 8px;")
         self.run_button = QPushButton("Run")
         self.run_button.setObjectName("runButton")
+        self.run_button.setEnabled(False)  # offered once what will be sent is shown
         self.run_button.clicked.connect(self.w.run_now)
         self.cancel_button = QPushButton("Cancel run")
         self.cancel_button.setObjectName("cancelRun")
@@ -614,7 +659,11 @@ class RunPage(QWizardPage):
         self.progress.setVisible(False)
         self.status = QLabel("")
         self.status.setObjectName("runStatus")
-        self.status.setWordWrap(True)
+        # One line that never changes the page's layout: progress messages arrive for every sweep window,
+        # and re-laying out the page (with the rich-text plan above) each time would stall the UI.
+        self.status.setWordWrap(False)
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.status.setMinimumHeight(self.status.sizeHint().height())
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.cancel_button)
@@ -651,6 +700,12 @@ class ExtractionWizard(QWizard):
         self.cancelled = False
         self.planner = Planner(window)
         self._refreshing = False
+        self._refresh_scheduled = False
+        self._plan_cache: dict[tuple[Any, ...], PlanState] = {}
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(0)
+        self._refresh_timer.timeout.connect(self._refresh_plan_now)
         self._built = False
 
         self.model_page = ModelPage(self)
@@ -665,6 +720,7 @@ class ExtractionWizard(QWizard):
         self.setButtonText(QWizard.WizardButton.FinishButton, "Open the result")
         self.finished.connect(self._finished)
         self.planner.changed.connect(self.refresh_plan)
+        self.currentIdChanged.connect(lambda _id: self.refresh_plan())
         self._built = True
 
     # ------------------------------------------------------------------ state
@@ -692,75 +748,103 @@ class ExtractionWizard(QWizard):
         return self.planner.tokenized.get((model_id, doc_id))
 
     def plan_state(self, for_page: str = "") -> PlanState:
-        """Can the current choice run, and what exactly will it send? (Checked before Run, on the page.)"""
+        """Can the current choice run, and what exactly will it send? (Checked before Run, on the page.)
+
+        Memoized on every input it reads, because Qt asks the pages' isComplete() often."""
+        p = self.parameters_page
+        key = (for_page, self.model_page.model_id(), self.document_page.document_id(), self.method_page.method(),
+               self.passage_page.whole_work(), self.passage_page.char_start.value(), p.prefix.value(),
+               p.suffix.value(), p.stride.value(), p.stride_unit.currentData(), p.prompt_text.toPlainText(),
+               p.chat_system.toPlainText(), p.chat_user.toPlainText(), len(self.planner.tokenized),
+               len(self.planner.prompts), len(self.planner.errors), len(self.planner.pending),
+               palette_colors.colors().base)
+        cached = self._plan_cache.get(key)
+        if cached is None:
+            cached = self._plan_state(for_page)
+            if len(self._plan_cache) > 64:
+                self._plan_cache.clear()
+            self._plan_cache[key] = cached
+        return cached
+
+    def _plan_state(self, for_page: str = "") -> PlanState:
         from memoview.core.extraction.preview import plan_passage, plan_sweep
 
-        c = palette_colors.colors()
         model_id, doc_id = self.model_page.model_id(), self.document_page.document_id()
         method = "sweep" if for_page == "passage" and self.passage_page.whole_work() else (
             "prefix" if for_page == "passage" else (self.method_page.method() or "prefix"))
         p = self.parameters_page
         if model_id is None:
-            return PlanState(False, "", "Choose a model on step 1.")
+            return PlanState(False, (), "Choose a model on step 1.")
         if method in FREE_METHODS:
             text = p.prompt_text.toPlainText() if method == "prompt" else p.chat_user.toPlainText()
             if not text.strip():
                 what = "request" if method == "prompt" else "user message"
-                return PlanState(False, "", f"The {what} is empty: write what the user asks before running.")
+                return PlanState(False, (), f"The {what} is empty: write what the user asks before running.")
             messages = p.messages() if method == "chat" else None
             plan, error, pending = self.planner.prompt(model_id, text if method == "prompt" else None, messages)
             if error:
-                return PlanState(False, "", error)
+                return PlanState(False, (), error)
             if plan is None:
-                return PlanState(None, self._pending_html(pending))
-            return PlanState(True, _text_box(f"Exactly what the model receives ({plan.tokens} tokens; "
-                                             f"{plan.construction})", plan.text, c.prompt_bg, c.prompt_fg)
-                             + self._document_note())
+                return PlanState(None, self._pending_parts(pending))
+            return PlanState(True, (_box("prompt", f"Exactly what the model receives ({plan.tokens} tokens; "
+                                                   f"{plan.construction})", plan.text),) + self._document_note())
         if doc_id is None:
-            return PlanState(False, "", "Choose a document on step 2.")
+            return PlanState(False, (), "Choose a document on step 2.")
         tok, error, pending = self.planner.tokens(model_id, doc_id)
         if error:
-            return PlanState(False, "", error)
+            return PlanState(False, (), error)
         if tok is None:
-            return PlanState(None, self._pending_html(pending))
+            return PlanState(None, self._pending_parts(pending))
         try:
             if method == "membership":
-                return PlanState(True, f"<p>The model scores the whole work's own text: "
-                                       f"{plural(len(tok.ids), 'token')}. Nothing is generated.</p>")
+                return PlanState(True, (("note", "", f"The model scores the whole work's own text: "
+                                                     f"{plural(len(tok.ids), 'token')}. Nothing is generated."),))
             if method == "sweep":
                 sp = plan_sweep(tok, p.prefix.value(), p.suffix.value(), p.stride.value(),
                                 str(p.stride_unit.currentData()))
                 return PlanState(True, (
-                    f"<p>{plural(sp.windows, 'window')} over the work's {plural(sp.document_tokens, 'token')}: each "
-                    f"gives the model {plural(sp.prefix_tokens, 'token')} of the work and checks the next "
-                    f"{plural(sp.suffix_tokens, 'token')}. The first window:</p>")
-                    + _text_box(f"Prompt ({plural(sp.prefix_tokens, 'token')}, supplied to the model, never counted)",
-                                sp.first_prompt_text, c.prompt_bg, c.prompt_fg)
-                    + _text_box(f"Target ({plural(sp.suffix_tokens, 'token')}, what the model must reproduce)",
-                                sp.first_target_text, c.base, c.text))
+                    ("note", "", f"{plural(sp.windows, 'window')} over the work's {plural(sp.document_tokens, 'token')}: "
+                                 f"each gives the model {plural(sp.prefix_tokens, 'token')} of the work and checks the "
+                                 f"next {plural(sp.suffix_tokens, 'token')}. The first window:"),
+                    _box("prompt", f"Prompt ({plural(sp.prefix_tokens, 'token')}, supplied to the model, never counted)",
+                         sp.first_prompt_text),
+                    _box("target", f"Target ({plural(sp.suffix_tokens, 'token')}, what the model must reproduce)",
+                         sp.first_target_text)))
             plan = plan_passage(tok, p.prefix.value(), p.suffix.value(), self.passage_page.char_start.value())
         except MemoviewError as exc:
-            return PlanState(False, "", f"{exc.message} {exc.hint}".strip())
+            return PlanState(False, (), f"{exc.message} {exc.hint}".strip())
         return PlanState(True, (
-            _text_box(f"Prompt: {plural(plan.prefix_tokens, 'token')} of the work, characters "
-                      f"{plan.prefix_start_char:,}–{plan.start_char:,} (supplied to the model, never counted)",
-                      plan.prompt_text, c.prompt_bg, c.prompt_fg)
-            + _text_box(f"Target: {plural(plan.suffix_tokens, 'token')}, characters {plan.start_char:,}–"
-                        f"{plan.end_char:,} (what the model must reproduce)", plan.target_text, c.base, c.text)))
+            _box("prompt", f"Prompt: {plural(plan.prefix_tokens, 'token')} of the work, characters "
+                           f"{plan.prefix_start_char:,}–{plan.start_char:,} (supplied to the model, never counted)",
+                 plan.prompt_text),
+            _box("target", f"Target: {plural(plan.suffix_tokens, 'token')}, characters {plan.start_char:,}–"
+                           f"{plan.end_char:,} (what the model must reproduce)", plan.target_text)))
 
-    def _document_note(self) -> str:
+    def _document_note(self) -> tuple[Part, ...]:
         doc = self.document()
         if doc is None:
-            return ""
-        return (f"<p style='color:{_secondary()}'>The output will be compared with “{html.escape(doc.title)}”.</p>")
+            return ()
+        return (("note", "", f"The output will be compared with “{doc.title}”."),)
 
-    def _pending_html(self, pending: bool) -> str:
+    def _pending_parts(self, pending: bool) -> tuple[Part, ...]:
         what = ("Reading the document with the model's tokenizer (the first time, the model is loaded; this can "
                 "take a while)…" if pending else "Waiting for the model…")
-        return f"<p style='color:{_secondary()}'>{what}</p>"
+        return (("pending", "", what),)
 
     def refresh_plan(self) -> None:
-        """Re-check the request and show what will be sent (every page that shows it)."""
+        """Re-check the request and show what will be sent — once per turn of the event loop, however
+        many settings changed in it (each check re-renders rich text; the UI must not stall)."""
+        if not self._built or self._refresh_scheduled:
+            return
+        self._refresh_scheduled = True
+        self._refresh_timer.start()  # a child timer: it dies with the wizard, never fires on a deleted one
+
+    def _set_html(self, label: QLabel, text: str) -> None:
+        if label.text() != text:  # re-laying out rich text is the expensive part
+            label.setText(text)
+
+    def _refresh_plan_now(self) -> None:
+        self._refresh_scheduled = False
         if self._refreshing or not self._built:
             return
         self._refreshing = True
@@ -776,18 +860,21 @@ class ExtractionWizard(QWizard):
                 except MemoviewError:
                     pass
             c = palette_colors.colors()
-            passage_state = self.plan_state(for_page="passage")
-            page.plan.setText(self._state_html(passage_state, c))
-            page.first_button.setVisible(passage_state.ok is False and not page.whole_work())
+            current = self.currentPage()
+            if current is page:
+                passage_state = self.plan_state(for_page="passage")
+                page.plan.set_parts(self._state_parts(passage_state))
+                page.first_button.setVisible(passage_state.ok is False and not page.whole_work())
             state = self.plan_state()
-            on_run_page = self.currentPage() is self.run_page
-            if self.currentPage() is self.parameters_page or on_run_page:
+            if current is self.parameters_page or current is self.run_page:
                 check = (f"<span style='color:{c.found}'>✗ {html.escape(state.reason)}</span>"
                          if state.ok is False else "")
-                self.parameters_page.check.setText(check)
-            self.run_page.plan.setText(self._state_html(state, c))
+                self._set_html(self.parameters_page.check, check)
+            if current is self.run_page:
+                self.run_page.plan.set_parts(self._state_parts(state))
             running = self.handle is not None or self.result_attempt is not None
-            self.run_page.run_button.setEnabled(state.ok is True and not running)
+            # Run is offered only on the run page, once what will be sent is shown there.
+            self.run_page.run_button.setEnabled(current is self.run_page and state.ok is True and not running)
             self.run_page.run_button.setToolTip(state.reason if state.ok is False else "")
             for p in (self.passage_page, self.parameters_page):
                 p.completeChanged.emit()
@@ -795,10 +882,10 @@ class ExtractionWizard(QWizard):
             self._refreshing = False
 
     @staticmethod
-    def _state_html(state: PlanState, c: Any) -> str:
+    def _state_parts(state: PlanState) -> tuple[Part, ...]:
         if state.ok is False:
-            return (f"<p style='color:{c.found}'><b>✗ This cannot run yet.</b> {html.escape(state.reason)}</p>")
-        return state.html
+            return (("error", "✗ This cannot run yet.", state.reason),)
+        return state.parts
 
     def summary_html(self) -> str:
         r = self.request()
@@ -848,8 +935,9 @@ class ExtractionWizard(QWizard):
         else:
             self.run_page.progress.setRange(0, 1000)
             self.run_page.progress.setValue(int(fraction * 1000))
-        if event.message:
+        if event.message and event.message != self.run_page.status.text():
             self.run_page.status.setText(event.message)
+            self.run_page.status.setToolTip(event.message)
 
     def cancel_run(self) -> None:
         if self.handle is not None:

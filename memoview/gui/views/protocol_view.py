@@ -55,6 +55,7 @@ class ProtocolView(QWidget):
             item = QTreeWidgetItem([f"{a.id}", doc, method_name(a.spec.method),
                                     f"{OUTCOMES[outcome][0]}: {attempt_result(a)}"])
             item.setIcon(3, icon)
+            item.setToolTip(3, item.text(3))
             item.setData(0, ROLE_ID, a.id)
             self.attempt_list.addTopLevelItem(item)
         self.attempt_list.itemActivated.connect(lambda item, _c: window.open_attempt(int(item.data(0, ROLE_ID))))
@@ -75,7 +76,7 @@ class ProtocolView(QWidget):
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.text)
         splitter.addWidget(self.attempt_list)
-        splitter.setSizes([500, 500])
+        splitter.setSizes([400, 600])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.header)
