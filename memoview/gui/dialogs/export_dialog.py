@@ -176,6 +176,9 @@ class ExportDialog(QDialog):
         self.save_button.clicked.connect(self.save_dialog)
         close = QPushButton("Close")
         close.clicked.connect(self.reject)
+        self.preview_status = QLabel("")  # apart from the save message, so a refresh never hides it
+        self.preview_status.setObjectName("previewStatus")
+        self.preview_status.setWordWrap(True)
         self.status = QLabel("")
         self.status.setObjectName("exportStatus")
         self.status.setWordWrap(True)
@@ -184,6 +187,7 @@ class ExportDialog(QDialog):
         left = QVBoxLayout()
         left.addLayout(form)
         left.addWidget(note)
+        left.addWidget(self.preview_status)
         left.addWidget(self.status)
         left.addStretch(1)
         buttons = QHBoxLayout()
@@ -265,7 +269,7 @@ class ExportDialog(QDialog):
         except Exception as exc:  # noqa: BLE001 - shown in the one dialog
             self.window_.show_error(exc)
             return None
-        self.status.setText("Building the preview…")
+        self.preview_status.setText("Building the preview…")
         case = self.case
         return self.window_.submit(lambda token: _export_job(case, options, path, token),
                                    label="Building the exhibit preview", key="exhibit-preview",
@@ -273,7 +277,7 @@ class ExportDialog(QDialog):
 
     def _preview_ready(self, result: Any) -> None:
         if result is None or result.path is None:
-            self.status.setText("Preview cancelled.")
+            self.preview_status.setText("Preview cancelled.")
             return
         self.preview_result = result
         text = f"Preview: {result.pages} pages, Bates {result.bates_first}–{result.bates_last}."
@@ -281,7 +285,7 @@ class ExportDialog(QDialog):
             self.pdf_document.close()
             self.pdf_document.load(str(result.path))
             self.preview_path = result.path
-            self.status.setText(text)
+            self.preview_status.setText(text)
             return
         pdf = Path(result.path)
 
@@ -289,7 +293,7 @@ class ExportDialog(QDialog):
             assert self.image_preview is not None
             self.image_preview.set_pages(pngs)
             self.preview_path = pdf
-            self.status.setText(text)
+            self.preview_status.setText(text)
 
         self.window_.submit(lambda token: _render_pages_job(pdf, token), label="Rendering the preview",
                             key="exhibit-preview-pages", on_result=shown)

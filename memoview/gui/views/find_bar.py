@@ -137,7 +137,7 @@ class TextZoom:
         self.on_change = on_change
         self.base = [t.font().pointSizeF() for t in self.targets]
         try:
-            self.step = int(settings.value(f"zoom/{kind}", 0) or 0)  # type: ignore[arg-type]
+            self.step = int(str(settings.value(f"zoom/{kind}", 0) or 0))
         except (TypeError, ValueError):
             self.step = 0
         for keys, delta in ((QKeySequence.StandardKey.ZoomIn, 1), (QKeySequence.StandardKey.ZoomOut, -1)):
