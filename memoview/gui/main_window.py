@@ -120,6 +120,8 @@ class MainWindow(QMainWindow):
         from memoview.gui.palette_colors import colors
 
         c = colors()
+        if hasattr(self, "welcome_label"):
+            self.welcome_label.setText(self.welcome_html.replace("{secondary}", c.secondary))
         self.notice.setStyleSheet(f"QLabel#disclosureNotice {{ background: {c.notice_bg}; color: {c.notice_fg}; "
                                   "border-bottom: 1px solid #e0c070; padding: 6px 10px; }")
 
@@ -144,8 +146,11 @@ class MainWindow(QMainWindow):
             "<li><b>Verify</b> before you file (Case ▸ Verify case fully): model files re-hashed, greedy attempts "
             "re-run token for token.</li>"
             "</ol>"
-            "<p style='color:gray'>Every attempt is recorded, failures included; an exhibit lists all of them.</p>"
+            "<p style='color:{secondary}'>Every attempt is recorded, failures included; an exhibit lists all of them.</p>"
         )
+        self.welcome_html = label.text()  # re-coloured per palette in _style_notice
+        self.welcome_label = label
+        self._style_notice()
         self.demo_button = QPushButton("Run the demo protocol (a few minutes on a laptop; every attempt is recorded)")
         self.demo_button.setObjectName("runDemoProtocol")
         self.demo_button.setToolTip("Runs resources/demo/protocol.toml: an opening continuation of every text and "

@@ -192,6 +192,7 @@ class PlanView(QWidget):
                 self.labels.append(label)
         for label in self.labels:
             self.layout_.addWidget(label)
+            label.show()
 
 
 class ModelPage(QWizardPage):
