@@ -346,7 +346,9 @@ class PassagePage(QWizardPage):
         return self.whole_radio.isChecked()
 
     def isComplete(self) -> bool:  # noqa: N802 - Qt name
-        return self.w.plan_state(for_page="passage").ok is not False
+        # Next stays possible with an invalid start: the prompt length that may fix it is chosen later
+        # (the reason is shown here, and the parameters and run pages refuse until it is fixed).
+        return self.w.document() is not None or self.whole_work()
 
 
 class MethodPage(QWizardPage):
@@ -895,13 +897,12 @@ class ExtractionWizard(QWizard):
         model = self.case.model(r.model_id) if r.model_id else None
         e = html.escape
         where = "the whole work" if r.passage is None else f"the passage starting at character {r.passage[0]:,}"
-        if r.method in FREE_METHODS:
-            where = "a request written by you (compared with)"
+        title = f"<b>{e(doc.title if doc else '—')}</b>{' (negative control)' if doc is not None and doc.is_control else ''}"
+        target = (f"a request you wrote, the output compared with {title}" if r.method in FREE_METHODS
+                  else f"{where} of {title}")
         prompt_class = r.params.get("prompt_class", meta["prompt_class"])
         settings = settings_words(r.method, r.params)
-        return (f"<p><b>{e(meta['name'])}</b> on {where} of <b>{e(doc.title if doc else '—')}</b>"
-                f"{' (negative control)' if doc is not None and doc.is_control else ''}, "
-                f"model <b>{e(model.name if model else '—')}</b>.</p>"
+        return (f"<p><b>{e(meta['name'])}</b> on {target}, model <b>{e(model.name if model else '—')}</b>.</p>"
                 f"<p>Prompt class: <b>{e(str(prompt_class))}</b>"
                 + (" — the prompt contains the work's own text; those words are never counted as reproduced."
                    if prompt_class == "prefix" else "") +
