@@ -164,6 +164,7 @@ class PlanView(QWidget):
             return
         self.parts = parts
         for label in self.labels:
+            label.hide()  # at once: deleteLater only removes it on the next turn of the event loop
             label.deleteLater()
         self.labels = []
         c = palette_colors.colors()
