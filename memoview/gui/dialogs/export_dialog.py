@@ -259,8 +259,15 @@ class ExportDialog(QDialog):
             write_manifest=self.manifest.isChecked(),
         )
 
+    def hideEvent(self, event: Any) -> None:  # noqa: N802 - Qt name
+        """A closed dialog builds no more previews (its pending pause is dropped)."""
+        self.preview_timer.stop()
+        super().hideEvent(event)
+
     # ------------------------------------------------------------------ preview / save
     def update_preview(self) -> Any:
+        if self.window_.case is None or self.window_.case is not self.case:
+            return None  # the case was closed (or another opened) while the pause ran
         folder = user_cache_dir() / "previews"
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"PREVIEW-{(self.label.text().strip() or 'Exhibit').replace('/', '_')}.pdf"
