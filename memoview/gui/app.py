@@ -51,9 +51,23 @@ def dark_palette() -> QPalette:
     return p
 
 
+# Fusion draws radio and check indicators with outlines derived from the window colour, nearly invisible
+# on a dark window; in the dark palette they get a light outline and a clear checked mark.
+DARK_INDICATORS = """
+QRadioButton::indicator, QCheckBox::indicator { width: 13px; height: 13px; border: 1px solid #B8BEC6;
+    background: #1B1D20; }
+QRadioButton::indicator { border-radius: 7px; }
+QRadioButton::indicator:checked { background: qradialgradient(cx:0.5, cy:0.5, radius:0.5, fx:0.5, fy:0.5,
+    stop:0 #8CBCFF, stop:0.45 #8CBCFF, stop:0.55 #1B1D20, stop:1 #1B1D20); }
+QCheckBox::indicator:checked { background: #8CBCFF; border-color: #8CBCFF; }
+QRadioButton::indicator:disabled, QCheckBox::indicator:disabled { border-color: #60656C; }
+"""
+
+
 def apply_theme(app: QApplication, name: str) -> None:
     """Switch between the light and dark palettes (persisted by the caller)."""
     app.setPalette(dark_palette() if name == "dark" else light_palette())
+    app.setStyleSheet(DARK_INDICATORS if name == "dark" else "")
     app.setProperty("memoview_theme", name)
 
 

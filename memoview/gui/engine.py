@@ -25,7 +25,7 @@ class RunRequest:
 
     model_id: int
     document_id: Optional[int]
-    method: str  # prefix | pz | sweep | prompt | membership
+    method: str  # prefix | pz | sweep | prompt | chat | membership
     passage: Optional[tuple[int, int]] = None
     params: dict[str, Any] = field(default_factory=dict)  # the wizard's fields, for its summary
     prompt_text: str = ""
@@ -52,6 +52,8 @@ def build_request(method: str, params: dict[str, Any], *, passage: Optional[tupl
             return PrefixRequest(char_start=passage[0] if passage else None, **params)
         if method == "prompt":
             return PromptRequest(text=prompt_text, **params)
+        if method == "chat":  # the conversation is params["messages"]; a chat request has no free text
+            return PromptRequest(text=None, **params)
         if method == "membership":
             return MembershipRequest(**params)
     except TypeError as exc:

@@ -74,3 +74,44 @@ def badge_icon(letter: str, rgb: tuple[int, int, int], size: int = 16) -> QIcon:
     p.drawText(QRectF(0, 0, size, size), Qt.AlignmentFlag.AlignCenter, letter)
     p.end()
     return QIcon(pix)
+
+
+@lru_cache(maxsize=None)
+def outcome_icon(outcome: str, color: str, size: int = 16) -> QIcon:
+    """An attempt's result marker: found = filled disc, partial = half-filled disc, nothing = hollow
+    circle, failed = cross, not compared = dashed circle. Shape and colour both carry the meaning."""
+    pix = QPixmap(size, size)
+    pix.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pix)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    c = QColor(color)
+    s = float(size)
+    rect = QRectF(2, 2, s - 4, s - 4)
+    pen = QPen(c, max(1.6, s / 9))
+    if outcome == "found":
+        p.setPen(pen)
+        p.setBrush(c)
+        p.drawEllipse(rect)
+    elif outcome == "partial":
+        p.setPen(pen)
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawEllipse(rect)
+        p.setBrush(c)
+        p.drawPie(rect, 90 * 16, 180 * 16)  # left half filled
+    elif outcome == "failed":
+        pen.setWidthF(max(2.0, s / 7))
+        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        p.setPen(pen)
+        p.drawLine(QPointF(s * 0.25, s * 0.25), QPointF(s * 0.75, s * 0.75))
+        p.drawLine(QPointF(s * 0.75, s * 0.25), QPointF(s * 0.25, s * 0.75))
+    elif outcome == "unscored":
+        pen.setStyle(Qt.PenStyle.DotLine)
+        p.setPen(pen)
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawEllipse(rect)
+    else:  # nothing
+        p.setPen(pen)
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawEllipse(rect)
+    p.end()
+    return QIcon(pix)

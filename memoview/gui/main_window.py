@@ -34,7 +34,8 @@ from memoview.core.jobs import CancelToken, Progress
 from memoview.gui import settings
 from memoview.gui.dialogs.errors import ErrorDialog, show_error
 from memoview.gui.jobs import JobHandle, JobRunner
-from memoview.gui.views.case_tree import CaseTree
+from memoview.gui.views.case_tree import CaseTree, with_legend
+from memoview.gui.wording import plural
 
 DISCLOSURE_NOTICE = (
     "Every attempt you run is recorded in the case file, with its prompt, settings and output, "
@@ -74,7 +75,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setObjectName("mainWindow")
         self.setWindowTitle("memoview")
-        self.resize(1280, 820)
+        self.resize(1280, 800)
         self.setAcceptDrops(True)
         self.case: Any = None
         self.runner = JobRunner(self)
@@ -97,10 +98,7 @@ class MainWindow(QMainWindow):
         self.notice = QLabel(DISCLOSURE_NOTICE)
         self.notice.setObjectName("disclosureNotice")
         self.notice.setWordWrap(True)
-        self.notice.setStyleSheet(
-            "QLabel#disclosureNotice { background: #fff4d6; color: #5d4200; border-bottom: 1px solid #e0c070;"
-            " padding: 6px 10px; }"
-        )
+        self._style_notice()
         self.tabs = QTabWidget()
         self.tabs.setObjectName("centralTabs")
         self.tabs.setTabsClosable(True)
@@ -117,6 +115,15 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.notice)
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
+
+    def _style_notice(self) -> None:
+        from memoview.gui.palette_colors import colors
+
+        c = colors()
+        if hasattr(self, "welcome_label"):
+            self.welcome_label.setText(self.welcome_html.replace("{secondary}", c.secondary))
+        self.notice.setStyleSheet(f"QLabel#disclosureNotice {{ background: {c.notice_bg}; color: {c.notice_fg}; "
+                                  "border-bottom: 1px solid #e0c070; padding: 6px 10px; }")
 
     def _welcome_page(self) -> QWidget:
         page = QWidget()
@@ -139,8 +146,11 @@ class MainWindow(QMainWindow):
             "<li><b>Verify</b> before you file (Case ▸ Verify case fully): model files re-hashed, greedy attempts "
             "re-run token for token.</li>"
             "</ol>"
-            "<p style='color:gray'>Every attempt is recorded, failures included; an exhibit lists all of them.</p>"
+            "<p style='color:{secondary}'>Every attempt is recorded, failures included; an exhibit lists all of them.</p>"
         )
+        self.welcome_html = label.text()  # re-coloured per palette in _style_notice
+        self.welcome_label = label
+        self._style_notice()
         self.demo_button = QPushButton("Run the demo protocol (a few minutes on a laptop; every attempt is recorded)")
         self.demo_button.setObjectName("runDemoProtocol")
         self.demo_button.setToolTip("Runs resources/demo/protocol.toml: an opening continuation of every text and "
@@ -156,16 +166,16 @@ class MainWindow(QMainWindow):
 
     def _build_dock(self) -> None:
         self.case_tree = CaseTree()
-        self.case_tree.setMinimumWidth(240)
+        self.case_tree.setMinimumWidth(220)
         self.case_tree.item_activated.connect(self.open_item)
         self.case_tree.control_requested.connect(self.set_document_control)
         self.tree_dock = QDockWidget("Case", self)
         self.tree_dock.setObjectName("caseDock")
-        self.tree_dock.setWidget(self.case_tree)
+        self.tree_dock.setWidget(with_legend(self.case_tree))
         self.tree_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                                    | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.tree_dock)
-        self.resizeDocks([self.tree_dock], [420], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.tree_dock], [260], Qt.Orientation.Horizontal)  # comparison panes keep ≥ 60 chars a line at 1280
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -469,8 +479,8 @@ class MainWindow(QMainWindow):
         info = self.case.info()["counts"]
         self.demo_button.setVisible(self._is_demo_case() and info["attempts"] == 0 and info["models"] > 0)
         self.case_label.setText(
-            f"{self.case.path}  ·  {info['documents']} documents, {info['models']} models, "
-            f"{info['attempts']} attempts recorded"
+            f"{self.case.path}  ·  {plural(info['documents'], 'document')}, {plural(info['models'], 'model')}, "
+            f"{plural(info['attempts'], 'attempt')} recorded"
         )
         for i in range(self.tabs.count()):
             widget = self.tabs.widget(i)
@@ -609,6 +619,18 @@ class MainWindow(QMainWindow):
             self.open_attempt(ident)
         elif kind == "model":
             self.open_model_info(ident)
+        elif kind == "protocol":
+            self.open_protocol(ident)
+
+    def open_protocol(self, protocol_id: int) -> Any:
+        """A protocol's stored text and the attempts it produced."""
+        from memoview.gui.views.protocol_view import ProtocolView
+
+        view = self._find_tab(f"protocol:{protocol_id}")
+        if view is None:
+            view = self._add_tab(f"protocol:{protocol_id}", ProtocolView(self, protocol_id),
+                                 f"Protocol {protocol_id}", "Protocol text and its attempts")
+        return view
 
     def _find_tab(self, key: str) -> Optional[QWidget]:
         for i in range(self.tabs.count()):
@@ -790,6 +812,13 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if isinstance(app, QApplication):
             apply_theme(app, name)
+        self._style_notice()
+        for i in range(self.tabs.count()):  # open views re-pick their per-palette colours
+            refresh = getattr(self.tabs.widget(i), "refresh_theme", None)
+            if callable(refresh):
+                refresh()
+        if self.case is not None:
+            self.refresh()
 
     def about(self) -> None:
         QMessageBox.about(self, "About memoview",

@@ -86,6 +86,8 @@ def _run_wizard(win, qtbot, *, document_id, passage=None, whole=False, stride=50
     params.stride_unit.setCurrentIndex(params.stride_unit.findData(stride_unit))
     wizard.next()
     assert wizard.currentPage() is wizard.run_page
+    # Run is offered once the exact prompt and target are shown (the tokenizer is read on the worker).
+    qtbot.waitUntil(lambda: wizard.run_page.run_button.isEnabled(), timeout=120000)
     wizard.run_page.run_button.click()
     if cancel_after_progress:
         qtbot.waitUntil(lambda: "window" in wizard.run_page.status.text().lower()

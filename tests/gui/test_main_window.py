@@ -29,7 +29,7 @@ def test_window_lists_documents_models_and_marks_controls(window) -> None:
     assert docs == ["The Raven", "Control essay  [negative control]"]
     assert len(models) == 1 and models[0].startswith("tiny-model")
     assert tree.sections["documents"].text(0) == "Documents (2)"
-    assert "2 documents, 1 models, 0 attempts" in window.case_label.text()
+    assert "2 documents, 1 model, 0 attempts" in window.case_label.text()  # correct plurals
     assert window.notice.isVisible() and "disclosable" in window.notice.text()
     screenshot(window, "main_window")
 

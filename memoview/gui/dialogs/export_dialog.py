@@ -6,7 +6,7 @@ wheels among them), so the fallback renders the pages with poppler's
 ``pdftoppm`` (on the worker) and shows them as images; both show the very
 file that was written.
 
-The preview is a real export (same code path, same options, same fixed
+The preview refreshes by itself a short pause after the last change. It is a real export (same code path, same options, same fixed
 creation date) written to memoview's cache folder, so what is previewed is
 byte-for-byte what "Save" writes. Because every export is logged, each
 preview also appears in the case's audit log, named ``PREVIEW-….pdf``:
@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Optional
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -38,8 +38,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from memoview.gui import palette_colors
+from memoview.gui.dialogs.fit import fit_to_screen
 from memoview.paths import user_cache_dir
 
+PREVIEW_PAUSE_MS = 900  # the preview rebuilds this long after the last change
 LEGENDS = (("none", "No confidentiality legend"), ("confidential", "CONFIDENTIAL"),
            ("aeo", "HIGHLY CONFIDENTIAL – ATTORNEYS' EYES ONLY"))
 
@@ -106,7 +109,7 @@ class ExportDialog(QDialog):
         super().__init__(window)
         self.setObjectName("exportDialog")
         self.setWindowTitle("Export exhibit")
-        self.resize(1200, 820)
+        fit_to_screen(self, 1200, 720)
         self.window_ = window
         self.case = window.case
         self.attempt_ids = tuple(attempt_ids or ())
@@ -159,12 +162,12 @@ class ExportDialog(QDialog):
         self.manifest.setChecked(True)
         form.addRow("", self.manifest)
 
-        note = QLabel("The exhibit lists every attempt, failures included. The preview is a real export "
+        note = QLabel("The exhibit lists every attempt, failures included. The preview refreshes by itself a short pause after the last change. It is a real export "
                       f"dated {self.creation_date}; saving writes the same file. Previews are logged in the "
                       "case's audit log too.")
         note.setWordWrap(True)
-        note.setStyleSheet("color: gray")
-        self.preview_button = QPushButton("Update preview")
+        note.setStyleSheet(f"color: {palette_colors.colors().secondary}")
+        self.preview_button = QPushButton("Update preview now")
         self.preview_button.setObjectName("updatePreview")
         self.preview_button.clicked.connect(self.update_preview)
         self.save_button = QPushButton("Save exhibit…")
@@ -173,6 +176,9 @@ class ExportDialog(QDialog):
         self.save_button.clicked.connect(self.save_dialog)
         close = QPushButton("Close")
         close.clicked.connect(self.reject)
+        self.preview_status = QLabel("")  # apart from the save message, so a refresh never hides it
+        self.preview_status.setObjectName("previewStatus")
+        self.preview_status.setWordWrap(True)
         self.status = QLabel("")
         self.status.setObjectName("exportStatus")
         self.status.setWordWrap(True)
@@ -181,6 +187,7 @@ class ExportDialog(QDialog):
         left = QVBoxLayout()
         left.addLayout(form)
         left.addWidget(note)
+        left.addWidget(self.preview_status)
         left.addWidget(self.status)
         left.addStretch(1)
         buttons = QHBoxLayout()
@@ -190,7 +197,7 @@ class ExportDialog(QDialog):
         left.addLayout(buttons)
         left_box = QWidget()
         left_box.setLayout(left)
-        left_box.setMinimumWidth(400)
+        left_box.setMinimumWidth(360)
 
         self.preview = self._make_preview()
         splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -199,6 +206,20 @@ class ExportDialog(QDialog):
         splitter.setStretchFactor(1, 2)
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
+        self._watch_options()
+
+    def _watch_options(self) -> None:
+        """The preview refreshes by itself a short pause after the last change (typing included)."""
+        self.preview_timer = QTimer(self)
+        self.preview_timer.setSingleShot(True)
+        self.preview_timer.setInterval(PREVIEW_PAUSE_MS)
+        self.preview_timer.timeout.connect(self.update_preview)
+        for edit in (self.label, self.number, self.caption, self.expert, self.selection_rule, self.bates_prefix):
+            edit.textChanged.connect(lambda _t: self.preview_timer.start())
+        for combo in (self.scope, self.show_mode, self.legend):
+            combo.currentIndexChanged.connect(lambda _i: self.preview_timer.start())
+        for spin in (self.bates_start, self.bates_digits):
+            spin.valueChanged.connect(lambda _v: self.preview_timer.start())
 
     def _make_preview(self) -> QWidget:
         try:
@@ -239,8 +260,15 @@ class ExportDialog(QDialog):
             map_quantity=_map_kind(),  # the quantity the document view's map shows (issue 12)
         )
 
+    def hideEvent(self, event: Any) -> None:  # noqa: N802 - Qt name
+        """A closed dialog builds no more previews (its pending pause is dropped)."""
+        self.preview_timer.stop()
+        super().hideEvent(event)
+
     # ------------------------------------------------------------------ preview / save
     def update_preview(self) -> Any:
+        if self.window_.case is None or self.window_.case is not self.case:
+            return None  # the case was closed (or another opened) while the pause ran
         folder = user_cache_dir() / "previews"
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"PREVIEW-{(self.label.text().strip() or 'Exhibit').replace('/', '_')}.pdf"
@@ -249,7 +277,7 @@ class ExportDialog(QDialog):
         except Exception as exc:  # noqa: BLE001 - shown in the one dialog
             self.window_.show_error(exc)
             return None
-        self.status.setText("Building the preview…")
+        self.preview_status.setText("Building the preview…")
         case = self.case
         return self.window_.submit(lambda token: _export_job(case, options, path, token),
                                    label="Building the exhibit preview", key="exhibit-preview",
@@ -257,7 +285,7 @@ class ExportDialog(QDialog):
 
     def _preview_ready(self, result: Any) -> None:
         if result is None or result.path is None:
-            self.status.setText("Preview cancelled.")
+            self.preview_status.setText("Preview cancelled.")
             return
         self.preview_result = result
         text = f"Preview: {result.pages} pages, Bates {result.bates_first}–{result.bates_last}."
@@ -265,7 +293,7 @@ class ExportDialog(QDialog):
             self.pdf_document.close()
             self.pdf_document.load(str(result.path))
             self.preview_path = result.path
-            self.status.setText(text)
+            self.preview_status.setText(text)
             return
         pdf = Path(result.path)
 
@@ -273,7 +301,7 @@ class ExportDialog(QDialog):
             assert self.image_preview is not None
             self.image_preview.set_pages(pngs)
             self.preview_path = pdf
-            self.status.setText(text)
+            self.preview_status.setText(text)
 
         self.window_.submit(lambda token: _render_pages_job(pdf, token), label="Rendering the preview",
                             key="exhibit-preview-pages", on_result=shown)

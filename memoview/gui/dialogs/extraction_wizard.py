@@ -1,7 +1,12 @@
 """The guided extraction wizard: model → document → passage or whole work → method → parameters → run.
 
 Each step says in plain words what it does, and each method states its
-literature default. The run page shows the prompt class and the reminder
+literature default. Before anything runs, the wizard reads the document with
+the model's tokenizer (on the worker) and shows the exact prompt and target
+that will be sent, with their token counts; a request that cannot run says
+why on the page and Run stays off. Defaults always run: the passage starts
+at the first character that has enough of the work before it for the
+chosen prompt length. The run page shows the prompt class and the reminder
 that every attempt is recorded and may be disclosed; nothing runs until the
 user presses Run. The run goes through the one worker (progress, Cancel),
 and Finish lands on the result.
@@ -10,6 +15,7 @@ and Finish lands on the result.
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 from typing import Any, Optional
 
 from PySide6.QtCore import Qt, QTimer
@@ -18,6 +24,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -27,14 +34,21 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QRadioButton,
+    QScrollArea,
+    QSizePolicy,
     QSpinBox,
     QToolButton,
     QVBoxLayout,
+    QWidget,
     QWizard,
     QWizardPage,
 )
 
+from memoview.core.errors import MemoviewError
+from memoview.gui import palette_colors
+from memoview.gui.dialogs.wizard_plan import Planner
 from memoview.gui.engine import RunRequest, run_attempt_job
+from memoview.gui.wording import decoding_words, plural, scheme_words
 
 METHODS: dict[str, dict[str, str]] = {
     "prefix": {
@@ -71,6 +85,15 @@ METHODS: dict[str, dict[str, str]] = {
                 "Several samples are drawn, each with a recorded seed.",
         "default": "Default: 5 seeded samples, temperature 1 (as in the NYT and Concord complaints' examples).",
     },
+    "chat": {
+        "name": "Chat prompt (messages, the model's chat template)",
+        "prompt_class": "ordinary",
+        "text": "You write the conversation a user would have with a chat assistant (an optional system message and "
+                "a user message). It is sent through the model's own chat template, exactly as a chat product "
+                "would, and the exact text sent is shown before the run.",
+        "default": "Default: 5 seeded samples, temperature 1; the model's chat template when it has one "
+                   "(otherwise a plain “role: content” prompt, and the attempt says so).",
+    },
     "membership": {
         "name": "Membership signals (weak evidence)",
         "prompt_class": "none",
@@ -81,8 +104,9 @@ METHODS: dict[str, dict[str, str]] = {
         "prompt_class_note": "none: the model only scores the work's own text",
     },
 }
-PASSAGE_METHODS = ("prefix", "pz", "prompt", "membership")
-WHOLE_WORK_METHODS = ("sweep", "membership", "prompt")
+PASSAGE_METHODS = ("prefix", "pz", "prompt", "chat", "membership")
+WHOLE_WORK_METHODS = ("sweep", "membership", "prompt", "chat")
+FREE_METHODS = ("prompt", "chat")
 DISCLOSURE = ("Every attempt is recorded in the case file — prompt, settings, output, failures and cancellations "
               "included — and may be disclosed to the other side. Nothing can be deleted afterwards.")
 
@@ -94,6 +118,84 @@ def _explain(text: str) -> QLabel:
     return label
 
 
+def _secondary() -> str:
+    return palette_colors.colors().secondary
+
+
+Part = tuple[str, str, str]  # (kind: prompt | target | note | error | pending, title, body)
+
+
+@dataclass(frozen=True)
+class PlanState:
+    """Whether the request can run now: ``ok`` None while the model's tokenizer is still being read."""
+
+    ok: Optional[bool]
+    parts: tuple[Part, ...]  # what will be sent (prompt and target with token counts), or why not
+    reason: str = ""  # plain reason it cannot run (shown on the page), empty when ok or pending
+
+
+def _box(kind: str, title: str, text: str) -> Part:
+    shown = text if len(text) <= 1500 else text[:1500] + f" […{len(text) - 1500:,} more characters]"
+    return (kind, title, shown)
+
+
+class PlanView(QWidget):
+    """The exact text a run will send (prompt, target, token counts), or the reason it cannot run.
+
+    Plain-text labels, not rich text: a rich-text table is ~50× slower to lay out, and this view is
+    laid out again whenever the wizard's page changes size.
+    """
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.setObjectName(name)
+        self.setAccessibleName("What the run will send")
+        self.parts: tuple[Part, ...] = ()
+        self.layout_ = QVBoxLayout(self)
+        self.layout_.setContentsMargins(0, 0, 0, 0)
+        self.layout_.setSpacing(2)
+        self.labels: list[QLabel] = []
+
+    def text(self) -> str:
+        return "\n".join(f"{title}\n{body}" for _kind, title, body in self.parts)
+
+    def set_parts(self, parts: tuple[Part, ...]) -> None:
+        if parts == self.parts:
+            return
+        self.parts = parts
+        for label in self.labels:
+            label.hide()  # at once: deleteLater only removes it on the next turn of the event loop
+            label.deleteLater()
+        self.labels = []
+        c = palette_colors.colors()
+        styles = {"prompt": (c.prompt_bg, c.prompt_fg), "target": (c.base, c.text)}
+        for kind, title, body in parts:
+            if title:
+                head = QLabel(title)
+                head.setTextFormat(Qt.TextFormat.PlainText)
+                head.setWordWrap(True)
+                font = head.font()
+                font.setBold(True)
+                head.setFont(font)
+                if kind == "error":
+                    head.setStyleSheet(f"color: {c.found};")
+                self.labels.append(head)
+            if body:
+                label = QLabel(body)
+                label.setTextFormat(Qt.TextFormat.PlainText)
+                label.setWordWrap(True)
+                label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+                if kind in styles:
+                    bg, fg = styles[kind]
+                    label.setStyleSheet(f"background: {bg}; color: {fg}; padding: 6px;")
+                elif kind in ("note", "pending"):
+                    label.setStyleSheet(f"color: {c.secondary};")
+                self.labels.append(label)
+        for label in self.labels:
+            self.layout_.addWidget(label)
+            label.show()
+
+
 class ModelPage(QWizardPage):
     def __init__(self, wizard: "ExtractionWizard") -> None:
         super().__init__()
@@ -103,6 +205,7 @@ class ModelPage(QWizardPage):
                          "their files, recorded with every attempt.")
         self.list = QListWidget()
         self.list.setObjectName("modelList")
+        self.list.setAccessibleName("Models registered in this case")
         self.list.currentRowChanged.connect(lambda _r: self.completeChanged.emit())
         open_button = QPushButton("Open another model…")
         open_button.clicked.connect(self._open_model)
@@ -142,7 +245,7 @@ class ModelPage(QWizardPage):
         model_id = self.model_id()
         if model_id is not None:
             dialog = choose_engine(self.w.window_, self.w.case.model(model_id))
-            dialog.finished.connect(lambda _r: self._show_engine())
+            dialog.finished.connect(lambda _r: (self._show_engine(), self.w.refresh_plan()))
 
     def _show_engine(self) -> None:
         model_id = self.model_id()
@@ -168,6 +271,7 @@ class DocumentPage(QWizardPage):
                          "model cannot have seen) to show what chance looks like.")
         self.list = QListWidget()
         self.list.setObjectName("documentList")
+        self.list.setAccessibleName("Documents in this case")
         self.list.currentRowChanged.connect(lambda _r: self.completeChanged.emit())
         layout = QVBoxLayout(self)
         layout.addWidget(self.list)
@@ -178,6 +282,8 @@ class DocumentPage(QWizardPage):
             self.list.addItem(item)
             if d.id == wizard.initial_document_id:
                 self.list.setCurrentItem(item)
+        if self.list.currentItem() is None and self.list.count():
+            self.list.setCurrentRow(0)  # a default that runs: the first work
 
     def isComplete(self) -> bool:  # noqa: N802 - Qt name
         return self.list.currentItem() is not None
@@ -193,7 +299,7 @@ class PassagePage(QWizardPage):
         self.w = wizard
         self.setTitle("3. Passage or whole work")
         self.setSubTitle("Test one passage, or sweep the whole work to map which parts are memorized.")
-        self.passage_radio = QRadioButton("One passage, starting at character:")
+        self.passage_radio = QRadioButton("One passage, its target starting at character:")
         self.passage_radio.setObjectName("passageRadio")
         self.whole_radio = QRadioButton("The whole work (sweep)")
         self.whole_radio.setObjectName("wholeRadio")
@@ -202,50 +308,75 @@ class PassagePage(QWizardPage):
         group.addButton(self.whole_radio)
         self.char_start = QSpinBox()
         self.char_start.setObjectName("charStart")
+        self.char_start.setAccessibleName("Character where the target starts")
         self.char_start.setRange(0, 10**9)
-        self.excerpt = QLabel("")
-        self.excerpt.setWordWrap(True)
-        self.excerpt.setObjectName("passageExcerpt")
-        self.excerpt.setStyleSheet("background: palette(base); padding: 6px; border: 1px solid palette(mid);")
-        self.char_start.valueChanged.connect(lambda _v: self._update_excerpt())
+        self.char_start.setGroupSeparatorShown(True)
+        self.start_is_default = wizard.initial_passage is None
+        self._setting = False
+        self.first_button = QPushButton("Use the first passage that works")
+        self.first_button.setObjectName("firstValidStart")
+        self.first_button.setToolTip("Moves the start to the first character with enough of the work before it "
+                                     "for the chosen prompt length.")
+        self.first_button.clicked.connect(self.use_first_valid_start)
+        self.plan = PlanView("passagePlan")
+        self.char_start.valueChanged.connect(self._edited)
         row = QHBoxLayout()
         row.addWidget(self.passage_radio)
         row.addWidget(self.char_start)
+        row.addWidget(self.first_button)
         row.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addLayout(row)
         layout.addWidget(_explain("The target is the text from this character on; the prompt is the text just "
-                                  "before it. Select a passage in the document view and use “Try to extract from "
-                                  "here” to fill this in."))
-        layout.addWidget(self.excerpt)
+                                  "before it, taken from the work. Select a passage in the document view and use "
+                                  "“Try to extract from here” to fill this in."))
+        layout.addWidget(self.plan)
         layout.addWidget(self.whole_radio)
         layout.addStretch(1)
         if wizard.initial_passage is not None:
-            self.passage_radio.setChecked(True)
             self.char_start.setValue(wizard.initial_passage[0])
-        else:
-            self.passage_radio.setChecked(True)
-        self.passage_radio.toggled.connect(lambda _c: self._update_excerpt())
+        self.passage_radio.setChecked(True)
+        self.passage_radio.toggled.connect(lambda _c: self.w.refresh_plan())
 
     def initializePage(self) -> None:  # noqa: N802 - Qt name
         doc = self.w.document()
         if doc is not None:
             self.char_start.setMaximum(max(0, len(doc.text) - 1))
-        self._update_excerpt()
+        self.w.refresh_plan()
 
-    def _update_excerpt(self) -> None:
-        doc = self.w.document()
-        if doc is None or not self.passage_radio.isChecked():
-            self.excerpt.setText("")
+    def _edited(self, _value: int) -> None:
+        if not self._setting:
+            self.start_is_default = False
+        self.w.refresh_plan()
+
+    def set_start(self, value: int) -> None:
+        self._setting = True
+        try:
+            self.char_start.setValue(value)
+        finally:
+            self._setting = False
+
+    def use_first_valid_start(self) -> None:
+        tok = self.w.tokenized()
+        if tok is None:
             return
-        start = self.char_start.value()
-        before = doc.text[max(0, start - 120):start]
-        after = doc.text[start:start + 240]
-        self.excerpt.setText(f"<span style='color:gray'>…{html.escape(before)}</span>"
-                             f"<b>{html.escape(after)}</b>…")
+        from memoview.core.extraction.preview import first_valid_start
+
+        try:
+            self.set_start(first_valid_start(tok, self.w.parameters_page.prefix.value(),
+                                             self.w.parameters_page.suffix.value()))
+        except MemoviewError:
+            return
+        self.start_is_default = True
+        self.w.refresh_plan()
 
     def whole_work(self) -> bool:
         return self.whole_radio.isChecked()
+
+    def isComplete(self) -> bool:  # noqa: N802 - Qt name
+        # Next stays possible with an invalid start: the prompt length that may fix it is chosen later
+        # (the reason is shown here, and the parameters and run pages refuse until it is fixed).
+        return self.w.document() is not None or self.whole_work()
 
 
 class MethodPage(QWizardPage):
@@ -266,8 +397,8 @@ class MethodPage(QWizardPage):
             self.group.addButton(radio)
             self.radios[key] = radio
             text = _explain(f"{meta['text']}<br><i>{meta['default']}</i> "
-                            f"<span style='color:gray'>Prompt class: {meta['prompt_class']}.</span>")
-            text.setContentsMargins(22, 0, 0, 6)
+                            f"<span style='color:{_secondary()}'>Prompt class: {meta['prompt_class']}.</span>")
+            text.setContentsMargins(22, 0, 0, 4)
             layout.addWidget(radio)
             layout.addWidget(text)
             radio.toggled.connect(lambda _c: self.completeChanged.emit())
@@ -303,6 +434,8 @@ class MethodPage(QWizardPage):
 
 
 class ParametersPage(QWizardPage):
+    """Only the settings that apply to the chosen method (and decoding) are shown."""
+
     def __init__(self, wizard: "ExtractionWizard") -> None:
         super().__init__()
         self.w = wizard
@@ -323,57 +456,83 @@ class ParametersPage(QWizardPage):
             self.decoding.addItem(text, key)
         self.prompt_text = QPlainTextEdit()
         self.prompt_text.setObjectName("promptText")
+        self.prompt_text.setAccessibleName("Request")
         self.prompt_text.setPlaceholderText("Write the request exactly as a user would…")
         self.prompt_text.setMaximumHeight(90)
+        self.chat_system = QPlainTextEdit()
+        self.chat_system.setObjectName("chatSystem")
+        self.chat_system.setAccessibleName("System message")
+        self.chat_system.setPlaceholderText("Optional, e.g. You are a helpful assistant.")
+        self.chat_system.setMaximumHeight(54)
+        self.chat_user = QPlainTextEdit()
+        self.chat_user.setObjectName("chatUser")
+        self.chat_user.setAccessibleName("User message")
+        self.chat_user.setPlaceholderText("What the user asks, e.g. What is the first paragraph of …?")
+        self.chat_user.setMaximumHeight(90)
         self.prompt_class = QComboBox()
+        self.prompt_class.setObjectName("promptClass")
         for key, text in (("ordinary", "ordinary: a request a normal user would make"),
                           ("indirect", "indirect: a creative request that does not ask for the work")):
             self.prompt_class.addItem(text, key)
+        self.no_settings = QLabel("This method has no settings: it scores the work's own text with Min-K% "
+                                  "(k = 20%), perplexity and the zlib ratio.")
+        self.no_settings.setObjectName("noSettings")
+        self.no_settings.setWordWrap(True)
 
         basic = QFormLayout()
         basic.addRow("Prompt length (tokens of the work given to the model)", self.prefix)
         basic.addRow("Target length (tokens to match)", self.suffix)
         basic.addRow("Decoding", self.decoding)
         basic.addRow("Request", self.prompt_text)
+        basic.addRow("System message", self.chat_system)
+        basic.addRow("User message", self.chat_user)
         basic.addRow("Prompt class", self.prompt_class)
         self.basic_rows = basic
 
         self.temperature = QDoubleSpinBox()
+        self.temperature.setObjectName("temperature")
         self.temperature.setRange(0.01, 5.0)
         self.temperature.setSingleStep(0.1)
         self.temperature.setValue(1.0)
         self.top_k = QSpinBox()
+        self.top_k.setObjectName("topK")
         self.top_k.setRange(0, 100000)
         self.top_k.setValue(40)
         self.top_k.setSpecialValueText("off (full vocabulary)")
         self.top_p = QDoubleSpinBox()
+        self.top_p.setObjectName("topP")
         self.top_p.setRange(0.01, 1.0)
         self.top_p.setSingleStep(0.05)
         self.top_p.setValue(1.0)
         self.beams = QSpinBox()
+        self.beams.setObjectName("beams")
         self.beams.setRange(1, 64)
         self.beams.setValue(4)
         self.samples = QSpinBox()
+        self.samples.setObjectName("samples")
         self.samples.setRange(1, 10000)
         self.samples.setValue(1)
         self.seed = QSpinBox()
+        self.seed.setObjectName("seed")
         self.seed.setRange(0, 2**31 - 1)
         self.stride = QSpinBox()
         self.stride.setObjectName("stride")
         self.stride.setRange(1, 100000)
         self.stride.setValue(50)
         self.stride_unit = QComboBox()
+        self.stride_unit.setObjectName("strideUnit")
         self.stride_unit.addItem("tokens (survey)", "tokens")
         self.stride_unit.addItem("characters (forensic)", "chars")
         advanced = QFormLayout()
-        advanced.addRow("Temperature (sampling and p_z)", self.temperature)
-        advanced.addRow("Top-k (sampling and p_z)", self.top_k)
-        advanced.addRow("Top-p (sampling)", self.top_p)
-        advanced.addRow("Beams (beam search)", self.beams)
+        advanced.addRow("Temperature", self.temperature)
+        advanced.addRow("Top-k (0 = off)", self.top_k)
+        advanced.addRow("Top-p", self.top_p)
+        advanced.addRow("Beams", self.beams)
         advanced.addRow("Samples", self.samples)
         advanced.addRow("Seed", self.seed)
         advanced.addRow("Sweep stride", self.stride)
         advanced.addRow("Stride unit", self.stride_unit)
+        self.advanced_rows = advanced
         self.advanced_box = QGroupBox()
         self.advanced_box.setLayout(advanced)
         self.advanced_box.setVisible(False)
@@ -384,34 +543,93 @@ class ParametersPage(QWizardPage):
         self.advanced_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.advanced_toggle.setArrowType(Qt.ArrowType.RightArrow)
         self.advanced_toggle.toggled.connect(self._toggle_advanced)
+        self.check = QLabel("")
+        self.check.setObjectName("parametersCheck")
+        self.check.setWordWrap(True)
+        self.check.setTextFormat(Qt.TextFormat.RichText)
 
         layout = QVBoxLayout(self)
         layout.addLayout(basic)
+        layout.addWidget(self.no_settings)
         layout.addWidget(self.advanced_toggle)
         layout.addWidget(self.advanced_box)
+        layout.addWidget(self.check)
         layout.addStretch(1)
+        for spin in (self.prefix, self.suffix, self.stride):
+            spin.valueChanged.connect(self._changed)
+        self.stride_unit.currentIndexChanged.connect(self._changed)
+        self.decoding.currentIndexChanged.connect(lambda _i: self._show_rows())
+        for edit in (self.prompt_text, self.chat_system, self.chat_user):
+            edit.textChanged.connect(self._changed)
 
     def _toggle_advanced(self, shown: bool) -> None:
         self.advanced_box.setVisible(shown)
         self.advanced_toggle.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
 
+    def _changed(self, *_args: Any) -> None:
+        self.w.refresh_plan()
+
+    def applicable(self, method: str) -> dict[str, bool]:
+        """Which settings apply to ``method`` with the chosen decoding (the rest are hidden)."""
+        decoding = self.decoding.currentData()
+        free = method in FREE_METHODS
+        generates = method in ("prefix", "prompt", "chat")
+        sample = generates and decoding == "sample"
+        return {
+            "prefix": method in ("prefix", "pz", "sweep"), "suffix": method in ("prefix", "pz", "sweep"),
+            "decoding": generates, "prompt_text": method == "prompt",
+            "chat_system": method == "chat", "chat_user": method == "chat", "prompt_class": free,
+            "temperature": sample or method in ("pz", "sweep"), "top_k": sample or method in ("pz", "sweep"),
+            "top_p": sample, "beams": generates and decoding == "beam", "samples": sample, "seed": sample,
+            "stride": method == "sweep", "stride_unit": method == "sweep",
+        }
+
+    def _show_rows(self) -> None:
+        method = self.w.method_page.method() or "prefix"
+        show = self.applicable(method)
+        for name in ("prefix", "suffix", "decoding", "prompt_text", "chat_system", "chat_user", "prompt_class"):
+            self.basic_rows.setRowVisible(getattr(self, name), show[name])
+        advanced = ("temperature", "top_k", "top_p", "beams", "samples", "seed", "stride", "stride_unit")
+        for name in advanced:
+            self.advanced_rows.setRowVisible(getattr(self, name), show[name])
+        any_advanced = any(show[n] for n in advanced)
+        self.advanced_toggle.setVisible(any_advanced)
+        self.advanced_box.setVisible(any_advanced and self.advanced_toggle.isChecked())
+        self.no_settings.setVisible(method == "membership")
+        if method in ("pz", "sweep"):
+            self.advanced_box.setTitle("Sampling scheme for the exact-copy probability p_z")
+        elif show["samples"]:
+            self.advanced_box.setTitle("Sampling")
+        else:
+            self.advanced_box.setTitle("")
+        self.w.refresh_plan()
+
     def initializePage(self) -> None:  # noqa: N802 - Qt name
         method = self.w.method_page.method()
-        free = method == "prompt"
-        for widget in (self.prefix, self.suffix):
-            self.basic_rows.setRowVisible(widget, not free and method != "membership")
-        self.basic_rows.setRowVisible(self.decoding, method in ("prefix", "prompt"))
-        self.basic_rows.setRowVisible(self.prompt_text, free)
-        self.basic_rows.setRowVisible(self.prompt_class, free)
-        if free:
+        if method in FREE_METHODS:
             self.samples.setValue(5)
             self.decoding.setCurrentIndex(self.decoding.findData("sample"))
+        elif self.decoding.currentData() == "sample" and self.samples.value() == 5:
+            self.decoding.setCurrentIndex(self.decoding.findData("greedy"))
+            self.samples.setValue(1)
         beam_refusal = self.w.engine_refusals().get("beam")  # e.g. llama.cpp has no beam search
         beam = self.decoding.model().item(self.decoding.findData("beam"))
         beam.setEnabled(beam_refusal is None)
         beam.setToolTip(f"Not with this engine: {beam_refusal}" if beam_refusal else "")
         if beam_refusal and self.decoding.currentData() == "beam":
             self.decoding.setCurrentIndex(self.decoding.findData("greedy"))
+        self._show_rows()
+
+    def isComplete(self) -> bool:  # noqa: N802 - Qt name
+        return self.w.plan_state().ok is not False
+
+    def messages(self) -> list[dict[str, str]]:
+        out = []
+        system = self.chat_system.toPlainText().strip()
+        if system:
+            out.append({"role": "system", "content": system})
+        out.append({"role": "user", "content": self.chat_user.toPlainText()})
+        return out
 
     def params(self, method: str) -> dict[str, Any]:
         top_k = self.top_k.value() or None
@@ -432,10 +650,17 @@ class ParametersPage(QWizardPage):
             elif decoding == "beam":
                 params.update(num_beams=self.beams.value())
             return params
-        if method == "prompt":
-            return {"n_samples": self.samples.value(), "seed": self.seed.value(),
-                    "temperature": self.temperature.value(), "top_k": top_k, "top_p": self.top_p.value(),
-                    "prompt_class": self.prompt_class.currentData(), "decoding": self.decoding.currentData()}
+        if method in FREE_METHODS:
+            decoding = self.decoding.currentData()
+            params = {"prompt_class": self.prompt_class.currentData(), "decoding": decoding}
+            if decoding == "sample":
+                params.update(n_samples=self.samples.value(), seed=self.seed.value(),
+                              temperature=self.temperature.value(), top_k=top_k, top_p=self.top_p.value())
+            elif decoding == "beam":
+                params.update(num_beams=self.beams.value())
+            if method == "chat":
+                params["messages"] = self.messages()
+            return params
         return {}
 
 
@@ -444,17 +669,25 @@ class RunPage(QWizardPage):
         super().__init__()
         self.w = wizard
         self.setTitle("6. Run")
-        self.setSubTitle("Check the summary, then press Run.")
+        self.setSubTitle("Check exactly what will be sent, then press Run.")
         self.summary = QLabel("")
         self.summary.setObjectName("runSummary")
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.TextFormat.RichText)
+        self.plan = PlanView("runPlan")
+        plan_scroll = QScrollArea()
+        plan_scroll.setObjectName("runPlanScroll")
+        plan_scroll.setWidgetResizable(True)
+        plan_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        plan_scroll.setWidget(self.plan)
         self.notice = QLabel(DISCLOSURE)
         self.notice.setObjectName("wizardDisclosure")
         self.notice.setWordWrap(True)
-        self.notice.setStyleSheet("background: #fff4d6; color: #5d4200; border: 1px solid #e0c070; padding: 8px;")
+        c = palette_colors.colors()
+        self.notice.setStyleSheet(f"background: {c.notice_bg}; color: {c.notice_fg}; padding: 8px;")
         self.run_button = QPushButton("Run")
         self.run_button.setObjectName("runButton")
+        self.run_button.setEnabled(False)  # offered once what will be sent is shown
         self.run_button.clicked.connect(self.w.run_now)
         self.cancel_button = QPushButton("Cancel run")
         self.cancel_button.setObjectName("cancelRun")
@@ -462,24 +695,29 @@ class RunPage(QWizardPage):
         self.cancel_button.clicked.connect(self.w.cancel_run)
         self.progress = QProgressBar()
         self.progress.setObjectName("runProgress")
+        self.progress.setAccessibleName("Run progress")
         self.progress.setVisible(False)
         self.status = QLabel("")
         self.status.setObjectName("runStatus")
-        self.status.setWordWrap(True)
+        # One line that never changes the page's layout: progress messages arrive for every sweep window,
+        # and re-laying out the page (with the rich-text plan above) each time would stall the UI.
+        self.status.setWordWrap(False)
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.status.setMinimumHeight(self.status.sizeHint().height())
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.cancel_button)
-        buttons.addStretch(1)
+        buttons.addWidget(self.status, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
+        layout.addWidget(plan_scroll, 1)
         layout.addWidget(self.notice)
         layout.addLayout(buttons)
         layout.addWidget(self.progress)
-        layout.addWidget(self.status)
-        layout.addStretch(1)
 
     def initializePage(self) -> None:  # noqa: N802 - Qt name
         self.summary.setText(self.w.summary_html())
+        self.w.refresh_plan()
 
     def isComplete(self) -> bool:  # noqa: N802 - Qt name
         return self.w.result_attempt is not None
@@ -492,7 +730,7 @@ class ExtractionWizard(QWizard):
         self.setObjectName("extractionWizard")
         self.setWindowTitle("Run an extraction")
         self.setWizardStyle(QWizard.WizardStyle.ClassicStyle)
-        self.resize(820, 640)
+        self.resize(900, 680)  # fits a 1280×800 screen with room for the title bar
         self.window_ = window
         self.case = window.case
         self.initial_document_id = document_id
@@ -500,6 +738,15 @@ class ExtractionWizard(QWizard):
         self.result_attempt: Any = None
         self.handle: Any = None
         self.cancelled = False
+        self.planner = Planner(window, self.engine_settings)
+        self._refreshing = False
+        self._refresh_scheduled = False
+        self._plan_cache: dict[tuple[Any, ...], PlanState] = {}
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(0)
+        self._refresh_timer.timeout.connect(self._refresh_plan_now)
+        self._built = False
 
         self.model_page = ModelPage(self)
         self.document_page = DocumentPage(self)
@@ -512,6 +759,9 @@ class ExtractionWizard(QWizard):
             self.addPage(page)
         self.setButtonText(QWizard.WizardButton.FinishButton, "Open the result")
         self.finished.connect(self._finished)
+        self.planner.changed.connect(self.refresh_plan)
+        self.currentIdChanged.connect(lambda _id: self.refresh_plan())
+        self._built = True
 
     # ------------------------------------------------------------------ state
     def document(self) -> Any:
@@ -519,6 +769,7 @@ class ExtractionWizard(QWizard):
         return self.case.document(doc_id) if doc_id is not None else None
 
     def request(self) -> RunRequest:
+        """The one place the wizard's choices become a request (kept small on purpose)."""
         method = self.method_page.method() or "prefix"
         passage = None
         if not self.passage_page.whole_work():
@@ -528,7 +779,8 @@ class ExtractionWizard(QWizard):
         return RunRequest(
             model_id=model_id, document_id=self.document_page.document_id(),
             method=method, passage=passage, params=self.parameters_page.params(method),
-            prompt_text=self.parameters_page.prompt_text.toPlainText(), engine=self.engine_settings(model_id),
+            prompt_text=self.parameters_page.prompt_text.toPlainText() if method == "prompt" else "",
+            engine=self.engine_settings(model_id),
         )
 
     # ------------------------------------------------------------------ engine (gui/dialogs/engine_dialog.py)
@@ -567,10 +819,163 @@ class ExtractionWizard(QWizard):
         opened = self.window_.loaded_models.get(info.fingerprint)
         caps = getattr(opened, "capabilities", None) if getattr(opened, "name", "") == name else None
         caps = caps or declared_capabilities(name)
-        out = {m: r for m in METHODS if (r := caps.method_refusal(m))}
+        out: dict[str, str] = {}
+        for m in METHODS:
+            # Without a chat template a local engine still runs chat messages: the core sends a plain
+            # "role: content" prompt and the attempt says so (core/extraction/prompts.py build_prompt).
+            probe = "prompt" if m == "chat" and name != "openai" else m
+            if (r := caps.method_refusal(probe)):
+                out[m] = r
         if not caps.beam_search:
             out["beam"] = caps.decoding_refusal("beam") or "no beam search"
         return out
+
+    def tokenized(self) -> Any:
+        model_id, doc_id = self.model_page.model_id(), self.document_page.document_id()
+        if model_id is None or doc_id is None:
+            return None
+        return self.planner.tokenized_for(model_id, doc_id)
+
+    def plan_state(self, for_page: str = "") -> PlanState:
+        """Can the current choice run, and what exactly will it send? (Checked before Run, on the page.)
+
+        Memoized on every input it reads, because Qt asks the pages' isComplete() often."""
+        p = self.parameters_page
+        key = (for_page, self.model_page.model_id(), self.document_page.document_id(), self.method_page.method(),
+               self.passage_page.whole_work(), self.passage_page.char_start.value(), p.prefix.value(),
+               p.suffix.value(), p.stride.value(), p.stride_unit.currentData(), p.prompt_text.toPlainText(),
+               p.chat_system.toPlainText(), p.chat_user.toPlainText(), len(self.planner.tokenized),
+               len(self.planner.prompts), len(self.planner.errors), len(self.planner.pending),
+               palette_colors.colors().base,
+               self.planner.engine_key(self.model_page.model_id())[1] if self.model_page.model_id() else "")
+        cached = self._plan_cache.get(key)
+        if cached is None:
+            cached = self._plan_state(for_page)
+            if len(self._plan_cache) > 64:
+                self._plan_cache.clear()
+            self._plan_cache[key] = cached
+        return cached
+
+    def _plan_state(self, for_page: str = "") -> PlanState:
+        from memoview.core.extraction.preview import plan_passage, plan_sweep
+
+        model_id, doc_id = self.model_page.model_id(), self.document_page.document_id()
+        method = "sweep" if for_page == "passage" and self.passage_page.whole_work() else (
+            "prefix" if for_page == "passage" else (self.method_page.method() or "prefix"))
+        p = self.parameters_page
+        if model_id is None:
+            return PlanState(False, (), "Choose a model on step 1.")
+        if method in FREE_METHODS:
+            text = p.prompt_text.toPlainText() if method == "prompt" else p.chat_user.toPlainText()
+            if not text.strip():
+                what = "request" if method == "prompt" else "user message"
+                return PlanState(False, (), f"The {what} is empty: write what the user asks before running.")
+            messages = p.messages() if method == "chat" else None
+            plan, error, pending = self.planner.prompt(model_id, text if method == "prompt" else None, messages)
+            if error:
+                return PlanState(False, (), error)
+            if plan is None:
+                return PlanState(None, self._pending_parts(pending))
+            return PlanState(True, (_box("prompt", f"Exactly what the model receives ({plan.tokens} tokens; "
+                                                   f"{plan.construction})", plan.text),) + self._document_note())
+        if doc_id is None:
+            return PlanState(False, (), "Choose a document on step 2.")
+        tok, error, pending = self.planner.tokens(model_id, doc_id)
+        if error:
+            return PlanState(False, (), error)
+        if tok is None:
+            return PlanState(None, self._pending_parts(pending))
+        try:
+            if method == "membership":
+                return PlanState(True, (("note", "", f"The model scores the whole work's own text: "
+                                                     f"{plural(len(tok.ids), 'token')}. Nothing is generated."),))
+            if method == "sweep":
+                sp = plan_sweep(tok, p.prefix.value(), p.suffix.value(), p.stride.value(),
+                                str(p.stride_unit.currentData()))
+                return PlanState(True, (
+                    ("note", "", f"{plural(sp.windows, 'window')} over the work's {plural(sp.document_tokens, 'token')}: "
+                                 f"each gives the model {plural(sp.prefix_tokens, 'token')} of the work and checks the "
+                                 f"next {plural(sp.suffix_tokens, 'token')}. The first window:"),
+                    _box("prompt", f"Prompt ({plural(sp.prefix_tokens, 'token')}, supplied to the model, never counted)",
+                         sp.first_prompt_text),
+                    _box("target", f"Target ({plural(sp.suffix_tokens, 'token')}, what the model must reproduce)",
+                         sp.first_target_text)))
+            plan = plan_passage(tok, p.prefix.value(), p.suffix.value(), self.passage_page.char_start.value())
+        except MemoviewError as exc:
+            return PlanState(False, (), f"{exc.message} {exc.hint}".strip())
+        return PlanState(True, (
+            _box("prompt", f"Prompt: {plural(plan.prefix_tokens, 'token')} of the work, characters "
+                           f"{plan.prefix_start_char:,}–{plan.start_char:,} (supplied to the model, never counted)",
+                 plan.prompt_text),
+            _box("target", f"Target: {plural(plan.suffix_tokens, 'token')}, characters {plan.start_char:,}–"
+                           f"{plan.end_char:,} (what the model must reproduce)", plan.target_text)))
+
+    def _document_note(self) -> tuple[Part, ...]:
+        doc = self.document()
+        if doc is None:
+            return ()
+        return (("note", "", f"The output will be compared with “{doc.title}”."),)
+
+    def _pending_parts(self, pending: bool) -> tuple[Part, ...]:
+        what = ("Reading the document with the model's tokenizer (the first time, the model is loaded; this can "
+                "take a while)…" if pending else "Waiting for the model…")
+        return (("pending", "", what),)
+
+    def refresh_plan(self) -> None:
+        """Re-check the request and show what will be sent — once per turn of the event loop, however
+        many settings changed in it (each check re-renders rich text; the UI must not stall)."""
+        if not self._built or self._refresh_scheduled:
+            return
+        self._refresh_scheduled = True
+        self._refresh_timer.start()  # a child timer: it dies with the wizard, never fires on a deleted one
+
+    def _set_html(self, label: QLabel, text: str) -> None:
+        if label.text() != text:  # re-laying out rich text is the expensive part
+            label.setText(text)
+
+    def _refresh_plan_now(self) -> None:
+        self._refresh_scheduled = False
+        if self._refreshing or not self._built:
+            return
+        self._refreshing = True
+        try:
+            page = self.passage_page
+            tok = self.tokenized()
+            if tok is not None and page.start_is_default:
+                from memoview.core.extraction.preview import first_valid_start
+
+                try:
+                    page.set_start(first_valid_start(tok, self.parameters_page.prefix.value(),
+                                                     self.parameters_page.suffix.value()))
+                except MemoviewError:
+                    pass
+            c = palette_colors.colors()
+            current = self.currentPage()
+            if current is page:
+                passage_state = self.plan_state(for_page="passage")
+                page.plan.set_parts(self._state_parts(passage_state))
+                page.first_button.setVisible(passage_state.ok is False and not page.whole_work())
+            state = self.plan_state()
+            if current is self.parameters_page or current is self.run_page:
+                check = (f"<span style='color:{c.found}'>✗ {html.escape(state.reason)}</span>"
+                         if state.ok is False else "")
+                self._set_html(self.parameters_page.check, check)
+            if current is self.run_page:
+                self.run_page.plan.set_parts(self._state_parts(state))
+            running = self.handle is not None or self.result_attempt is not None
+            # Run is offered only on the run page, once what will be sent is shown there.
+            self.run_page.run_button.setEnabled(current is self.run_page and state.ok is True and not running)
+            self.run_page.run_button.setToolTip(state.reason if state.ok is False else "")
+            for p in (self.passage_page, self.parameters_page):
+                p.completeChanged.emit()
+        finally:
+            self._refreshing = False
+
+    @staticmethod
+    def _state_parts(state: PlanState) -> tuple[Part, ...]:
+        if state.ok is False:
+            return (("error", "✗ This cannot run yet.", state.reason),)
+        return state.parts
 
     def summary_html(self) -> str:
         r = self.request()
@@ -578,22 +983,28 @@ class ExtractionWizard(QWizard):
         doc = self.document()
         model = self.case.model(r.model_id) if r.model_id else None
         e = html.escape
-        params = ", ".join(f"{k} = {v}" for k, v in r.params.items() if v is not None)
-        params = (params + "; " if params else "") + "engine: " + self.engine_text(r.model_id) if r.model_id else params
         where = "the whole work" if r.passage is None else f"the passage starting at character {r.passage[0]:,}"
+        title = f"<b>{e(doc.title if doc else '—')}</b>{' (negative control)' if doc is not None and doc.is_control else ''}"
+        target = (f"a request you wrote, the output compared with {title}" if r.method in FREE_METHODS
+                  else f"{where} of {title}")
         prompt_class = r.params.get("prompt_class", meta["prompt_class"])
-        return (f"<p><b>{e(meta['name'])}</b> on {where} of <b>{e(doc.title if doc else '—')}</b>"
-                f"{' (negative control)' if doc is not None and doc.is_control else ''}, "
-                f"model <b>{e(model.name if model else '—')}</b>.</p>"
+        settings = settings_words(r.method, r.params)
+        if r.model_id:
+            settings += "; engine: " + self.engine_text(r.model_id)
+        return (f"<p><b>{e(meta['name'])}</b> on {target}, model <b>{e(model.name if model else '—')}</b>.</p>"
                 f"<p>Prompt class: <b>{e(str(prompt_class))}</b>"
                 + (" — the prompt contains the work's own text; those words are never counted as reproduced."
                    if prompt_class == "prefix" else "") +
-                f"</p><p style='color:gray'>Settings: {e(params) or 'defaults'}</p>")
+                f"</p><p style='color:{_secondary()}'>Settings: {e(settings)}</p>")
 
     # ------------------------------------------------------------------ run
     def run_now(self) -> Any:
         if self.handle is not None:
             return self.handle
+        state = self.plan_state()
+        if state.ok is not True:
+            self.run_page.status.setText(state.reason or "Wait until the text to be sent is shown above.")
+            return None
         request = self.request()
         case, cache = self.case, self.window_.loaded_models
         page = self.run_page
@@ -615,8 +1026,9 @@ class ExtractionWizard(QWizard):
         else:
             self.run_page.progress.setRange(0, 1000)
             self.run_page.progress.setValue(int(fraction * 1000))
-        if event.message:
+        if event.message and event.message != self.run_page.status.text():
             self.run_page.status.setText(event.message)
+            self.run_page.status.setToolTip(event.message)
 
     def cancel_run(self) -> None:
         if self.handle is not None:
@@ -668,3 +1080,24 @@ class ExtractionWizard(QWizard):
             self.deleteLater()
         if attempt is not None:
             QTimer.singleShot(0, lambda: window.open_attempt(int(attempt.id)))
+
+
+def settings_words(method: str, params: dict[str, Any]) -> str:
+    """The settings of a request in words (no parameter names)."""
+    parts: list[str] = []
+    if "prefix" in params:
+        parts.append(f"prompt {plural(int(params['prefix']), 'token')} of the work, "
+                     f"target {plural(int(params['suffix']), 'token')}")
+    if method == "sweep":
+        unit = "tokens" if params.get("stride_unit") == "tokens" else "characters"
+        parts.append(f"a new window every {params.get('stride')} {unit}")
+        parts.append("p_z with " + scheme_words(params.get("pz_temperature"), params.get("pz_top_k")))
+    elif method == "pz":
+        parts.append("p_z with " + scheme_words(params.get("pz_temperature"), params.get("pz_top_k")))
+    elif "decoding" in params:
+        parts.append(decoding_words(params, params.get("seed") if params.get("decoding") == "sample" else None))
+        if params.get("decoding") == "sample" and params.get("n_samples"):
+            parts.append(plural(int(params["n_samples"]), "sample"))
+    if method == "membership":
+        parts.append("Min-K% (k = 20%), perplexity, zlib ratio")
+    return "; ".join(parts) or "defaults"

@@ -22,19 +22,58 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from memoview.core.extraction.pz_label import is_bound
 from memoview.gui.icons import status_icon
-from memoview.gui.views.case_tree import attempt_result, method_name
+from memoview.gui.views.case_tree import SHORT_METHOD_NAMES, attempt_result, method_name, outcome_marker
+from memoview.gui.wording import OUTCOMES, one_in, plural, pz_sentence
 
-COLUMNS = ("#", "Document", "Method", "Prompt class", "Status", "Result", "Exact tokens", "log10 p_z", "Finished (UTC, self-asserted)")
+# The finish time is the machine's own clock (integrity: "self-asserted"); two header lines keep it narrow.
+COLUMNS = ("#", "Document", "Method", "Prompt class", "Status", "Outcome", "Result", "Exact tokens", "p_z",
+           "Finished (UTC)\nself-asserted")
+COL_DOC, COL_METHOD, COL_STATUS, COL_OUTCOME = 1, 2, 4, 5
+ROLE_KIND = Qt.ItemDataRole.UserRole + 3  # on the document cell: "work" or "control"
+ROLE_OUTCOME = Qt.ItemDataRole.UserRole + 4
+OUTCOME_FILTERS = (("", "Any outcome"), ("found,partial", "Found something (found or partial)"),
+                   ("found", "Found"), ("partial", "Partial"), ("nothing", "Nothing"),
+                   ("failed", "Failed or stopped"), ("unscored", "Not compared"))
+KIND_FILTERS = (("", "Works and controls"), ("work", "Works only"), ("control", "Negative controls only"))
 ROLE_ID = Qt.ItemDataRole.UserRole + 1
 ROLE_SORT = Qt.ItemDataRole.UserRole + 2
+
+
+def pz_cell(m: dict[str, Any], sweep: bool) -> tuple[str, float]:
+    """(text, sort key) of the p_z column. A served model's p_z may be only an upper bound
+    (core/extraction/pz_label.py): it is shown as a bound ("≤ about 1 in N (bound)"), never as a value."""
+    lp = m.get("max_log10_pz") if sweep else m.get("log10_pz")
+    has_pz = ("max_log10_pz" if sweep else "log10_pz") in m
+    if is_bound(m):
+        ub = m.get("max_log10_pz_upper_bound") if sweep else m.get("log10_pz_upper_bound")
+        if isinstance(ub, (int, float)) and not (isinstance(lp, (int, float)) and lp >= ub):
+            return f"≤ about {one_in(float(ub))} (bound)", float(ub)
+        if not isinstance(lp, (int, float)):
+            return "not known (bound only)", float("-inf")
+    if isinstance(lp, (int, float)):
+        return one_in(float(lp)), float(lp)
+    return ("0 (impossible)" if has_pz else ""), float("-inf")
 
 
 class _Proxy(QSortFilterProxyModel):
     def __init__(self) -> None:
         super().__init__()
         self.filters: dict[int, str] = {}
+        self.outcomes: set[str] = set()
+        self.kind = ""
         self.setSortRole(ROLE_SORT)
+
+    def set_outcomes(self, value: str) -> None:
+        self.beginFilterChange()
+        self.outcomes = {v for v in value.split(",") if v}
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def set_kind(self, value: str) -> None:
+        self.beginFilterChange()
+        self.kind = value
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
     def set_filter(self, column: int, value: str) -> None:
         self.beginFilterChange()
@@ -49,6 +88,10 @@ class _Proxy(QSortFilterProxyModel):
         for column, value in self.filters.items():
             if model.index(row, column, parent).data() != value:
                 return False
+        if self.outcomes and model.index(row, COL_OUTCOME, parent).data(ROLE_OUTCOME) not in self.outcomes:
+            return False
+        if self.kind and model.index(row, COL_DOC, parent).data(ROLE_KIND) != self.kind:
+            return False
         return True
 
 
@@ -59,11 +102,14 @@ class AttemptsTable(QWidget):
         self.window_ = window
         self.model = QStandardItemModel(0, len(COLUMNS))
         self.model.setHorizontalHeaderLabels(list(COLUMNS))
+        self.model.horizontalHeaderItem(len(COLUMNS) - 1).setToolTip(
+            "When the attempt finished, by this computer's own clock (self-asserted, not independently timed).")
         self.proxy = _Proxy()
         self.proxy.setSourceModel(self.model)
 
         self.table = QTableView()
         self.table.setObjectName("attemptsView")
+        self.table.setAccessibleName("Attempts: one row per attempt")
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
@@ -71,34 +117,50 @@ class AttemptsTable(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setAlternatingRowColors(True)
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(COL_DOC, QHeaderView.ResizeMode.Stretch)  # long titles are elided
+        header.setMinimumSectionSize(40)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.table.setWordWrap(False)
         self.table.doubleClicked.connect(self._open)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
 
         self.document_filter = QComboBox()
         self.method_filter = QComboBox()
         self.status_filter = QComboBox()
-        for combo, name in ((self.document_filter, "document"), (self.method_filter, "method"),
-                            (self.status_filter, "status")):
+        self.outcome_filter = QComboBox()
+        self.kind_filter = QComboBox()
+        for combo, name, label in ((self.document_filter, "document", "Filter by document"),
+                                   (self.method_filter, "method", "Filter by method"),
+                                   (self.status_filter, "status", "Filter by status"),
+                                   (self.outcome_filter, "outcome", "Filter by outcome"),
+                                   (self.kind_filter, "kind", "Works or negative controls")):
             combo.setObjectName(f"filter_{name}")
-            combo.setMinimumWidth(150)
-        self.document_filter.currentIndexChanged.connect(lambda _i: self.proxy.set_filter(1, self.document_filter.currentData() or ""))
-        self.method_filter.currentIndexChanged.connect(lambda _i: self.proxy.set_filter(2, self.method_filter.currentData() or ""))
-        self.status_filter.currentIndexChanged.connect(lambda _i: self.proxy.set_filter(4, self.status_filter.currentData() or ""))
+            combo.setAccessibleName(label)
+            combo.setToolTip(label)
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(12)
+        for combo, items in ((self.outcome_filter, OUTCOME_FILTERS), (self.kind_filter, KIND_FILTERS)):
+            for key, text in items:
+                combo.addItem(text, key)
+        self.document_filter.currentIndexChanged.connect(lambda _i: self.proxy.set_filter(COL_DOC, self.document_filter.currentData() or ""))
+        self.method_filter.currentIndexChanged.connect(lambda _i: self.proxy.set_filter(COL_METHOD, self.method_filter.currentData() or ""))
+        self.status_filter.currentIndexChanged.connect(lambda _i: self.proxy.set_filter(COL_STATUS, self.status_filter.currentData() or ""))
+        self.outcome_filter.currentIndexChanged.connect(lambda _i: self._refilter())
+        self.kind_filter.currentIndexChanged.connect(lambda _i: self._refilter())
         self.count_label = QLabel("")
         self.export_button = QPushButton("Export selected as exhibit…")
         self.export_button.setObjectName("exportSelected")
         self.export_button.setEnabled(False)
         self.export_button.clicked.connect(self.export_selected)
         bar = QHBoxLayout()
-        bar.addWidget(QLabel("Document"))
-        bar.addWidget(self.document_filter)
-        bar.addWidget(QLabel("Method"))
+        bar.addWidget(QLabel("Show"))
+        bar.addWidget(self.outcome_filter)
+        bar.addWidget(self.kind_filter)
+        bar.addWidget(self.document_filter, 1)
         bar.addWidget(self.method_filter)
-        bar.addWidget(QLabel("Status"))
         bar.addWidget(self.status_filter)
-        bar.addStretch(1)
         bottom = QHBoxLayout()
         bottom.addWidget(self.count_label, 1)
         bottom.addWidget(self.export_button)
@@ -120,16 +182,20 @@ class AttemptsTable(QWidget):
             doc = docs.get(a.spec.document_id) if a.spec.document_id is not None else None
             doc_name = (doc.title + (" [control]" if doc.is_control else "")) if doc else "—"
             m = a.metrics or {}
-            lp = m.get("log10_pz")
+            sweep = a.spec.method == "sweep"
+            exact = m.get("max_greedy_exact") if sweep else m.get("greedy_exact")
+            lp = m.get("max_log10_pz") if sweep else m.get("log10_pz")
+            pz_text, pz_key = pz_cell(m, sweep)
+            exact_text = "" if exact is None else (f"best {exact}" if sweep else str(exact))
+            outcome, icon = outcome_marker(a, case)
+            result = attempt_result(a)
             values: list[tuple[str, Any]] = [
-                (str(a.id), a.id), (doc_name, doc_name), (method_name(a.spec.method), a.spec.method),
-                (a.spec.prompt_class, a.spec.prompt_class), (a.status, a.status), (attempt_result(a), attempt_result(a)),
-                (str(m["greedy_exact"]) if "greedy_exact" in m else "", m.get("greedy_exact", -1)),
-                (f"≤{m['log10_pz_upper_bound']:.2f} (bound)" if m.get("pz_kind") == "upper_bound"
-                 and isinstance(m.get("log10_pz_upper_bound"), (int, float)) else
-                 f"{lp:.2f}" if isinstance(lp, (int, float)) else ("−∞ (p_z = 0)" if "log10_pz" in m else ""),
-                 lp if isinstance(lp, (int, float)) else float("-inf")),
-                (a.finished_at[:19].replace("T", " "), a.finished_at),
+                (str(a.id), a.id), (doc_name, doc_name),
+                (SHORT_METHOD_NAMES.get(a.spec.method, a.spec.method), a.spec.method),
+                (a.spec.prompt_class, a.spec.prompt_class), (a.status, a.status),
+                (OUTCOMES[outcome][0], outcome), (result, result),
+                (exact_text, -1 if exact is None else int(exact)), (pz_text, pz_key),
+                (a.finished_at[:16].replace("T", " "), a.finished_at),
             ]
             row = []
             for text, key in values:
@@ -138,12 +204,36 @@ class AttemptsTable(QWidget):
                 item.setData(key, ROLE_SORT)
                 item.setData(a.id, ROLE_ID)
                 row.append(item)
-            row[4].setIcon(status_icon(a.status))
+            row[COL_DOC].setToolTip(doc_name)
+            row[COL_METHOD].setToolTip(method_name(a.spec.method))
+            row[COL_DOC].setData("control" if doc is not None and doc.is_control else "work", ROLE_KIND)
+            row[COL_STATUS].setIcon(status_icon(a.status))
+            row[COL_OUTCOME].setIcon(icon)
+            row[COL_OUTCOME].setData(outcome, ROLE_OUTCOME)
+            row[COL_OUTCOME].setToolTip(f"{OUTCOMES[outcome][0]}: {OUTCOMES[outcome][1]} (a display convention)")
+            if sweep:
+                row[7].setToolTip("Sweep: the most leading tokens reproduced exactly in any window")
+                row[8].setToolTip("Sweep: the highest exact-copy probability of any window")
+            if is_bound(m):
+                row[8].setToolTip("An upper bound on p_z, not a value: " + str(m.get("pz_bound_basis") or
+                                                                             "only part of the scheme was visible"))
+            elif not sweep and isinstance(lp, (int, float)):
+                row[8].setToolTip(pz_sentence(float(lp), m.get("pz_temperature", 1.0), m.get("pz_top_k"))[1])
             self.model.appendRow(row)
-        self._fill_filter(self.document_filter, "All documents", sorted({self.model.item(r, 1).text() for r in range(self.model.rowCount())}))
-        self._fill_filter(self.method_filter, "All methods", sorted({self.model.item(r, 2).text() for r in range(self.model.rowCount())}))
-        self._fill_filter(self.status_filter, "Any status", sorted({self.model.item(r, 4).text() for r in range(self.model.rowCount())}))
-        self.count_label.setText(f"{len(attempts)} attempts recorded, failures included. "
+        self._fill_filter(self.document_filter, "All documents", sorted({self.model.item(r, COL_DOC).text() for r in range(self.model.rowCount())}))
+        self._fill_filter(self.method_filter, "All methods", sorted({self.model.item(r, COL_METHOD).text() for r in range(self.model.rowCount())}))
+        self._fill_filter(self.status_filter, "Any status", sorted({self.model.item(r, COL_STATUS).text() for r in range(self.model.rowCount())}))
+        self._update_count()
+
+    def _refilter(self) -> None:
+        self.proxy.set_outcomes(str(self.outcome_filter.currentData() or ""))
+        self.proxy.set_kind(str(self.kind_filter.currentData() or ""))
+        self._update_count()
+
+    def _update_count(self) -> None:
+        total, shown = self.model.rowCount(), self.proxy.rowCount()
+        where = "" if shown == total else f" ({shown} shown by the filters)"
+        self.count_label.setText(f"{plural(total, 'attempt')} recorded, failures included{where}. "
                                  "Select rows (Ctrl/Shift+click) to export them; double-click to open one.")
 
     @staticmethod

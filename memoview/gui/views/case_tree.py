@@ -1,5 +1,10 @@
 """The case tree dock: models, documents (controls marked), protocols, attempts.
 
+Each attempt carries a result marker — found / partial / nothing / failed /
+not compared — drawn as a shape and a colour (never colour alone), with a
+legend under the tree stating each rule (a display convention, see
+:func:`memoview.gui.wording.attempt_outcome`).
+
 It shows what the case holds, and is rebuilt from the case on demand
 (cheap: it reads only titles and statuses). Activating an item emits
 ``item_activated(kind, id)``; the main window opens the matching view.
@@ -11,12 +16,24 @@ from typing import Any, Optional
 
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QAbstractItemView, QMenu, QTreeWidget, QTreeWidgetItem, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QGridLayout,
+    QLabel,
+    QMenu,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
-from memoview.gui.icons import badge_icon, status_icon
+from memoview.gui import palette_colors
+from memoview.gui.icons import badge_icon, outcome_icon
+from memoview.gui.wording import OUTCOMES, attempt_outcome, plural
 
 ROLE_KIND = Qt.ItemDataRole.UserRole
 ROLE_ID = Qt.ItemDataRole.UserRole + 1
+ROLE_OUTCOME = Qt.ItemDataRole.UserRole + 2
 
 METHOD_NAMES = {
     "prefix": "Prefix continuation",
@@ -46,14 +63,69 @@ def attempt_result(attempt: Any) -> str:
         n, exact, best = m.get("windows"), m.get("windows_memorized"), m.get("max_greedy_exact")
         if n is None or exact is None:
             return "sweep done"
-        text = f"{exact} of {n} windows exact"
-        return text + (f", best {best} tokens" if best is not None else "")
+        text = f"{exact} of {plural(int(n), 'window')} exact"
+        return text + (f", best {plural(int(best), 'token')}" if best is not None else "")
     if "greedy_exact" in m and attempt.target_token_ids:
         total = len(attempt.target_token_ids)
-        return f"{m['greedy_exact']} of {total} tokens exact"
+        return f"{m['greedy_exact']} of {plural(total, 'token')} exact"
     if "greedy_exact" in m:
-        return f"{m['greedy_exact']} tokens exact"
+        return f"{plural(int(m['greedy_exact']), 'token')} exact"
     return "done"
+
+
+def outcome_legend(dark: Optional[bool] = None) -> QWidget:
+    """The markers' legend (shape and colour; the rule for each in its tooltip)."""
+    colors = palette_colors.colors(dark)
+    box = QWidget()
+    box.setObjectName("outcomeLegend")
+    grid = QGridLayout(box)  # two columns, so the legend never widens the narrow case dock
+    grid.setContentsMargins(4, 2, 4, 2)
+    grid.setHorizontalSpacing(4)
+    grid.setVerticalSpacing(0)
+    box.icons = {}  # type: ignore[attr-defined]
+    for index, (key, (label, rule)) in enumerate(OUTCOMES.items()):
+        icon = QLabel()
+        icon.setObjectName(f"legend_{key}")
+        icon.setPixmap(outcome_icon(key, getattr(colors, key, colors.nothing)).pixmap(14, 14))
+        box.icons[key] = icon  # type: ignore[attr-defined]
+        text = QLabel(label)
+        text.setToolTip(f"{label}: {rule} (a display convention)")
+        icon.setToolTip(text.toolTip())
+        r, col = divmod(index, 2)
+        grid.addWidget(icon, r, col * 2)
+        grid.addWidget(text, r, col * 2 + 1)
+    grid.setColumnStretch(3, 1)
+    return box
+
+
+def with_legend(tree: "CaseTree") -> QWidget:
+    """The tree with the outcome legend under it (the case dock's widget)."""
+    box = QWidget()
+    layout = QVBoxLayout(box)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(0)
+    layout.addWidget(tree, 1)
+    tree.legend = outcome_legend()
+    layout.addWidget(tree.legend)
+    return box
+
+
+def outcome_marker(attempt: Any, case: Any = None) -> tuple[str, Any]:
+    """(outcome key, icon) for an attempt; free prompts use their stored alignment when there is one."""
+    words = None
+    if case is not None and attempt.status == "done" and attempt.spec.method != "sweep":
+        try:
+            stored = case.latest_alignment(attempt.id)
+        except Exception:  # noqa: BLE001 - a marker must never break the tree
+            stored = None
+        if stored is not None:
+            try:
+                words = int((stored[1].get("metrics") or {}).get("longest_verbatim_words") or 0)
+            except Exception:  # noqa: BLE001
+                words = None
+    key = attempt_outcome(attempt, words)
+    colors = palette_colors.colors()
+    return key, outcome_icon(key, getattr(colors, key, colors.nothing))
 
 
 class CaseTree(QTreeWidget):
@@ -91,6 +163,8 @@ class CaseTree(QTreeWidget):
             self.addTopLevelItem(item)
             self.sections[key] = item
 
+    legend: Optional[QWidget] = None
+
     def populate(self, case: Any) -> None:
         """Rebuild from ``case`` (a :class:`memoview.core.case.Case`)."""
         expanded = {k: s.isExpanded() for k, s in self.sections.items()} if self._populated else {}
@@ -117,15 +191,24 @@ class CaseTree(QTreeWidget):
             self._add("documents", "document", d.id, label, icon,
                       f"{tip}{d.filename}\nText SHA-256: {d.text_sha256}")
         for p in protocols:
-            self._add("protocols", "protocol", p.id, p.name, badge_icon("P", (121, 85, 72)),
-                      f"Protocol SHA-256: {p.sha256}")
+            n = sum(1 for a in attempts if a.protocol_id == p.id)
+            self._add("protocols", "protocol", p.id, f"{p.name} ({plural(n, 'attempt')})",
+                      badge_icon("P", (121, 85, 72)),
+                      f"Protocol SHA-256: {p.sha256}\nClick to see its text and its attempts.")
         for a in attempts:
             doc = titles.get(a.spec.document_id, "") if a.spec.document_id is not None else "no document"
             short = SHORT_METHOD_NAMES.get(a.spec.method, a.spec.method)
             label = f"#{a.id} {short}: {attempt_result(a)} · {doc}"
-            self._add("attempts", "attempt", a.id, label, status_icon(a.status),
-                      f"Attempt {a.id}: {method_name(a.spec.method)} on {doc}\n{attempt_result(a)}\n"
-                      f"Status {a.status}, prompt class {a.spec.prompt_class}")
+            outcome, icon = outcome_marker(a, case)
+            name, rule = OUTCOMES[outcome]
+            item = self._add("attempts", "attempt", a.id, label, icon,
+                             f"Attempt {a.id}: {method_name(a.spec.method)} on {doc}\n{attempt_result(a)}\n"
+                             f"Result: {name} ({rule})\nStatus {a.status}, prompt class {a.spec.prompt_class}")
+            item.setData(0, ROLE_OUTCOME, outcome)
+        if self.legend is not None:  # the palette may have changed
+            colors = palette_colors.colors()
+            for key, icon in getattr(self.legend, "icons", {}).items():
+                icon.setPixmap(outcome_icon(key, getattr(colors, key, colors.nothing)).pixmap(14, 14))
         for key, section in self.sections.items():
             section.setText(0, f"{dict(self.SECTIONS)[key]} ({section.childCount()})")
             section.setExpanded(expanded.get(key, True))

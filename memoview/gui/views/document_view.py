@@ -31,18 +31,16 @@ from PySide6.QtWidgets import (
 )
 
 from memoview.gui.textpos import Utf16Map
-from memoview.gui.views.highlight import VERBATIM_BG
+from memoview.gui import palette_colors
+from memoview.gui.views.find_bar import install_find_and_zoom
 from memoview.gui.views.sweep_map import SweepLayer, SweepMapPanel, heat_color
 
 
 def text_shade(score: float) -> QColor:
-    """Background behind the text: a light tint (the text must stay readable), deeper with the score,
-    ending at the exhibit's verbatim background."""
-    score = max(0.0, min(1.0, score))
-    low, high = QColor("#FDECEC"), QColor(VERBATIM_BG)
-    return QColor(int(low.red() + (high.red() - low.red()) * score),
-                  int(low.green() + (high.green() - low.green()) * score),
-                  int(low.blue() + (high.blue() - low.blue()) * score))
+    """Background behind the text: a tint chosen per palette (light: pale pink to the exhibit's verbatim
+    pink; dark: deep red-brown), deeper with the score; the text on it uses ``map_fg`` (≥ 4.5:1)."""
+    c = palette_colors.colors()
+    return QColor(palette_colors.blend(c.map_low_bg, c.map_high_bg, score))
 
 
 class HeatStrip(QWidget):
@@ -112,6 +110,7 @@ class DocumentView(QWidget):
         self.strip = HeatStrip()
         self.strip.position_clicked.connect(self.scroll_to_fraction)
 
+        self.editor.setAccessibleName("Document text")
         self.selection_label = QLabel("Select a passage in the text to try extracting it.")
         self.selection_label.setObjectName("selectionLabel")
         self.extract_button = QPushButton("Try to extract from here…")
@@ -145,6 +144,7 @@ class DocumentView(QWidget):
         layout.addWidget(self.map_label)
         layout.addWidget(self.map_panel)
         layout.addLayout(body, 1)
+        self.find_bar, self.zoom = install_find_and_zoom(self, [("document", self.editor)], "document")
 
     # ------------------------------------------------------------------ header
     def _header_html(self) -> str:
@@ -162,13 +162,13 @@ class DocumentView(QWidget):
             ("Text SHA-256", f"<code style='font-size:8.5pt'>{e(d.text_sha256)}</code>"),
         ]
         cells = "".join(
-            f"<tr><td style='color:gray;padding-right:10px;white-space:nowrap'>{e(k)}</td>"
+            f"<tr><td style='color:{palette_colors.colors().secondary};padding-right:10px;white-space:nowrap'>{e(k)}</td>"
             f"<td>{v if k.endswith('SHA-256') else e(v)}</td></tr>"
             for k, v in rows
         )
         words = len(self.text.split())
         return (f"<div><span style='font-size:14pt;font-weight:600'>{e(d.title)}</span>{control}"
-                f" <span style='color:gray'>document {d.id} · {words:,} words · {len(self.text):,} characters</span></div>"
+                f" <span style='color:{palette_colors.colors().secondary}'>document {d.id} · {words:,} words · {len(self.text):,} characters</span></div>"
                 f"<table cellspacing='0'>{cells}</table>")
 
     # ------------------------------------------------------------------ selection
@@ -243,6 +243,7 @@ class DocumentView(QWidget):
             sel = QTextEdit.ExtraSelection()
             fmt = QTextCharFormat()
             fmt.setBackground(text_shade(level))
+            fmt.setForeground(QColor(palette_colors.colors().map_fg))
             fmt.setToolTip(q.tooltip(w))
             cursor = QTextCursor(self.editor.document())
             cursor.setPosition(self.posmap.to_qt(w.start_char))
@@ -251,6 +252,12 @@ class DocumentView(QWidget):
             sel.format = fmt
             selections.append(sel)
         self.editor.setExtraSelections(selections)
+
+    def refresh_theme(self) -> None:
+        """Re-shade the map with the new palette's colours (light ↔ dark)."""
+        self.header.setText(self._header_html())
+        self.map_panel.update()
+        self._shade()  # every sweep layer and the chosen quantity are kept
 
     def scroll_to_fraction(self, fraction: float) -> None:
         pos = self.posmap.to_qt(int(fraction * len(self.text)))

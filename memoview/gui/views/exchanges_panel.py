@@ -15,6 +15,8 @@ from typing import Any
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QComboBox, QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
+from memoview.gui import palette_colors
+
 
 def _pretty(raw: bytes) -> str:
     try:
@@ -31,7 +33,7 @@ class ExchangesPanel(QWidget):
         self.setObjectName("exchangesPanel")
         self.rows = rows
         title = QLabel(f"<b>What the deployed system was sent and said</b><br>"
-                       f"<span style='color:gray'>{statement}. {len(rows)} stored request(s) and response(s), "
+                       f"<span style='color:{palette_colors.colors().secondary}'>{statement}. {len(rows)} stored request(s) and response(s), "
                        f"verbatim, with their SHA-256.</span>")
         title.setWordWrap(True)
         self.picker = QComboBox()

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 from memoview.core.findings.coverage import DEFAULT_TAUS, tau_label
 from memoview.core.findings.report import NO_CONTROLS, CaseFindings, WorkFindings, case_findings
 from memoview.core.findings.stats import fmt_pct
-from memoview.gui import settings
+from memoview.gui import palette_colors, settings
 from memoview.gui.views.sweep_map import MapThumbnail, SweepLayer, chosen_kind, layer_label
 
 TAU_SETTING = "findings/tau"
@@ -138,7 +138,7 @@ class CaseOverview(QWidget):
             "controls. Click a row to open the work.")
         self.note.setObjectName("overviewNote")
         self.note.setWordWrap(True)
-        self.note.setStyleSheet("color: #555")
+        self.note.setStyleSheet(f"color: {palette_colors.colors().secondary}")  # ≥ 4.5:1 in both palettes
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setObjectName("overviewTable")
         self.table.setHorizontalHeaderLabels(list(COLUMNS))
@@ -202,7 +202,7 @@ class CaseOverview(QWidget):
         missing = [d for d in self.case.documents() if d.id not in shown]  # documents with no attempt yet
         n_controls = sum(1 for w in works if w.document.is_control) + sum(1 for d in missing if d.is_control)
         self.title.setText(f"<span style='font-size:13pt;font-weight:600'>Case overview</span> "
-                           f"<span style='color:gray'>{html.escape(self.case.path.name)} · "
+                           f"<span style='color:{palette_colors.colors().secondary}'>{html.escape(self.case.path.name)} · "
                            f"{len(works) + len(missing)} works ({n_controls} negative controls) · "
                            f"{sum(w.attempts for w in works):,} attempts</span>")
         kind = chosen_kind()

@@ -17,7 +17,7 @@ from PySide6.QtGui import QColor, QLinearGradient, QMouseEvent, QPainter, QPaint
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QToolTip, QVBoxLayout, QWidget
 
 from memoview.core.findings.quantity import MapKind, MapQuantity
-from memoview.gui import settings
+from memoview.gui import palette_colors, settings
 from memoview.gui.views.highlight import MAP_EXACT, MAP_PARTIAL
 
 SETTING = "map/quantity"
@@ -266,7 +266,7 @@ class SweepMapPanel(QWidget):
             label.setObjectName("mapBarLabel")
             label.setFixedWidth(330)
             label.setToolTip(layer.label)
-            label.setStyleSheet("color: #444; font-size: 8.5pt")
+            label.setStyleSheet(f"color: {palette_colors.colors().secondary}; font-size: 8.5pt")  # readable in dark mode too
             bar = MapBar(layer, self.doc_length, self.kind)
             bar.window_clicked.connect(self.window_clicked)
             h.addWidget(label)
