@@ -154,6 +154,7 @@ class PlanView(QWidget):
         self.layout_ = QVBoxLayout(self)
         self.layout_.setContentsMargins(0, 0, 0, 0)
         self.layout_.setSpacing(2)
+        self.layout_.addStretch(1)  # labels go above it, packed at the top
         self.labels: list[QLabel] = []
 
     def text(self) -> str:
@@ -192,7 +193,7 @@ class PlanView(QWidget):
                     label.setStyleSheet(f"color: {c.secondary};")
                 self.labels.append(label)
         for label in self.labels:
-            self.layout_.addWidget(label)
+            self.layout_.insertWidget(self.layout_.count() - 1, label)
             label.show()
 
 
