@@ -25,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     demo.add_argument("--case", help="where to keep the demo case (default: the user data folder)")
     demo.add_argument("--no-gui", action="store_true", help="prepare the case, print its path, and stop")
     demo.add_argument("--run", action="store_true",
-                      help="also run the demo protocol (resources/demo/protocol.toml: opening continuations and "
+                      help="also run the demo protocol (memoview/resources/demo/protocol.toml: opening continuations and "
                            "sweeps, controls included) before opening the case; attempts already run are skipped")
     demo.set_defaults(handler=cmd_demo)
 

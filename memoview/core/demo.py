@@ -1,6 +1,6 @@
 """The built-in demo case: the demo model (Gemma 3 270M, Q4_K_M GGUF) and the demo corpus.
 
-The corpus (``resources/demo/``) mixes famous public-domain texts that a
+The corpus (``memoview/resources/demo/``) mixes famous public-domain texts that a
 small base model has seen many times with negative controls written for
 memoview, so the demo shows both what reproduction looks like and what its
 absence looks like.
@@ -37,7 +37,7 @@ def corpus_manifest() -> list[dict[str, object]]:
     manifest = resource("demo", "corpus.json")
     if not manifest.exists():
         raise errors.MemoviewError(f"The demo corpus manifest {manifest} is missing.",
-                                   "Reinstall memoview from its source folder.")
+                                   "Reinstall memoview (the corpus ships inside the package, in memoview/resources/demo/).")
     entries = json.loads(manifest.read_text(encoding="utf-8"))
     return list(entries["documents"] if isinstance(entries, dict) else entries)
 

@@ -143,7 +143,7 @@ class MainWindow(QMainWindow):
         )
         self.demo_button = QPushButton("Run the demo protocol (a few minutes on a laptop; every attempt is recorded)")
         self.demo_button.setObjectName("runDemoProtocol")
-        self.demo_button.setToolTip("Runs resources/demo/protocol.toml: an opening continuation of every text and "
+        self.demo_button.setToolTip("Runs memoview/resources/demo/protocol.toml: an opening continuation of every text and "
                                     "whole-work sweeps, negative controls included.")
         self.demo_button.clicked.connect(self.run_demo_protocol)
         self.demo_button.setVisible(False)

@@ -19,8 +19,9 @@ from memoview.core.documents.base import LoadedDocument
 from memoview.core.documents.normalize import normalize_words
 from memoview.core.errors import ValidationError
 from memoview.core.records import Attempt, AttemptSpec, ModelFile, ModelInfo
+from memoview.paths import resource
 
-DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo"
+DEMO = resource("demo")
 
 
 def _loaded(text: str, name: str) -> LoadedDocument:
