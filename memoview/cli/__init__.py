@@ -15,7 +15,6 @@ import os
 import sys
 from typing import Optional, Sequence
 
-from memoview import __version__
 from memoview.core.errors import MemoviewError
 
 # Each module registers its own subcommands; order is the order in --help.
@@ -27,7 +26,22 @@ COMMAND_MODULES = (
     "memoview.cli.extraction_cmds",
     "memoview.cli.alignment_cmds",
     "memoview.cli.export_cmds",
+    "memoview.cli.desktop_cmds",
 )
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: memoview's version on the first line, then platform and library versions (metadata only)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object,
+                 option_string: Optional[str] = None) -> None:
+        from memoview.support import version_report
+
+        try:
+            print(version_report())
+        except BrokenPipeError:  # `memoview --version | head -1`
+            pass
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,7 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Evidence explorer for memorization in language models. "
         "Run without a command to open the desktop app.",
     )
-    parser.add_argument("--version", action="version", version=f"memoview {__version__}")
+    parser.add_argument("--version", action=_VersionAction, nargs=0,
+                        help="show the version, platform and engine libraries, and exit")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:
