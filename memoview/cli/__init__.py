@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "memoview.cli.alignment_cmds",
     "memoview.cli.export_cmds",
     "memoview.cli.desktop_cmds",
+    "memoview.cli.selftest_cmds",
 )
 
 

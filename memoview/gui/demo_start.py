@@ -184,9 +184,9 @@ class DemoStarter(QObject):
     def _protocol_progress(self, number: int, event: Progress) -> None:
         if self.protocol_handle is None or number != self.protocol_handle.number:
             return
-        self.panel.set_fraction(event.fraction, f"{event.done} of {event.total}" if event.total else event.message)
+        self.panel.set_fraction(event.fraction, f"{event.done} of {event.total} attempts" if event.total else "")
         if event.message:
-            self.panel.estimate.setText(event.message)
+            self.panel.estimate.setText(self._describe_step(event.message))
 
     def _protocol_done(self, number: int, *_rest: Any) -> None:
         if self.protocol_handle is None or number != self.protocol_handle.number:
@@ -196,9 +196,24 @@ class DemoStarter(QObject):
                      "compare output and source, or export an exhibit (Ctrl+E).")
 
     # -------------------------------------------------------------------- display
+    def _describe_step(self, message: str) -> str:
+        """The campaign reports steps as keys (``3:sweep:doc4:...``); say them in words."""
+        import re
+
+        match = re.match(r"^\d+:(\w+):doc(\d+)\b", message)
+        if match is None or self.window.case is None:
+            return message
+        method = {"prefix": "opening continuation", "sweep": "whole-work sweep", "pz": "exact-continuation "
+                  "probability", "membership": "membership signals", "prompt": "free prompt"}.get(match[1], match[1])
+        try:
+            title = self.window.case.document(int(match[2])).title
+        except Exception:  # noqa: BLE001 - a label only; never fail the run over it
+            return message
+        return f"Now: {method} on “{title}”"
+
     def _job_progress(self, event: Progress) -> None:
         if self.state == "opening":
-            self.panel.estimate.setText(f"{event.message} — {self.estimate.describe()}" if event.message
+            self.panel.estimate.setText(f"{self.estimate.describe()}\nNow: {event.message}" if event.message
                                         else self.estimate.describe())
             return
         self.panel.set_fraction(event.fraction, event.message if event.fraction is None else "")

@@ -118,8 +118,10 @@ def test_closed_case_can_be_opened_by_another_window(window, qtbot, case_path: P
 def test_demo_window_is_shown_at_once_and_prepares_in_the_background(qtbot, tmp_path: Path,
                                                                      fixture_model_dir: Path) -> None:
     """The demo steps with the fixture model registered in place of the demo model (the demo GGUF's first
-    open takes minutes here; the model path is the same code: estimate, background open, record the time)."""
+    open takes minutes here; the model path is the same code: estimate, background open, record the time),
+    then the demo protocol (``--run``) with its progress in the panel."""
     from memoview.core.case import Case
+    from memoview.core.demo import corpus_manifest
     from memoview.core.jobs import run_job
     from memoview.core.models.inspect import inspect_model
     from memoview.gui.demo_start import start_demo
@@ -131,14 +133,12 @@ def test_demo_window_is_shown_at_once_and_prepares_in_the_background(qtbot, tmp_
     qtbot.addWidget(win)
     win.resize(1280, 820)
     win.show()
-    starter = start_demo(win, case_path)
+    starter = start_demo(win, case_path, run_protocol=True)
     # nothing blocked: the window is up and the panel says what is happening before any step finished
     assert win.isVisible() and starter.panel.isVisible() and starter.state == "documents"
-    qtbot.waitUntil(lambda: starter.state in ("opening", "ready", "failed"), timeout=120_000)
+    qtbot.waitUntil(lambda: starter.state not in ("starting", "documents", "model"), timeout=120_000)
     assert win.case is not None
     docs = win.case.documents()
-    from memoview.core.demo import corpus_manifest
-
     assert len(docs) == len(corpus_manifest())
     if starter.state == "opening":  # the documents can be read while the model opens
         assert "estimate from" in starter.panel.estimate.text()
@@ -146,11 +146,17 @@ def test_demo_window_is_shown_at_once_and_prepares_in_the_background(qtbot, tmp_
         _shot(win, "demo_opening_model")
         assert win.open_document(docs[0].id) is not None
         _shot(win, "demo_browsing_while_opening")
-    qtbot.waitUntil(lambda: starter.state in ("ready", "failed"), timeout=300_000)
-    assert starter.state == "ready", starter.panel.step.text()
-    assert "The demo model is open" in starter.panel.step.text()
-    assert len(win.loaded_models) == 1  # the first attempt will not wait for the model
-    win.tabs.setCurrentIndex(0)
-    _shot(win, "demo_ready")
+        win.tabs.setCurrentIndex(0)
+    qtbot.waitUntil(lambda: starter.state not in ("opening",), timeout=300_000)
+    assert starter.state == "protocol", starter.panel.step.text()
+    assert len(win.loaded_models) == 1  # opened once, before the protocol: the protocol reuses it
+    seen: list[str] = []
+    win.runner.job_progress.connect(lambda _n, _e: seen.append(starter.panel.bar.format()))
+    qtbot.waitUntil(lambda: any(" of " in f for f in seen), timeout=300_000)
+    _shot(win, "demo_protocol_running")
+    qtbot.waitUntil(lambda: starter.state in ("done", "failed"), timeout=900_000)
+    assert starter.state == "done", starter.panel.step.text()
+    assert len(win.case.attempts()) > 0
+    _shot(win, "demo_protocol_done")
     win.shutdown()
     shutil.rmtree(tmp_path, ignore_errors=True)
