@@ -61,7 +61,7 @@ def install_kind() -> str:
         return "desktop bundle"
     here = Path(__file__).resolve().parent
     if (here.parent / "pyproject.toml").exists():
-        return f"source checkout ({here.parent})"
+        return "source checkout"
     return "installed package"
 
 

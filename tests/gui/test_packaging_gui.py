@@ -73,6 +73,7 @@ def test_copy_diagnostics_puts_versions_and_redacted_errors_on_the_clipboard(win
     assert copied.startswith("memoview diagnostics") and f"memoview {__version__}" in copied
     assert "Qt platform: offscreen" in copied and "CaseError" in copied
     assert "Secret Memo" not in copied and "acme" not in copied
+    assert str(REPO) not in copied and "/tmp/" not in copied  # no file paths at all
     dialog = window.diagnostics_dialog
     qtbot.waitExposed(dialog)
     assert dialog.text.toPlainText() == copied
