@@ -52,13 +52,15 @@ class DemoPanel(QWidget):
         self.bar.setObjectName("demoProgress")
         self.bar.setTextVisible(True)
         self.bar.setMinimumWidth(420)
+        self.elapsed = QLabel("")
+        self.elapsed.setObjectName("demoElapsed")
         self.estimate = QLabel("")
         self.estimate.setObjectName("demoEstimate")
         self.estimate.setWordWrap(True)
         self.estimate.setStyleSheet("color: palette(placeholder-text);")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(12, 10, 12, 10)
-        for w in (self.title, self.step, self.bar, self.estimate):
+        for w in (self.title, self.step, self.bar, self.elapsed, self.estimate):
             layout.addWidget(w)
 
     def set_step(self, text: str) -> None:
@@ -228,10 +230,13 @@ class DemoStarter(QObject):
 
         elapsed = time.monotonic() - self.started_at
         if elapsed <= self.estimate.seconds:
-            self.panel.set_fraction(elapsed / max(self.estimate.seconds, 0.1),
-                                    f"{format_duration(elapsed)} of about {format_duration(self.estimate.seconds)}")
-        else:
-            self.panel.set_fraction(None, f"{format_duration(elapsed)}: longer than estimated, still working")
+            self.panel.set_fraction(elapsed / max(self.estimate.seconds, 0.1), "%p% of the estimated time")
+            self.panel.elapsed.setText(f"{format_duration(elapsed)} elapsed of about "
+                                       f"{format_duration(self.estimate.seconds)}")
+        else:  # a busy bar shows no text: the label says it
+            self.panel.set_fraction(None)
+            self.panel.elapsed.setText(f"{format_duration(elapsed)} elapsed: longer than estimated "
+                                       f"({format_duration(self.estimate.seconds)}), still working")
 
     def _failed(self, exc: BaseException, details: str) -> None:
         from memoview.gui.dialogs.errors import describe
@@ -247,6 +252,7 @@ class DemoStarter(QObject):
         self.panel.title.setText({"ready": "<b>The demo is ready</b>", "done": "<b>The demo protocol has run</b>"}
                                  .get(state, "<b>The demo could not be prepared</b>"))
         self.panel.set_step(text)
+        self.panel.elapsed.setText("")
         self.panel.set_fraction(1.0 if state in ("ready", "done") else 0.0,
                                 "ready" if state in ("ready", "done") else "stopped")
         if state != "opening":

@@ -161,3 +161,28 @@ def test_demo_window_is_shown_at_once_and_prepares_in_the_background(qtbot, tmp_
     _shot(win, "demo_protocol_done")
     win.shutdown()
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_a_phase_announcement_right_after_progress_is_not_dropped(qtbot) -> None:
+    """The worker throttles progress, but a phase announcement (no total) must reach the window even when it
+    follows another event within the throttle interval: the step after it may be a long silent call."""
+    import time as _time
+
+    from memoview.core.jobs import Progress
+    from memoview.gui.jobs import JobRunner
+
+    runner = JobRunner()
+    seen: list[str] = []
+    results: list[object] = []
+
+    def job(token):
+        yield Progress(9, 10, "hashing")
+        yield Progress(10, 10, "hashed")
+        yield Progress(0, None, "Dequantizing (first open)")
+        _time.sleep(0.3)  # the long silent call
+        return "done"
+
+    runner.submit(job, label="t", on_progress=lambda e: seen.append(e.message), on_result=results.append)
+    qtbot.waitUntil(lambda: results == ["done"], timeout=30_000)
+    assert "Dequantizing (first open)" in seen, seen
+    runner.shutdown(wait=True)
