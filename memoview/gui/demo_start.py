@@ -256,8 +256,9 @@ class DemoStarter(QObject):
         self.panel.set_fraction(1.0 if state in ("ready", "done") else 0.0,
                                 "ready" if state in ("ready", "done") else "stopped")
         if state != "opening":
-            self.panel.estimate.setText("" if state != "ready" or self.model_seconds is None
-                                        else "Next time the demo model opens faster: it is cached and verified.")
+            first = self.estimate is not None and self.estimate.kind == "gguf-first"
+            self.panel.estimate.setText("Next time the demo model opens faster: it is now cached (and verified "
+                                        "before each use)." if state == "ready" and first else "")
 
 
 def start_demo(window: Any, case_path: Optional[Path] = None, run_protocol: bool = False) -> DemoStarter:
