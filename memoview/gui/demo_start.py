@@ -174,6 +174,8 @@ class DemoStarter(QObject):
             return
         self.state = "protocol"
         self.protocol_handle = handle
+        self.panel.title.setText("<b>Running the demo protocol</b>")
+        self.panel.elapsed.setText("")
         self.panel.set_step(ready + " Running the demo protocol: every attempt is recorded in the case. "
                             "You can read the documents meanwhile; the attempts appear when it finishes.")
         self.panel.set_fraction(None, "starting")
