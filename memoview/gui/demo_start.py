@@ -233,8 +233,8 @@ class DemoStarter(QObject):
         elapsed = time.monotonic() - self.started_at
         if elapsed <= self.estimate.seconds:
             self.panel.set_fraction(elapsed / max(self.estimate.seconds, 0.1), "%p% of the estimated time")
-            self.panel.elapsed.setText(f"{format_duration(elapsed)} elapsed of about "
-                                       f"{format_duration(self.estimate.seconds)}")
+            self.panel.elapsed.setText(f"{format_duration(elapsed)} elapsed "
+                                       f"(estimate: {format_duration(self.estimate.seconds)})")
         else:  # a busy bar shows no text: the label says it
             self.panel.set_fraction(None)
             self.panel.elapsed.setText(f"{format_duration(elapsed)} elapsed: longer than estimated "

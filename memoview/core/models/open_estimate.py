@@ -38,7 +38,8 @@ class OpenEstimate:
     def describe(self) -> str:
         what = {"gguf-first": "first open: dequantizing into a cache (later opens are faster)",
                 "gguf-cache": "loading the verified cache", "hf": "loading the weights"}[self.kind]
-        return f"{what}; about {format_duration(self.seconds)} (estimate from {self.basis})"
+        amount = format_duration(self.seconds)
+        return f"{what}; {'' if self.seconds < 1 else 'about '}{amount} (estimate from {self.basis})"
 
 
 def format_duration(seconds: float) -> str:
