@@ -39,7 +39,7 @@ def main() -> int:
     ap.add_argument("--suffix", type=int, default=50)
     ap.add_argument("--top-k", type=int, default=40)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--text", default="resources/demo/declaration_of_independence.txt")
+    ap.add_argument("--text", default="memoview/resources/demo/declaration_of_independence.txt")
     args = ap.parse_args()
 
     from memoview.core.engines.base import EngineSettings, ScoringScheme

@@ -37,7 +37,7 @@ def demo(request: pytest.FixtureRequest) -> Iterator[dict[str, Any]]:
     try:
         from memoview.core.models.demo import demo_model_path
 
-        text = (ROOT / "resources/demo/declaration_of_independence.txt").read_text(encoding="utf-8")
+        text = (ROOT / "memoview/resources/demo/declaration_of_independence.txt").read_text(encoding="utf-8")
         yield {"path": demo_model_path(), "text": text}
     finally:
         for k, v in saved.items():

@@ -26,7 +26,7 @@ from memoview.core.remote.endpoint import Endpoint
 from tests.support import llama_server
 from tests.support.server_fixtures import API_KEY, KEY_ENV, served_endpoint as _endpoint
 
-DEMO = Path(__file__).parents[2] / "resources" / "demo"
+DEMO = Path(__file__).parents[2] / "memoview" / "resources" / "demo"
 
 pytestmark = [pytest.mark.demo, pytest.mark.slow]
 
