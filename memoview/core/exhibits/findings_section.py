@@ -110,7 +110,7 @@ def controls_line(findings: CaseFindings, work_numbers: dict[int, int]) -> str:
                 docs[d.id] = d
     if not docs:
         return f"No negative control was run with the procedures above: {NO_CONTROLS}."
-    names = "; ".join(f"W{work_numbers[d.id]} " * (d.id in work_numbers) + d.title for d in docs.values())
+    names = "; ".join((f"W{work_numbers[d.id]} " if d.id in work_numbers else "") + d.title for d in docs.values())
     return ("False-positive rows use the negative controls run with the same procedure as the row above them: "
             f"{names}.")
 
