@@ -80,8 +80,7 @@ def rows(findings: CaseFindings, work_numbers: dict[int, int]) -> list[list[str]
             if pf.controls is None:
                 out.append(["", "false positives on controls", NO_CONTROLS + " run with this procedure"] + blank)
             else:
-                ctrl = "; ".join(d.title for d in pf.controls.documents)
-                out.append(["", f"false positives on controls ({ctrl})"] + [_rate_cell(pf.controls.at(t)) for t in cols])
+                out.append(["", "false positives on controls"] + [_rate_cell(pf.controls.at(t)) for t in cols])
         for s in w.sweeps:
             label = (f"{name}; sweep {s.attempt.id} (k = {s.procedure.prefix}, m = {s.procedure.suffix} tokens); "
                      f"best p_z {fmt_pz(s.rates.max_log10_pz, impossible='0')}; flags: {s.low_entropy.describe()}")
@@ -91,13 +90,29 @@ def rows(findings: CaseFindings, work_numbers: dict[int, int]) -> list[list[str]
             if s.controls is None:
                 out.append(["", "false positives on controls", NO_CONTROLS + " run with this procedure"] + blank)
             else:
-                ctrl = "; ".join(d.title for d in s.controls.documents)
-                out.append(["", f"false positives on controls ({ctrl})"] + [_fp_cell(s, t) for t in cols])
+                out.append(["", "false positives on controls"] + [_fp_cell(s, t) for t in cols])
     return out
 
 
 def spanned_rows(table_rows: list[list[str]]) -> list[int]:
     return [i for i, r in enumerate(table_rows) if i and len(r) > 3 and not any(r[3:])]
+
+
+def controls_line(findings: CaseFindings, work_numbers: dict[int, int]) -> str:
+    """Which controls the false-positive rows rest on (each row uses those run with the same procedure)."""
+    docs: dict[int, Any] = {}
+    for w in findings.works:
+        for s in w.sweeps:
+            for d in (s.controls.documents if s.controls else ()):
+                docs[d.id] = d
+        for pf in w.prefix:
+            for d in (pf.controls.documents if pf.controls else ()):
+                docs[d.id] = d
+    if not docs:
+        return f"No negative control was run with the procedures above: {NO_CONTROLS}."
+    names = "; ".join((f"W{work_numbers[d.id]} " if d.id in work_numbers else "") + d.title for d in docs.values())
+    return ("False-positive rows use the negative controls run with the same procedure as the row above them: "
+            f"{names}.")
 
 
 def sampled_lines(findings: CaseFindings, work_numbers: dict[int, int]) -> list[str]:

@@ -50,7 +50,6 @@ from memoview.core.exhibits.data import (
 from memoview.core.exhibits import findings_section
 from memoview.core.exhibits.flowables import MemorizationMap, TwoColumns, colour
 from memoview.core.findings.quantity import MapQuantity
-from memoview.core.findings.stats import fmt_log10
 from memoview.core.findings.stats import fmt_pz as _core_fmt_pz
 from memoview.core.records import Annotation, best_window_key
 from memoview.core.exhibits import anchor
@@ -427,7 +426,8 @@ class Story:
         t = table(rows, [first, second] + [rest] * (len(rows[0]) - 2))
         t.setStyle(TableStyle([("SPAN", (2, i), (-1, i)) for i in findings_section.spanned_rows(rows)]))
         self.add(CondPageBreak(2.5 * inch), Spacer(1, 8), P(findings_section.TITLE, "h2"),
-                 P(findings_section.intro(f), "small", raw=True), Spacer(1, 4), t)
+                 P(findings_section.intro(f), "small", raw=True), Spacer(1, 4), t,
+                 P(findings_section.controls_line(f, numbers), "small"))
         for line in findings_section.sampled_lines(f, numbers):
             self.add(P(line, "small"))
 
@@ -728,7 +728,7 @@ class Story:
             pr = doc.text[w.prefix_start_char:w.start_char]
             self.add(CondPageBreak(1.6 * inch), Spacer(1, 8), P(
                 f"Window {w.index}: characters {w.start_char:,}\u2013{w.end_char:,}; {w.greedy_exact} leading tokens exact; "
-                f"memorization score {w.memorization_score:.2f}; log10 p_z {fmt_log10(w.log10_pz)}"
+                f"memorization score {w.memorization_score:.2f}; p_z {_core_fmt_pz(w.log10_pz)}"
                 f" (prompt: the preceding {len(pr.split()):,} words of the work, supplied to the model; not counted)", "small"),
                 TwoColumns(left, right, size=COLUMN_SIZE, left_title=f"Model continuation (window {w.index})",
                            right_title="Source (true continuation)"))
