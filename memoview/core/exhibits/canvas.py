@@ -15,7 +15,7 @@ from reportlab.lib.pagesizes import letter
 from reportlab.lib.units import inch
 from reportlab.pdfgen import canvas as rl_canvas
 
-from memoview.core.exhibits import fonts
+from memoview.core.exhibits import fonts, tagging
 
 PAGE_W, PAGE_H = letter
 TOP_CLEAR = 0.75 * inch
@@ -58,21 +58,40 @@ def canvas_maker(band: PageBand, creation: Optional[time.struct_time], pages_out
             kwargs["initialFontName"] = fonts.SANS  # otherwise every page references a non-embedded Helvetica
             kwargs["initialFontSize"] = 9
             kwargs.setdefault("pageCompression", 1)
+            kwargs["lang"] = tagging.LANGUAGE
             super().__init__(*args, **kwargs)
             if creation is not None:
                 self._doc._timeStamp = _fixed_timestamp(creation)
             self._states: list[dict[str, Any]] = []
+            self._struct = tagging.StructureRecorder()
+            self._page_roles: list[list[str]] = []
+
+        def begin_tag(self, role: str) -> None:
+            """Open a marked-content sequence (see :mod:`.tagging`)."""
+            self._struct.begin(self._code, role)
+
+        def end_tag(self) -> None:
+            self._struct.end(self._code)
 
         def showPage(self) -> None:
+            self._page_roles.append(self._struct.next_page())
             self._states.append(dict(self.__dict__))
             self._startPage()
 
         def save(self) -> None:
             total = len(self._states)
+            names: list[str] = []
+            pages: list[Any] = []
+            roles = list(self._page_roles)
             for index, state in enumerate(self._states):
                 self.__dict__.update(state)
+                self._code.append("/Artifact <</Type /Pagination>> BDC")
                 self._draw_band(index, total)
+                self._code.append("EMC")
+                names.append(self._doc.thisPageName())
                 super().showPage()
+                pages.append(self._doc.Pages.pages[-1])
+            self._struct.write(self._doc, names, pages, roles, tagging.LANGUAGE)
             super().save()
 
         def _draw_band(self, index: int, total: int) -> None:
@@ -96,7 +115,7 @@ def canvas_maker(band: PageBand, creation: Optional[time.struct_time], pages_out
             bates = band.bates(index)
             pages_out.append(bates)
             self.drawRightString(PAGE_W - MARGIN_X, y2, bates)
-            self.setFont(fonts.MONO, 6.5)
+            self.setFont(fonts.MONO, 8)
             self.drawCentredString(PAGE_W / 2, y2, f"run {band.run_id} \u00b7 manifest {band.manifest_sha256[:16]}")
             self.restoreState()
 

@@ -6,43 +6,95 @@ from dataclasses import asdict
 from typing import Any, Sequence
 
 from reportlab.lib.units import inch
-from reportlab.platypus import PageBreak, Spacer, Table, TableStyle
+from reportlab.platypus import CondPageBreak, PageBreak, Spacer, Table, TableStyle
 
-from memoview.core.exhibits import fonts, layout, styles
+from memoview.core.exhibits import fonts, layout, outcomes, styles
 from memoview.core.exhibits.blocks import MONO_SIZE, LegendSample, P, TextBox, cell, kv_table, table
-from memoview.core.exhibits.data import sha256sum_line
+from memoview.core.exhibits.data import sha256sum_line, sweep_suffix_tokens
 from memoview.core.exhibits.flowables import colour
 from memoview.core.exhibits.sections.base import StoryBase
 from memoview.core.storage.audit import canonical_json
+
+
+NEXT_APPENDIX = 3.0 * inch  # an appendix starts on the current page only when this much room is left
+LONG_SWEEP = 300  # longer sweeps list only their windows with an exact token or a continuation
 
 
 class Appendices(StoryBase):
     # ---------------------------------------------------------------- appendices
     def appendices(self) -> None:
         d = self.data
-        self.add(P("Appendix A. Complete attempt log", "h1"), P(
+        self.add(PageBreak(), P("Appendix A. Complete attempt log", "h1"), P(
             "Every attempt on the works in this exhibit, in the order run, whatever its status (done, failed, "
-            "refused, cancelled). Success follows the rule on the method page.", "small"), Spacer(1, 4))
-        rows: list[list[Any]] = [["Id", "Work", "Method / class", "Status", "k of n", "Longest run", "Success", "Output SHA-256 / error"]]
+            "refused, cancelled). Outcomes follow the convention on the method page; a sweep's figures are those of "
+            "its best window (every window follows in A2). p<sub size='8'>z</sub> is given as log10 to two decimals; the "
+            "recorded values in full precision are in Appendix C.", "small", raw=True), Spacer(1, 4))
+        rows: list[list[Any]] = [["Id", "Work", "Method / class", "Status", "Outcome", "Longest run (words)",
+                                  "Leading tokens exact", "log10 p_z", "Output SHA-256 / error"]]
         index = {w.document.id: i for i, w in enumerate(d.works, 1)}
         for v in sorted(d.all_views, key=lambda v: v.attempt.id):
             a = v.attempt
             note = a.error if a.error else (a.output_sha256[:16] + "\u2026" if a.output_sha256 else "\u2013")
             rows.append([str(a.id), f"W{index.get(a.spec.document_id, '?')}" if v.document else "\u2013",
-                         f"{a.spec.method} / {a.spec.prompt_class}", a.status, f"{v.k} of {v.n}",
-                         f"{v.longest_words:,}", "yes" if v.success else "no", P(note, "cell", max_chars=160)])
-        self.add(table(rows, [0.4 * inch, 0.45 * inch, 1.2 * inch, 0.7 * inch, 0.6 * inch, 0.65 * inch, 0.65 * inch,
-                              self.width - 4.65 * inch]), PageBreak())
+                         f"{a.spec.method} / {a.spec.prompt_class}", a.status, outcomes.TIER_SHORT[v.tier],
+                         f"{v.longest_words:,}", f"{v.exact_tokens:,} of {v.target_tokens:,}" if v.target_tokens else "\u2013",
+                         f"{v.log10_pz:.2f}".replace("-", "\u2212") if v.log10_pz is not None else "\u2013",
+                         P(note, "cell", max_chars=160)])
+        widths = [0.35, 0.4, 1.0, 0.65, 0.65, 0.65, 0.7, 0.65]
+        self.add(table(rows, [x * inch for x in widths] + [self.width - sum(widths) * inch]))
+        self.sweep_windows()
         self.manifest()
         self.reproduction()
         self.legend()
         self.environment()
         self.audit_extract()
 
+    def sweep_windows(self) -> None:
+        """A2: every window of every sweep in the exhibit (long sweeps: the windows with any exact token)."""
+        d = self.data
+        index = {w.document.id: i for i, w in enumerate(d.works, 1)}
+        sweeps = [v for v in sorted(d.all_views, key=lambda v: v.attempt.id) if v.is_sweep and v.windows]
+        if not sweeps:
+            return
+        self.add(CondPageBreak(2.5 * inch), P("A2. Sweep windows", "h2"), P(
+            "Each window of each sweep: where it lies in the work, how many of its target tokens the model "
+            "reproduced exactly from the start, its memorization score (matching positions, not necessarily "
+            "consecutive) and p<sub size='8'>z</sub>. Windows whose continuation was generated also give the longest verbatim "
+            "run in that continuation.", "small", raw=True))
+        from memoview.core.alignment.engine import align
+        from memoview.core.alignment.types import AlignOptions
+
+        for v in sweeps:
+            suffix = sweep_suffix_tokens(v.attempt)
+            text = v.document.text if v.document else ""
+            listed = list(v.windows)
+            left_out = 0
+            if len(listed) > LONG_SWEEP:
+                keep = [w for w in listed if w.greedy_exact > 0 or w.continuation]
+                left_out = len(listed) - len(keep)
+                listed = keep
+            rows: list[list[Any]] = [["Window", "Characters", "Leading tokens exact", "Matching positions",
+                                      "log10 p_z", "Longest run in the continuation"]]
+            for w in listed:
+                run = "not generated"
+                if w.continuation:
+                    run = f"{align(text[w.start_char:w.end_char], w.continuation, AlignOptions()).metrics.longest_verbatim_words:,} words"
+                matched = int(round(w.memorization_score * suffix)) if suffix else 0
+                rows.append([str(w.index), f"{w.start_char:,}\u2013{w.end_char:,}",
+                             f"{w.greedy_exact:,} of {suffix:,}" if suffix else f"{w.greedy_exact:,}",
+                             f"{matched:,} of {suffix:,} ({w.memorization_score:.2f})" if suffix else f"{w.memorization_score:.2f}",
+                             f"{w.log10_pz:.2f}".replace("-", "\u2212") if w.log10_pz is not None else "\u2013", run])
+            self.add(Spacer(1, 4), P(f"Attempt {v.attempt.id} (W{index.get(v.attempt.spec.document_id, '?')}): "
+                                     f"{len(v.windows):,} windows" + (f"; the {left_out:,} windows with no exact leading "
+                                     "token and no generated continuation are not listed (all their figures are in the "
+                                     "case file)" if left_out else ""), "small"),
+                     table(rows, [0.7 * inch, 1.3 * inch, 1.2 * inch, 1.5 * inch, 0.8 * inch,
+                                  self.width - 5.5 * inch]))
+
     def manifest(self) -> None:
         d = self.data
         manifest_name = fonts.escape(fonts.clean_text(self.o.output_name + ".manifest.json", keep_newlines=False))
-        self.add(P("Appendix B. Hash manifest", "h1"), P(
+        self.add(CondPageBreak(NEXT_APPENDIX), P("Appendix B. Hash manifest", "h1"), P(
             "Each block below is in the format read by <font name='MV-Mono'>sha256sum -c</font> (GNU coreutils). "
             "Source documents: copy block B1 into a file named <font name='MV-Mono'>documents.sha256</font> in a folder "
             "holding the original files as produced (named as listed) and run "
@@ -63,7 +115,7 @@ class Appendices(StoryBase):
                              [sha256sum_line(f.sha256, f.relpath) for f in m.files] or ["(no files recorded)"])
         self._mono_block("B3. Manifest and audit log head", [f"manifest SHA-256      {d.manifest_sha256}",
                                                              f"audit log head hash   {d.manifest['audit_head_sha256']}"])
-        self.add(PageBreak())
+        self.add(Spacer(1, 12))
 
     def _mono_block(self, title: str, lines: Sequence[str]) -> None:
         self.add(P(title, "h3"))
@@ -72,7 +124,7 @@ class Appendices(StoryBase):
 
     def reproduction(self) -> None:
         d, o = self.data, self.o
-        self.add(P("Appendix C. Reproduction steps", "h1"))
+        self.add(CondPageBreak(NEXT_APPENDIX), P("Appendix C. Reproduction steps", "h1"))
         steps = [
             ("1. Check the case file's integrity (hash chain, documents, attempt records)",
              f"memoview case verify {d.case_name}"),
@@ -104,10 +156,21 @@ class Appendices(StoryBase):
                                       primary=fonts.MONO)
                 self.add(Spacer(1, 4), TextBox(f"Attempt {v.attempt.id} specification", lines, size=MONO_SIZE,
                                                fill="#FFFFFF"))
-        self.add(PageBreak())
+        figures = [(v.attempt.id, {k: x for k, x in sorted((v.attempt.metrics or {}).items())
+                                   if x is None or isinstance(x, (int, float, str, bool))})
+                   for v in sorted(d.all_views, key=lambda v: v.attempt.id)]
+        figures = [(i, m) for i, m in figures if m]
+        if figures:
+            self.add(Spacer(1, 6), P(
+                "Recorded figures of every attempt in this exhibit, in full precision, exactly as stored (the pages "
+                "round them for reading).", "small"))
+            text = "\n".join(f"attempt {i}: {canonical_json(m)}" for i, m in figures)
+            lines = layout.layout([layout.Piece(fonts.clean_text(text))], self.width - 12, MONO_SIZE, primary=fonts.MONO)
+            self.add(Spacer(1, 4), TextBox("Recorded figures (full precision)", lines, size=MONO_SIZE, fill="#FFFFFF"))
+        self.add(Spacer(1, 12))
 
     def legend(self) -> None:
-        self.add(P("Appendix D. Legend", "h1"))
+        self.add(CondPageBreak(NEXT_APPENDIX), P("Appendix D. Legend", "h1"))
         samples = [
             ([layout.Piece("M1", layout.TAG), layout.Piece("the quick brown fox jumps", layout.VERB)], styles.VERBATIM.description),
             ([layout.Piece("M2", layout.TAG), layout.Piece("over the ", layout.NEAR), layout.Piece("sleepy", layout.NEAR_DIFF),
@@ -115,6 +178,8 @@ class Appendices(StoryBase):
             ([layout.Piece("source words left unreproduced", layout.UNREPRODUCED)], styles.UNREPRODUCED.description),
             ([layout.Piece("text the model wrote itself", layout.UNMATCHED_OUTPUT)], styles.UNMATCHED_OUTPUT.description),
             ([layout.Piece("[\u2026 1,240 words not reproduced \u2026]", layout.GAP)], styles.GAP.description),
+            ([layout.Piece("\u2026IM", layout.CONTEXT), layout.Piece("PLIED, INCLUDING", layout.UNREPRODUCED),
+              layout.Piece(" BUT\u2026", layout.CONTEXT)], styles.CONTEXT.description),
         ]
         rows = [[P("Sample", "cellb"), P("Meaning", "cellb")]] + [[LegendSample(p, 2.4 * inch), P(desc, "cell")] for p, desc in samples]
         t = Table(rows, colWidths=[2.5 * inch, self.width - 2.5 * inch])
@@ -126,11 +191,11 @@ class Appendices(StoryBase):
             "[U+XXXX]; characters that none of the embedded fonts (DejaVu Sans, Droid Sans Fallback for CJK) can draw "
             "appear as \ufffd. Right-to-left text (Hebrew, Arabic) is shown in its stored (logical) order, without "
             "reordering or shaping. Fonts: " + "; ".join(f"{k}: {v}" for k, v in fonts.FONT_LICENCES.items()) + ".", "small"))
-        self.add(PageBreak())
+        self.add(Spacer(1, 12))
 
     def environment(self) -> None:
-        self.add(P("Appendix E. Environment and software versions", "h1"))
-        self.add(kv_table(list(self.data.environment.items()), self.width, key_w=2.2 * inch), PageBreak())
+        self.add(CondPageBreak(NEXT_APPENDIX), P("Appendix E. Environment and software versions", "h1"))
+        self.add(kv_table(list(self.data.environment.items()), self.width, key_w=2.2 * inch))
 
     def audit_extract(self) -> None:
         d = self.data
@@ -139,7 +204,7 @@ class Appendices(StoryBase):
         model_subjects = {f"model:{m.id}" for m in d.models}
         keep = [e for e in d.audit_entries if e.subject in attempt_subjects | doc_subjects | model_subjects
                 or e.event in ("case.create", "exhibit.export", "case.verify")]
-        self.add(P("Appendix F. Audit log extract", "h1"), P(
+        self.add(CondPageBreak(NEXT_APPENDIX), P("Appendix F. Audit log extract", "h1"), P(
             f"The case's audit log has {len(d.audit_entries):,} entries, each holding the SHA-256 of the previous one "
             f"(a hash chain). Shown: the {len(keep):,} entries about the documents, models and attempts shown in full, "
             "and every case creation, verification and exhibit export. 'memoview case verify' re-checks the whole chain.",

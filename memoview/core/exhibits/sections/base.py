@@ -7,7 +7,7 @@ from typing import Any, Callable
 from reportlab.platypus import Flowable
 
 from memoview.core.alignment.types import NEAR as A_NEAR
-from memoview.core.exhibits import layout
+from memoview.core.exhibits import layout, tagging
 from memoview.core.exhibits.data import AttemptView, ExhibitData
 from memoview.core.exhibits.flowables import TwoColumns
 from memoview.core.records import Annotation
@@ -45,5 +45,5 @@ class StoryBase:
         self.col_w = TwoColumns.column_width(width)
 
     def add(self, *items: Flowable) -> None:
-        self.flow.extend(items)
+        self.flow.extend(tagging.tag(i) for i in items)  # each drawn block becomes a structure element
 
