@@ -11,7 +11,7 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import inch
 from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.platypus import Flowable, Paragraph, Table, TableStyle
+from reportlab.platypus import Flowable, KeepTogether, Paragraph, Table, TableStyle
 
 from memoview.core.exhibits import fonts, layout, styles
 from memoview.core.exhibits.flowables import TwoColumns, colour
@@ -143,6 +143,18 @@ def kv_grid(rows: Sequence[tuple[str, str]], width: float, key_w: float = 1.35 *
         ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
     ]))
     return t
+
+
+class KeepIfFits(KeepTogether):
+    """KeepTogether that gives up (flows on, no page break) when its content is taller than a whole frame:
+    a long side-by-side then starts right under its header instead of leaving a half-empty page."""
+
+    def split(self, aW: float, aH: float) -> list[Flowable]:
+        parts = super().split(aW, aH)
+        frame = getattr(self, "_frame", None)
+        if frame is not None and self._H > frame._height:
+            return [self.NullActionFlowable()] + list(self._content)  # flow on from here, no frame break
+        return parts
 
 
 class TextBox(Flowable):

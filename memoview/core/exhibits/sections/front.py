@@ -264,7 +264,7 @@ class FrontMatter(StoryBase):
             self.add(Spacer(1, 4), table(rows, [1.3 * inch, 0.55 * inch, 0.75 * inch, self.width - 2.6 * inch]))
         self.add(CondPageBreak(1.5 * inch), P("Environment (as recorded with the attempts; full list in Appendix E)", "h2"),
                  kv_table(list(d.environment.items()), self.width, key_w=2.2 * inch))
-        self.add(PageBreak())
+        self.add(Spacer(1, 16))  # the first work follows when room is left (see WORK_MIN_SPACE)
 
     def decoding_table(self) -> None:
         """Decoding settings as a table a reader can follow: one column per distinct combination."""

@@ -11,12 +11,12 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from reportlab.lib.units import inch
-from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, PageBreak, Spacer
+from reportlab.platypus import CondPageBreak, Flowable, Spacer
 
 from memoview.core.alignment.types import NEAR as A_NEAR
 from memoview.core.alignment.types import AlignOptions
 from memoview.core.exhibits import fonts, layout, outcomes, styles
-from memoview.core.exhibits.blocks import BOX_SIZE, COLUMN_SIZE, DASH, P, TextBox, kv_grid, kv_table, table
+from memoview.core.exhibits.blocks import BOX_SIZE, COLUMN_SIZE, DASH, KeepIfFits, P, TextBox, kv_grid, kv_table, table
 from memoview.core.exhibits.data import AttemptView, WorkSummary, sweep_suffix_tokens, window_exact
 from memoview.core.exhibits.flowables import MemorizationMap, TwoColumns
 from memoview.core.exhibits.sections.base import StoryBase, _ann_kind_ok, _marks
@@ -125,7 +125,7 @@ class WorkSections(StoryBase):
         unit: list[Flowable] = self._attempt_header(view) + self._prompt_box(view)
         a, doc = view.attempt, view.document
         if a.status != "done":
-            self.add(KeepTogether(unit + [Spacer(1, 4), P(f"This attempt ended with status '{a.status}'. {a.error}", "body")]))
+            self.add(KeepIfFits(unit + [Spacer(1, 4), P(f"This attempt ended with status '{a.status}'. {a.error}", "body")]))
             return
         text = doc.text if doc else ""
         lead = layout.cut_word_before(text, view.source_start) if doc else ""
@@ -136,13 +136,32 @@ class WorkSections(StoryBase):
         right = layout.layout(src_pieces, self.col_w, COLUMN_SIZE)
         body: list[Flowable] = [Spacer(1, 8), TwoColumns(
             left, right, size=COLUMN_SIZE, left_title=f"Model output (attempt {a.id})",
-            right_title=f"Source: {fonts.clean_text(doc.title if doc else '', False)}")] + self.stats(view)
-        # one unit when it fits a page; otherwise the columns and their statistics still stay together
-        self.add(KeepTogether([KeepTogether(unit), KeepTogether(body)]))
+            right_title=f"Source: {fonts.clean_text(doc.title if doc else '', False)}")]
+        stats = self.stats(view)
+        body += stats[:3]  # heading and key figures stay with the columns
+        # one unit when it fits a page; otherwise the columns and their key figures still stay together
+        self.add(KeepIfFits([KeepIfFits(unit), KeepIfFits(body)]), *stats[3:])
         self.matches(view)
         self.notes("attempt", a.id)
 
+    KEY_FIGURES = ("Longest verbatim run", "Coverage of the source segment", "Leading target tokens exact",
+                   "Memorization score (Biderman)", "p_z (chance that sampling reproduces the target exactly)",
+                   "Exact suffix match (Carlini)")
+
     def stats(self, view: AttemptView) -> list[Flowable]:
+        """Key figures (kept on the page of the columns), then the remaining statistics (may flow on)."""
+        rows = self.stat_rows(view)
+        key = [r for r in rows if r[0] in self.KEY_FIGURES]
+        more = [r for r in rows if r[0] not in self.KEY_FIGURES]
+        out: list[Flowable] = [Spacer(1, 6), P(f"Statistics (attempt {view.attempt.id}; full precision in Appendix C)",
+                                               "h3")]
+        if key:
+            out.append(kv_grid(key, self.width))
+        if more:
+            out.append(kv_grid(more, self.width))
+        return out
+
+    def stat_rows(self, view: AttemptView) -> list[tuple[str, str]]:
         al = view.alignment
         a = view.attempt
         m = a.metrics or {}
@@ -185,8 +204,7 @@ class WorkSections(StoryBase):
         if "pz_top_k" in m or "pz_temperature" in m:
             rows.append(("p_z scheme", f"sampling at temperature {m.get('pz_temperature', '?')}, top-k {m.get('pz_top_k', '?')}"))
         rows.append(("Chance baseline (controls)", self.data.baseline.sentence()))
-        return [Spacer(1, 6), P(f"Statistics (attempt {a.id}; full precision in Appendix C)", "h3"),
-                kv_grid(rows, self.width)]
+        return rows
 
     def matches(self, view: AttemptView) -> None:
         al = view.alignment
@@ -211,13 +229,13 @@ class WorkSections(StoryBase):
         suffix = sweep_suffix_tokens(a)
         head = self._attempt_header(view)
         if not windows or doc is None:
-            self.add(KeepTogether(head + [P(f"This sweep recorded no windows (status '{a.status}').", "body")]))
+            self.add(KeepIfFits(head + [P(f"This sweep recorded no windows (status '{a.status}').", "body")]))
             return
         exact = [w for w in windows if window_exact(w, suffix)]
         partial = [w for w in windows if w.greedy_exact > 0 and not window_exact(w, suffix)]
         kinds = ["exact" if window_exact(w, suffix) else "partial" if w.greedy_exact > 0 else "none" for w in windows]
         y_max = float(suffix or max((w.greedy_exact for w in windows), default=1))
-        self.add(KeepTogether(head + [Spacer(1, 6), P("Memorization map", "h3"), P(
+        self.add(KeepIfFits(head + [Spacer(1, 6), P("Memorization map", "h3"), P(
             f"{len(windows):,} windows across the work; bar height: leading target tokens reproduced exactly "
             f"(of {suffix or '?'}); dark bars: whole window reproduced exactly ({len(exact):,}); light bars: partly "
             f"({len(partial):,}); grey stubs: no leading token ({len(windows) - len(exact) - len(partial):,}). "
@@ -233,7 +251,7 @@ class WorkSections(StoryBase):
                        "the chart above and Appendix A give every window's figures. Re-run the sweep with its default "
                        "generate_best = 3 (or --generate for every window) to show them.", "small"))
         for w in top:
-            self.add(KeepTogether(self._window(doc.text, w, suffix)))
+            self.add(KeepIfFits(self._window(doc.text, w, suffix)))
         self.notes("attempt", a.id)
 
     def _window(self, text: str, w: SweepWindow, suffix: int) -> list[Flowable]:
@@ -278,6 +296,6 @@ class WorkSections(StoryBase):
                 lines = layout.layout([layout.Piece(fonts.clean_text(v.attempt.output_text))], self.width - 12, COLUMN_SIZE)
                 unit += [Spacer(1, 6), TextBox(f"Model output (attempt {v.attempt.id})", lines, size=COLUMN_SIZE,
                                                fill="#FFFFFF")]
-            self.add(KeepTogether(unit))
+            self.add(KeepIfFits(unit))
             self.notes("attempt", v.attempt.id)
         self.add(Spacer(1, 16))
