@@ -89,6 +89,10 @@ class SweepFigures:
     best_pz_window: Optional[int]
     longest_words: int  # longest verbatim run (words) in a continuation, or an exact window's length
     longest_window: Optional[int]
+    continuation_runs: tuple[tuple[int, int], ...] = ()  # (window index, longest verbatim run in words)
+
+    def run_of(self, index: int) -> Optional[int]:
+        return dict(self.continuation_runs).get(index)
 
 
 def sweep_figures(text: str, windows: Sequence[SweepWindow], suffix_tokens: int) -> SweepFigures:
@@ -109,14 +113,17 @@ def sweep_figures(text: str, windows: Sequence[SweepWindow], suffix_tokens: int)
         if n > longest:
             longest, where = n, w.index
     options = AlignOptions()
+    runs: list[tuple[int, int]] = []
     for w in windows:
         if not w.continuation:
             continue
         n = align(text[w.start_char:w.end_char], w.continuation, options).metrics.longest_verbatim_words
+        runs.append((w.index, n))
         if n > longest:
             longest, where = n, w.index
     return SweepFigures(len(windows), len(exact), len(partial), best, best.greedy_exact,
-                        best_pz.log10_pz if best_pz else None, best_pz.index if best_pz else None, longest, where)
+                        best_pz.log10_pz if best_pz else None, best_pz.index if best_pz else None, longest, where,
+                        tuple(runs))
 
 
 # ---------------------------------------------------------------------- readable numbers

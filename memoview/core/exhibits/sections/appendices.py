@@ -78,7 +78,11 @@ class Appendices(StoryBase):
             for w in listed:
                 run = "not generated"
                 if w.continuation:
-                    run = f"{align(text[w.start_char:w.end_char], w.continuation, AlignOptions()).metrics.longest_verbatim_words:,} words"
+                    words = v.sweep.run_of(w.index) if v.sweep is not None else None
+                    if words is None:
+                        words = align(text[w.start_char:w.end_char], w.continuation,
+                                      AlignOptions()).metrics.longest_verbatim_words
+                    run = f"{words:,} words"
                 matched = int(round(w.memorization_score * suffix)) if suffix else 0
                 rows.append([str(w.index), f"{w.start_char:,}\u2013{w.end_char:,}",
                              f"{w.greedy_exact:,} of {suffix:,}" if suffix else f"{w.greedy_exact:,}",
