@@ -252,6 +252,15 @@ _SETTING_LABELS = (
     ("n_samples", "Samples per attempt"),
     ("repetition_penalty", "Repetition penalty"),
     ("seed", "Seed"),
+    ("pz_temperature", "p_z temperature"),
+    ("pz_top_k", "p_z top-k"),
+    ("prefix_tokens", "Prompt: tokens of the work"),
+    ("suffix_tokens", "Compared passage (tokens)"),
+    ("stride", "Window step"),
+    ("stride_unit", "Window step unit"),
+    ("generate", "Continuation generated for every window"),
+    ("generate_best", "Continuations generated for the best windows"),
+    ("batch_size", "Batch size (no effect on results)"),
 )
 
 
@@ -273,6 +282,8 @@ def setting_value(key: str, value: Any, decoding: str) -> str:
         return "1 (no beam search)"
     if key == "repetition_penalty" and float(value) == 1.0:
         return "none (1.0)"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if isinstance(value, float):
         return f"{value:g}"
     if isinstance(value, int):

@@ -98,7 +98,10 @@ class WorkSections(StoryBase):
                 ("Status", a.status + (f" \u2014 {a.error}" if a.error else "")),
                 ("Outcome", self._outcome(view)),
                 ("Decoding", outcomes.settings_line(spec.params or {})),
-                ("Seed / start of text", f"seed {spec.seed if spec.seed is not None else DASH}; {bos[0].lower() + bos[1:]}"),
+                ("Seed / start of text", (f"seed {spec.seed}" if spec.seed is not None else
+                                          "no seed (greedy decoding draws nothing at random)"
+                                          if (spec.params or {}).get("decoding") in ("greedy", "beam") else "no seed recorded")
+                 + f"; {bos[0].lower() + bos[1:]}"),
                 ("Model", f"model {spec.model_id}, fingerprint {spec.model_fingerprint}"),
                 ("Run at (UTC)", f"{(a.started_at or '?')[:19].replace('T', ' ')} \u2192 "
                                  f"{(a.finished_at or '?')[:19].replace('T', ' ')}"),
