@@ -134,7 +134,11 @@ def one_in(log10_p: Optional[float]) -> str:
     if log10_p >= -0.0043:  # p >= 0.99
         return "almost certain (about 1 in 1)"
     odds = 10 ** (-log10_p)
-    if odds >= 1e9:
+    for scale, word in ((1e15, "quadrillion"), (1e12, "trillion"), (1e9, "billion"), (1e6, "million")):
+        if 1e18 > odds >= scale:
+            value = odds / scale
+            return f"about 1 in {value:.0f} {word}" if value >= 10 else f"about 1 in {value:.1f} {word}".replace(".0 ", " ")
+    if odds >= 1e18:
         return f"about 1 in 10^{-log10_p:.1f}"
     digits = max(0, int(math.floor(math.log10(odds))) - 1)
     rounded = round(odds / 10 ** digits) * 10 ** digits

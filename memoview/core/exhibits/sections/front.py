@@ -144,7 +144,8 @@ class FrontMatter(StoryBase):
             intro = f"All {n_works:,} works with at least one attempt in this case are listed, including works with no match. "
         intro += (f"Negative controls listed: {n_controls:,} (of {d.case_controls:,} in the case). "
                   "Every attempt on each work is counted, sweeps included (a sweep's best window decides its outcome). "
-                  "Coverage: fraction of the compared source words inside any matched span (best attempt). "
+                  "Coverage: fraction of the compared source words inside any matched span (best prefix or free-prompt "
+                  "attempt; a sweep reports windows instead: see its leading exact tokens and longest run). "
                   "p<sub size='8'>z</sub>: the highest chance that sampling reproduces a target exactly, over every attempt and "
                   "window (\u2013: not computed).")
         self.add(P("Index of every work tested", "h1"), P(intro, "small", raw=True), Spacer(1, 6))
