@@ -237,6 +237,8 @@ class MainWindow(QMainWindow):
                                          "Ctrl+T", "All attempts, with filters"))
         case_menu.addAction(self._action("export_exhibit", "&Export exhibit…", self.export_exhibit, "Ctrl+E",
                                          "Export an annotated PDF exhibit"))
+        case_menu.addAction(self._action("exports_log", "E&xports…", self.show_exports_log, None,
+                                         "Every exhibit exported from this case: file, SHA-256, Bates range, date"))
         case_menu.addAction(self._action("toggle_control", "Mark or unmark as negative &control",
                                          self.toggle_selected_control, "Ctrl+Shift+K",
                                          "Negative controls are texts the model cannot have seen: the chance baseline"))
@@ -755,6 +757,16 @@ class MainWindow(QMainWindow):
         self.export_dialog.show()
         self.export_dialog.update_preview()
         return self.export_dialog
+
+    def show_exports_log(self) -> Any:
+        """Case ▸ Exports: the production log (same list as ``memoview exports CASE``)."""
+        if self.case is None:
+            return None
+        from memoview.gui.dialogs.exports_dialog import ExportsDialog
+
+        self.exports_dialog = ExportsDialog(self, self.case)
+        self.exports_dialog.show()
+        return self.exports_dialog
 
     def verify_case(self, full: bool = False) -> Optional[JobHandle]:
         """Check the case file; ``full`` also re-hashes the model files and re-runs the greedy and beam

@@ -1,8 +1,8 @@
 """The exhibit's work-level findings table (issue 12), as plain rows for the renderer.
 
-Kept apart from :mod:`.render` so the table's content — which rates, which
+Kept apart from :mod:`.sections.front` so the table's content — which rates, which
 intervals, what an absent control says — is decided in one small module
-(and tested without drawing), and ``render`` only lays it out.
+(and tested without drawing), and the index page only lays it out.
 """
 
 from __future__ import annotations
@@ -20,13 +20,13 @@ TITLE = "Work-level findings: how much of each work can be extracted, and how of
 def intro(findings: CaseFindings) -> str:
     return (
         "From each work's whole-work sweep (Cooper et al., 2025), and from its prefix attempts (unit: attempts; "
-        "\u201ctarget reached\u201d: p<sub>z</sub> of the attempt's target at least \u03c4, or the "
-        "greedy continuation equal to the whole target). For each threshold \u03c4 on p<sub>z</sub> "
+        "\u201ctarget reached\u201d: p<sub size='8'>z</sub> of the attempt's target at least \u03c4, or the "
+        "greedy continuation equal to the whole target). For each threshold \u03c4 on p<sub size='8'>z</sub> "
         "(and for greedy exact reproduction): first line, the fraction of the work's characters whose highest "
-        "p<sub>z</sub> over the windows whose target covers them is at least \u03c4 (a window covers the characters "
+        "p<sub size='8'>z</sub> over the windows whose target covers them is at least \u03c4 (a window covers the characters "
         "of its target, never its prompt; overlapping windows combine by the maximum; denominator: every character "
         "of the work); second line, the fraction of windows at or above \u03c4 with its exact (Clopper\u2013Pearson) "
-        "95% interval. <b>False positives</b>: the same procedure (same model, window sizes, stride and p<sub>z</sub> "
+        "95% interval. <b>False positives</b>: the same procedure (same model, window sizes, stride and p<sub size='8'>z</sub> "
         "scheme) on the case's negative controls, with the same thresholds: control windows at or above \u03c4, with "
         f"the same interval. Where no control was run: \u201c{NO_CONTROLS}\u201d. Flags: {entropy.RULE}."
     )
