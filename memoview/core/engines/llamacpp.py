@@ -136,6 +136,8 @@ class LlamaCppEngine:
             raise CapabilityError(f"This llama.cpp build cannot use the device '{device}' (it was built for the CPU).",
                                   "Use --device cpu, or reinstall llama-cpp-python with CMAKE_ARGS=-DGGML_CUDA=on.")
         mp.n_gpu_layers = -1 if gpu else 0
+        if hasattr(mp, "use_extra_bufts") and os.environ.get("MEMOVIEW_LLAMA_EXTRA_BUFTS", "") != "1":
+            mp.use_extra_bufts = False
         if hasattr(mp, "load_mode"):
             mp.load_mode = L.LLAMA_LOAD_MODE_MMAP
         elif hasattr(mp, "use_mmap"):  # pragma: no cover - older bindings
@@ -375,10 +377,13 @@ class LlamaCppEngine:
             for j, (c, t) in enumerate(zip(contexts[lo:lo + per_decode], targets[lo:lo + per_decode])):
                 rows.append((list(c) + list(t[:-1]), j, len(c) - 1))
             logits = self._decode(rows)
-            for j, (c, t) in enumerate(zip(contexts[lo:lo + per_decode], targets[lo:lo + per_decode])):
-                block = np.stack([logits[(j, len(c) - 1 + s)] for s in range(len(t))])
-                out.append(score_block(block, t, scheme.temperature, scheme.top_k, with_ranks=scheme.with_ranks,
-                                       moments=scheme.moments))
+            chunk = list(zip(contexts[lo:lo + per_decode], targets[lo:lo + per_decode]))
+            blocks = [np.stack([logits[(j, len(c) - 1 + s)] for s in range(len(t))]) for j, (c, t) in enumerate(chunk)]
+            scored = _score_with_torch(blocks, [t for _, t in chunk], scheme)
+            if scored is None:  # no torch here: the same rules in numpy
+                scored = [score_block(b, t, scheme.temperature, scheme.top_k, with_ranks=scheme.with_ranks,
+                                      moments=scheme.moments) for b, (_, t) in zip(blocks, chunk)]
+            out.extend(scored)
         return out
 
     # ------------------------------------------------------------------ generation
@@ -461,6 +466,32 @@ class LlamaCppEngine:
             self.close()
         except Exception:
             pass
+
+
+def _score_with_torch(blocks: list[Any], targets: Sequence[Sequence[int]],
+                      scheme: ScoringScheme) -> Optional[list[TargetScores]]:
+    """The transformers engine's own scoring code on llama.cpp's logits (same rules, same float32 math);
+    None when torch is not installed."""
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is a core dependency of memoview
+        return None
+    import numpy as np
+
+    from memoview.core.engines.transformers_engine import _with_moments
+    from memoview.core.extraction.probability import score_targets
+
+    m = max(len(t) for t in targets)
+    logits = np.zeros((len(blocks), m, blocks[0].shape[-1]), dtype=np.float32)
+    tgt = torch.zeros((len(blocks), m), dtype=torch.long)
+    tmask = torch.zeros((len(blocks), m), dtype=torch.long)
+    for i, (b, t) in enumerate(zip(blocks, targets)):
+        logits[i, :len(t)] = b
+        tgt[i, :len(t)] = torch.tensor(list(t), dtype=torch.long)
+        tmask[i, :len(t)] = 1
+    x = torch.from_numpy(logits)
+    scores = score_targets(x, tgt, tmask, scheme.temperature, scheme.top_k, with_ranks=scheme.with_ranks)
+    return _with_moments(scores, x, tmask) if scheme.moments else scores
 
 
 __all__ = ["LlamaCppEngine", "NAME", "library_version", "open_engine", "unavailable_reason"]
