@@ -136,6 +136,9 @@ class LlamaCppEngine:
             raise CapabilityError(f"This llama.cpp build cannot use the device '{device}' (it was built for the CPU).",
                                   "Use --device cpu, or reinstall llama-cpp-python with CMAKE_ARGS=-DGGML_CUDA=on.")
         mp.n_gpu_layers = -1 if gpu else 0
+        # Extra buffer types (AMX tiles, repacked weights) are off unless asked for: on this project's
+        # reference machines (a sandboxed Xeon that reports AMX) they stop the process with an illegal
+        # instruction. Recorded in the identity's build flags either way.
         if hasattr(mp, "use_extra_bufts") and os.environ.get("MEMOVIEW_LLAMA_EXTRA_BUFTS", "") != "1":
             mp.use_extra_bufts = False
         if hasattr(mp, "load_mode"):
@@ -200,6 +203,7 @@ class LlamaCppEngine:
                 if key:
                     flags[key] = v.strip()
         flags["gpu_offload"] = str(bool(self._L.llama_supports_gpu_offload()))
+        flags["extra_buffer_types"] = "on" if os.environ.get("MEMOVIEW_LLAMA_EXTRA_BUFTS", "") == "1" else "off"
         return flags
 
     @property

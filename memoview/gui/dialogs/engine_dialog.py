@@ -100,8 +100,9 @@ class EngineDialog(QDialog):
         layout.addWidget(intro)
         layout.addLayout(form)
         layout.addWidget(self.estimate)
+        layout.addStretch(1)
         layout.addWidget(buttons)
-        self.resize(720, 300)
+        self.resize(720, 380)
         self._update()
 
     @staticmethod
