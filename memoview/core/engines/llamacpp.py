@@ -314,6 +314,9 @@ class LlamaCppEngine:
         cp.n_threads = cp.n_threads_batch = self.threads
         if hasattr(cp, "kv_unified"):
             cp.kv_unified = True
+        # llama.cpp's own defaults otherwise (float16 KV cache, automatic flash attention): the numerics a
+        # deployment of this file uses. (A float32 cache without flash attention was tried on the demo
+        # model: the per-token log-probs moved no closer to transformers' float32.)
         if hasattr(cp, "no_perf"):
             cp.no_perf = True
         ctx = L.llama_init_from_model(self._model, cp)

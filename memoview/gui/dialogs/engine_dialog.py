@@ -25,7 +25,7 @@ ENGINE_TEXT = {
 }
 DTYPE_TEXT = {
     "float32": "float32 — the reference precision (recommended on a CPU)",
-    "bfloat16": "bfloat16 — half the memory; for GPUs (several times slower on a CPU)",
+    "bfloat16": "bfloat16 — half the memory; for GPUs (often much slower on a CPU)",
     "float16": "float16 — half the memory; for GPUs",
 }
 DEVICE_TEXT = {"cpu": "CPU", "cuda": "NVIDIA GPU(s) (CUDA; several GPUs are split automatically)",
