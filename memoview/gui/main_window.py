@@ -60,9 +60,12 @@ def _import_documents_job(case: Any, paths: list[Path], token: CancelToken) -> A
 
 def _open_model_job(case: Any, path: Path, token: CancelToken) -> Any:
     """Fingerprint a model (streamed with progress) and register it in the case."""
+    from memoview.core.engines import default_engine
     from memoview.core.models.inspect import inspect_model
+    from memoview.core.session import guess_format
 
-    info = yield from inspect_model(path)
+    # A GGUF architecture transformers cannot read may still run under llama.cpp.
+    info = yield from inspect_model(path, engine=default_engine(guess_format(str(path))))
     if token.cancelled:
         return None
     return case.add_model(info)

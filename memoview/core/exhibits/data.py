@@ -281,6 +281,10 @@ def _environment(views: list[AttemptView]) -> dict[str, str]:
     seen: dict[str, set[str]] = {}
     for v in views:
         for key, value in (v.attempt.environment or {}).items():
+            if key == "engine_identity" and isinstance(value, dict):  # engine, version, device, dtype, build flags
+                from memoview.core.engines.base import EngineIdentity
+
+                value = EngineIdentity.from_json(value).describe()
             if isinstance(value, (dict, list)):
                 value = canonical_json(value)
             seen.setdefault(f"{key} (attempts)", set()).add(str(value))
