@@ -51,8 +51,20 @@ def library_versions() -> dict[str, Optional[str]]:
                 break
             except metadata.PackageNotFoundError:
                 continue
+        if version is None and label.startswith("PySide6") and getattr(sys, "frozen", False):
+            version = _bundled_pyside_version()
         out[label] = version
     return out
+
+
+def _bundled_pyside_version() -> Optional[str]:
+    """A bundle built without PySide6's metadata: ask the module (loads shiboken only, not Qt)."""
+    try:
+        import PySide6
+
+        return str(PySide6.__version__)
+    except Exception:  # noqa: BLE001 - a version line must never fail
+        return None
 
 
 def install_kind() -> str:
