@@ -13,7 +13,7 @@ Run: /work/venv/bin/python bench/alignment.py [--docs 10000] [--difflib-timeout 
     fraction of injected passages of which >= 90% of the output characters
     lie inside found spans (difflib: inside matching blocks of >= 5 words).
 (b) Attribution of a 1,000-word output against N documents (synthetic plus
-    the demo texts in resources/demo): index build time and size, query
+    the demo texts in memoview/resources/demo): index build time and size, query
     time from the index (ranking only, and with spans for the top 10), vs a
     naive loop aligning the output with every document (measured on a
     subset, extrapolated linearly; said so).
@@ -41,7 +41,7 @@ from memoview.core.case import Case, _document_hooks  # noqa: E402
 from memoview.core.documents.base import LoadedDocument  # noqa: E402
 from memoview.core.jobs import run_job  # noqa: E402
 
-DEMO = Path(__file__).resolve().parent.parent / "resources" / "demo"
+DEMO = Path(__file__).resolve().parent.parent / "memoview" / "resources" / "demo"
 
 
 def vocabulary(n: int, rng: random.Random) -> list[str]:

@@ -30,7 +30,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-TEXT = ROOT / "resources/demo/declaration_of_independence.txt"
+TEXT = ROOT / "memoview/resources/demo/declaration_of_independence.txt"
 
 
 def _doc(text: str) -> Any:
@@ -112,7 +112,8 @@ def worker(engine: str, dtype: str, windows: int, naive: int, first_open: bool, 
 def _run(engine: str, dtype: str, args: argparse.Namespace, windows: int, naive: int) -> dict[str, Any]:
     cmd = [sys.executable, __file__, "--worker", engine, "--dtype", dtype, "--windows", str(windows),
            "--naive", str(naive), "--threads", str(args.threads)] + (["--skip-first-open"] if args.skip_first_open else [])
-    proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": os.pathsep.join(
+        p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)})
     if proc.returncode != 0:
         return {"engine": engine, "dtype": dtype, "error": proc.stderr.strip().splitlines()[-1:]}
     return json.loads(proc.stdout.strip().splitlines()[-1])

@@ -34,7 +34,7 @@ def _model(fixture: bool):  # type: ignore[no-untyped-def]
             from memoview.core.models.demo import demo_model_path
 
             path = demo_model_path()
-            text = (ROOT / "resources/demo/declaration_of_independence.txt").read_text(encoding="utf-8")
+            text = (ROOT / "memoview/resources/demo/declaration_of_independence.txt").read_text(encoding="utf-8")
             return run_job(open_model(path)), text, f"demo model {path.name}"
         except Exception as exc:  # noqa: BLE001 - a benchmark falls back and says why
             print(f"demo model unavailable ({type(exc).__name__}: {exc}); using the fixture model")

@@ -1,7 +1,7 @@
 """Sweep windows per second through llama.cpp's OpenAI-compatible server (1, 2, 4 concurrent requests)
 against the in-process llama.cpp engine, on the same windows, in one run.
 
-    PYTHONPATH=. python bench/servers.py [--windows 8] [--prefix 50 --suffix 50] [--threads 2]
+    PYTHONPATH=. python bench/servers.py [--windows 2] [--prefix 8 --suffix 8] [--threads 2]
 
 Starts ``python -m llama_cpp.server`` on 127.0.0.1 with the demo GGUF and
 ``--logits_all true``; scores the first N 50/50 windows of a demo text with
@@ -34,12 +34,13 @@ KEY = "bench-" + os.urandom(8).hex()
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--windows", type=int, default=8)
-    ap.add_argument("--prefix", type=int, default=50)
-    ap.add_argument("--suffix", type=int, default=50)
+    # Small defaults: llama-cpp-python's server sorts the whole vocabulary in Python for every echoed token.
+    ap.add_argument("--windows", type=int, default=2)
+    ap.add_argument("--prefix", type=int, default=8)
+    ap.add_argument("--suffix", type=int, default=8)
     ap.add_argument("--top-k", type=int, default=40)
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--text", default="resources/demo/declaration_of_independence.txt")
+    ap.add_argument("--text", default="memoview/resources/demo/declaration_of_independence.txt")
     args = ap.parse_args()
 
     from memoview.core.engines.base import EngineSettings, ScoringScheme

@@ -1,29 +1,44 @@
 """Where memoview finds its resources and keeps its per-user data.
 
-Resources live in the repository's top-level ``resources/`` folder (the
-project is installed in editable mode), so the demo corpus and fonts that
-ship with the source are the ones that are used and hashed.
+Resources (fonts embedded in exhibits, the demo corpus and protocol, icons,
+the desktop entry) ship inside the package as ``memoview/resources/`` and are
+found with :mod:`importlib.resources`, so the same files are used and hashed
+whatever the install: an editable checkout, a wheel, pipx, or a PyInstaller
+bundle (which carries the folder at the same place inside the package).
+``MEMOVIEW_RESOURCES`` overrides the folder (tests, packagers).
 """
 
 from __future__ import annotations
 
+import atexit
 import os
-import sys
+from contextlib import ExitStack
+from functools import lru_cache
+from importlib import resources as _resources
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-REPO_DIR = PACKAGE_DIR.parent
+
+_extracted = ExitStack()  # keeps a resources folder extracted from a zip import alive for the process
+atexit.register(_extracted.close)
+
+
+@lru_cache(maxsize=1)
+def _package_resources() -> Path:
+    """The package's own resources folder as a real directory on disk."""
+    traversable = _resources.files("memoview").joinpath("resources")
+    if isinstance(traversable, Path):
+        return traversable
+    # Only a zip-imported package gets here: extract once, for the life of the process.
+    return Path(_extracted.enter_context(_resources.as_file(traversable)))
 
 
 def resources_dir() -> Path:
-    """The resources folder: $MEMOVIEW_RESOURCES, a bundle's copy, or the source tree's."""
+    """The resources folder: $MEMOVIEW_RESOURCES, else the package's ``memoview/resources``."""
     override = os.environ.get("MEMOVIEW_RESOURCES")
     if override:
         return Path(override)
-    bundle = getattr(sys, "_MEIPASS", None)  # a PyInstaller bundle (packaging/memoview.spec)
-    if bundle:
-        return Path(bundle) / "resources"
-    return REPO_DIR / "resources"
+    return _package_resources()
 
 
 def resource(*parts: str) -> Path:

@@ -35,15 +35,34 @@ fi
 # machine's disk. Elsewhere, install the torch build you want (CPU or CUDA) before this line.
 .venv/bin/python -m pip install -q -e ".[${extras}]"
 # The llama.cpp engine: compiled here (minutes). A failed build must not fail the install.
-if command -v c++ >/dev/null 2>&1 || command -v g++ >/dev/null 2>&1; then
-  echo "building the llama.cpp engine (llama-cpp-python; this compiles C++ and takes a few minutes)"
-  if ! .venv/bin/python -m pip install -q -e ".[${extras},llama]"; then
-    echo "warning: the llama.cpp engine could not be built; memoview works with the transformers engine." >&2
-    echo "         Install a C++ compiler and cmake, then run: .venv/bin/pip install -e '.[llama]'" >&2
+# AMX kernels are left out: some virtual machines report AMX in CPUID without enabling its
+# register state, and a native build then dies with SIGILL on its first forward pass.
+# The built wheel is kept in a cache keyed by version and build flags, so a reinstall (or CI
+# on the same machine) does not compile again; a different flag set builds a new wheel.
+llama_spec="llama-cpp-python==0.3.36"
+llama_flags="${MEMOVIEW_LLAMA_CFLAGS:--mno-amx-tile -mno-amx-int8 -mno-amx-bf16}"
+llama_cmake="-DCMAKE_C_FLAGS='${llama_flags}' -DCMAKE_CXX_FLAGS='${llama_flags}'"
+llama_key=$(printf '%s|%s' "$llama_spec" "$llama_cmake" | sha256sum | cut -c1-16)
+llama_cache="${XDG_CACHE_HOME:-$HOME/.cache}/memoview/llama-wheels/${llama_key}"
+if ! ls "$llama_cache"/llama_cpp_python-*.whl >/dev/null 2>&1; then
+  if command -v c++ >/dev/null 2>&1 || command -v g++ >/dev/null 2>&1; then
+    echo "building the llama.cpp engine ($llama_spec; this compiles C++ and takes 10-20 minutes on 2 cores)"
+    rm -rf "$llama_cache.tmp"
+    if CMAKE_ARGS="$llama_cmake" .venv/bin/python -m pip wheel -q --no-deps --no-cache-dir \
+         --no-binary llama-cpp-python -w "$llama_cache.tmp" "$llama_spec"; then
+      mkdir -p "$llama_cache" && mv "$llama_cache.tmp"/llama_cpp_python-*.whl "$llama_cache"/
+    fi
+    rm -rf "$llama_cache.tmp"
+  else
+    echo "note: no C++ compiler found, so the llama.cpp engine was not built." >&2
   fi
+fi
+llama_wheel=$(ls "$llama_cache"/llama_cpp_python-*.whl 2>/dev/null | head -n 1 || true)
+if [ -n "$llama_wheel" ] && .venv/bin/python -m pip install -q "${llama_wheel}[server]"; then
+  .venv/bin/python -m pip install -q -e ".[${extras},llama]"
 else
-  echo "note: no C++ compiler found, so the llama.cpp engine was not built; memoview works with the" >&2
-  echo "      transformers engine. Install build-essential (or Xcode's tools), then: .venv/bin/pip install -e '.[llama]'" >&2
+  echo "warning: the llama.cpp engine is not installed; memoview works with the transformers engine." >&2
+  echo "         Install a C++ compiler and cmake (build-essential), then run: bash tools/install.sh" >&2
 fi
 echo "memoview installed in .venv ($(.venv/bin/memoview --version))"
 .venv/bin/memoview engines || true

@@ -17,7 +17,6 @@ import os
 import sys
 from typing import Optional, Sequence
 
-from memoview import __version__
 from memoview.core.errors import MemoviewError
 from memoview.cli.errors import install_hooks, print_error, print_unexpected
 
@@ -33,7 +32,23 @@ COMMAND_MODULES = (
     "memoview.cli.export_cmds",
     "memoview.cli.server_cmds",
     "memoview.cli.findings_cmds",
+    "memoview.cli.desktop_cmds",
+    "memoview.cli.selftest_cmds",
 )
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: memoview's version on the first line, then platform and library versions (metadata only)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object,
+                 option_string: Optional[str] = None) -> None:
+        from memoview.support import version_report
+
+        try:
+            print(version_report())
+        except BrokenPipeError:  # `memoview --version | head -1`
+            pass
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,7 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Evidence explorer for memorization in language models. "
         "Run without a command to open the desktop app.",
     )
-    parser.add_argument("--version", action="version", version=f"memoview {__version__}")
+    parser.add_argument("--version", action=_VersionAction, nargs=0,
+                        help="show the version, platform and engine libraries, and exit")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)

@@ -25,8 +25,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     demo.add_argument("--case", help="where to keep the demo case (default: the user data folder)")
     demo.add_argument("--no-gui", action="store_true", help="prepare the case, print its path, and stop")
     demo.add_argument("--run", action="store_true",
-                      help="also run the demo protocol (resources/demo/protocol.toml: opening continuations and "
-                           "sweeps, controls included) before opening the case; attempts already run are skipped")
+                      help="also run the demo protocol (memoview/resources/demo/protocol.toml: opening continuations and "
+                           "sweeps, controls included): in the window once the model is open, or with --no-gui "
+                           "in the terminal; attempts already run are skipped")
     demo.set_defaults(handler=cmd_demo)
 
 
@@ -82,6 +83,17 @@ def open_gui(argv: Sequence[str]) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from memoview.core.demo import prepare_demo_case
 
+    if not args.no_gui:
+        # The window first; corpus, model and (with --run) the protocol in the background (gui/demo_start.py).
+        ensure_display()
+        try:
+            from memoview.gui.demo_start import run_demo_gui
+        except ImportError as exc:  # pragma: no cover - depends on the platform's Qt
+            print(f"error: the desktop app cannot start: {exc}", file=sys.stderr)
+            print("hint: memoview demo --no-gui [--run] prepares (and runs) the demo headless.", file=sys.stderr)
+            return 2
+        return int(run_demo_gui(Path(args.case) if args.case else None, run_protocol=args.run))
+
     result = run_with_progress(prepare_demo_case(Path(args.case) if args.case else None))
     if result.imported:
         print(f"imported {len(result.imported)} demo documents: {', '.join(result.imported)}")
@@ -96,6 +108,4 @@ def cmd_demo(args: argparse.Namespace) -> int:
                                           model=str(result.model_path), allow_pickle=False, quiet=False, json=False))
         if code != 0:
             return code
-    if args.no_gui:
-        return 0
-    return open_gui([str(result.case_path)])
+    return 0

@@ -1,4 +1,5 @@
-"""`memoview export CASE (--attempt ID ... | --document DOC ... | --all) -o FILE.pdf`."""
+"""`memoview export CASE (--attempt ID ... | --document DOC ... | --all) -o FILE.pdf` and
+`memoview exports CASE [--json]` (the production log of every export)."""
 
 from __future__ import annotations
 
@@ -41,6 +42,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(handler=cmd_export)
 
+    log = subparsers.add_parser("exports", help="list every exhibit exported from a case (file, SHA-256, Bates range, date)")
+    log.add_argument("case", help="the .memoview case file")
+    log.add_argument("--json", action="store_true", help="machine-readable output")
+    log.add_argument("--no-previews", action="store_true", help="leave out the GUI's preview exports")
+    log.set_defaults(handler=cmd_exports)
+
 
 def cmd_export(args: argparse.Namespace) -> int:
     from memoview.core.exhibits.export import ExportOptions, export_exhibit
@@ -69,4 +76,13 @@ def cmd_export(args: argparse.Namespace) -> int:
     print(f"standalone verifier {result.path.with_name(verifier_name(result.path.name))} (sha256 {verifier_sha256()})")
     if not result.recorded:
         print("note: the case is read-only; this export was not written to its audit log")
+    return 0
+
+
+def cmd_exports(args: argparse.Namespace) -> int:
+    from memoview.core.exhibits.exports_log import exports_log, to_json, to_text
+
+    with Case.open(args.case) as case:
+        records = exports_log(case, include_previews=not args.no_previews)
+        print(to_json(records) if args.json else to_text(records, case.path.name))
     return 0

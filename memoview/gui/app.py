@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication, QStyleFactory
@@ -86,6 +86,10 @@ def ensure_application(argv: Optional[list[str]] = None) -> QApplication:
     app.setOrganizationName(ORG_NAME)
     app.setApplicationDisplayName("memoview")
     app.setApplicationVersion(__version__)
+    app.setDesktopFileName("memoview")  # ties the window to memoview.desktop (task bar icon on Wayland)
+    from memoview.gui.icons import app_icon
+
+    app.setWindowIcon(app_icon())
     app.setStyle("Fusion")
     from memoview.gui import settings
 
@@ -104,14 +108,26 @@ def create_main_window(case_path: Optional[Path] = None) -> "MainWindow":
     return window
 
 
-def run(case_path: Optional[Path] = None) -> int:
-    """Open the main window (optionally on a case) and run the event loop; returns its exit code."""
+def run(case_path: Optional[Path] = None, *, on_window: Optional[Callable[["MainWindow"], object]] = None,
+        open_case: bool = True) -> int:
+    """Open the main window (optionally on a case) and run the event loop; returns its exit code.
+
+    ``on_window`` runs once the window is shown (``memoview demo`` starts its background steps there);
+    with ``open_case=False`` the case path only serves the one-window-per-case check."""
     app = ensure_application()
     from memoview.gui.dialogs.errors import install_exception_hooks
 
     install_exception_hooks()  # a fault in a slot or a thread reaches the error dialog, not stderr
-    window = create_main_window(case_path)
+    if case_path is not None:
+        from memoview.gui.single_instance import activate_existing
+
+        if activate_existing(Path(case_path)):  # one window per case: the open one comes to the front
+            print(f"{Path(case_path).name} is already open in memoview; its window was brought to the front.")
+            return 0
+    window = create_main_window(case_path if open_case else None)
     window.show()
+    if on_window is not None:
+        on_window(window)
     code = app.exec()
     window.shutdown()
     return int(code)

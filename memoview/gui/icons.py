@@ -115,3 +115,28 @@ def outcome_icon(outcome: str, color: str, size: int = 16) -> QIcon:
         p.drawEllipse(rect)
     p.end()
     return QIcon(pix)
+
+
+@lru_cache(maxsize=None)
+def app_icon() -> QIcon:
+    """memoview's icon (memoview/resources/icons/memoview.svg) for windows and the task bar.
+
+    Rendered into pixmaps at the usual sizes so it shows even where Qt's SVG
+    icon engine plugin is missing (some bundles)."""
+    from PySide6.QtCore import QSize
+    from PySide6.QtGui import QImageReader
+
+    from memoview.paths import resource
+
+    path = resource("icons", "memoview.svg")
+    icon = QIcon()
+    for size in (16, 24, 32, 48, 64, 128, 256):
+        reader = QImageReader(str(path))
+        reader.setScaledSize(QSize(size, size))  # an SVG renders sharp at each size
+        image = reader.read()
+        if image.isNull():
+            break
+        icon.addPixmap(QPixmap.fromImage(image))
+    if icon.isNull():
+        icon = QIcon(str(path))
+    return icon

@@ -146,6 +146,7 @@ class JobRunner(QObject):
         try:
             job = factory(handle.token)
             last_emit = 0.0
+            last_message: Optional[str] = None
             while True:
                 try:
                     event = next(job)
@@ -154,7 +155,11 @@ class JobRunner(QObject):
                     break
                 now = time.monotonic()
                 # Throttle: the UI needs ~20 updates a second, not one per token.
-                if now - last_emit >= 0.05 or (event.total is not None and event.done >= event.total):
+                # A new phase announcement (no total, new message: "Dequantizing…") always passes: the step after
+                # it may be a long silent library call, and a dropped one would leave a stale message up for minutes.
+                announce = event.total is None and event.message != last_message
+                if now - last_emit >= 0.05 or announce or (event.total is not None and event.done >= event.total):
+                    last_message = event.message
                     last_emit = now
                     self._post("progress", handle.number, event)
         except BaseException as exc:  # noqa: BLE001 - everything is reported in the one dialog

@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from memoview import __version__
 from memoview.core.errors import CaseError, MemoviewError, ModelError
 from memoview.core.jobs import CancelToken, Progress
 from memoview.gui import settings
@@ -62,9 +61,12 @@ def _import_documents_job(case: Any, paths: list[Path], token: CancelToken) -> A
 
 def _open_model_job(case: Any, path: Path, token: CancelToken) -> Any:
     """Fingerprint a model (streamed with progress) and register it in the case."""
+    from memoview.core.engines import default_engine
     from memoview.core.models.inspect import inspect_model
+    from memoview.core.session import guess_format
 
-    info = yield from inspect_model(path)
+    # A GGUF architecture transformers cannot read may still run under llama.cpp.
+    info = yield from inspect_model(path, engine=default_engine(guess_format(str(path))))
     if token.cancelled:
         return None
     return case.add_model(info)
@@ -85,6 +87,11 @@ class MainWindow(QMainWindow):
         self.export_dialog: Any = None
         self.actions_by_name: dict[str, QAction] = {}
 
+        from memoview.gui.single_instance import CaseInstanceServer
+
+        self.instance_server = CaseInstanceServer(self)  # one window per case: see gui/single_instance.py
+        self.instance_server.activation_requested.connect(self.bring_to_front)
+        self.activation_count = 0
         self._build_central()
         self._build_dock()
         self._build_status_bar()
@@ -153,7 +160,7 @@ class MainWindow(QMainWindow):
         self._style_notice()
         self.demo_button = QPushButton("Run the demo protocol (a few minutes on a laptop; every attempt is recorded)")
         self.demo_button.setObjectName("runDemoProtocol")
-        self.demo_button.setToolTip("Runs resources/demo/protocol.toml: an opening continuation of every text and "
+        self.demo_button.setToolTip("Runs memoview/resources/demo/protocol.toml: an opening continuation of every text and "
                                     "whole-work sweeps, negative controls included.")
         self.demo_button.clicked.connect(self.run_demo_protocol)
         self.demo_button.setVisible(False)
@@ -243,6 +250,8 @@ class MainWindow(QMainWindow):
                                          "Ctrl+T", "All attempts, with filters"))
         case_menu.addAction(self._action("export_exhibit", "&Export exhibit…", self.export_exhibit, "Ctrl+E",
                                          "Export an annotated PDF exhibit"))
+        case_menu.addAction(self._action("exports_log", "E&xports…", self.show_exports_log, None,
+                                         "Every exhibit exported from this case: file, SHA-256, Bates range, date"))
         case_menu.addAction(self._action("toggle_control", "Mark or unmark as negative &control",
                                          self.toggle_selected_control, "Ctrl+Shift+K",
                                          "Negative controls are texts the model cannot have seen: the chance baseline"))
@@ -263,6 +272,9 @@ class MainWindow(QMainWindow):
 
         help_menu = mb.addMenu("&Help")
         help_menu.addAction(self._action("about", "&About memoview", self.about))
+        help_menu.addAction(self._action("copy_diagnostics", "Copy &diagnostics", self.copy_diagnostics,
+                                         tip="Versions, platform and the last errors, for a support request "
+                                             "(no case content)"))
 
     def _wire_runner(self) -> None:
         self.runner.job_started.connect(self._job_started)
@@ -364,9 +376,15 @@ class MainWindow(QMainWindow):
     def open_case(self, path: Path) -> bool:
         from memoview.core.case import Case  # lazy: sqlite-utils and numpy
 
+        if not self.instance_server.claim(Path(path)):
+            self.statusBar().showMessage(f"{Path(path).name} is already open in another memoview window; "
+                                         "that window was brought to the front.", 15000)
+            return False
         try:
             case = Case.open(path)
         except MemoviewError as exc:
+            if self.case is None or not self.instance_server.holds(self.case.path):
+                self.instance_server.release()
             self.show_error(exc)
             return False
         self._set_case(case)
@@ -375,6 +393,7 @@ class MainWindow(QMainWindow):
     def _set_case(self, case: Any) -> None:
         self.close_case()
         self.case = case
+        self.instance_server.claim(case.path)
         settings.add_recent_case(case.path)
         self._refresh_recent_menu()
         self.setWindowTitle(f"{case.path.name} — memoview")
@@ -407,6 +426,8 @@ class MainWindow(QMainWindow):
             overview.deleteLater()
         while self.tabs.count() > 1:
             self._close_tab(1)
+        if self.instance_server.holds(self.case.path):
+            self.instance_server.release()
         self.case.close()
         self.case = None
         self.loaded_models.clear()
@@ -762,6 +783,16 @@ class MainWindow(QMainWindow):
         self.export_dialog.update_preview()
         return self.export_dialog
 
+    def show_exports_log(self) -> Any:
+        """Case ▸ Exports: the production log (same list as ``memoview exports CASE``)."""
+        if self.case is None:
+            return None
+        from memoview.gui.dialogs.exports_dialog import ExportsDialog
+
+        self.exports_dialog = ExportsDialog(self, self.case)
+        self.exports_dialog.show()
+        return self.exports_dialog
+
     def verify_case(self, full: bool = False) -> Optional[JobHandle]:
         """Check the case file; ``full`` also re-hashes the model files and re-runs the greedy and beam
         attempts (the same job as ``memoview case verify --models --rerun``)."""
@@ -821,11 +852,27 @@ class MainWindow(QMainWindow):
             self.refresh()
 
     def about(self) -> None:
-        QMessageBox.about(self, "About memoview",
-                          f"memoview {__version__}\nAn evidence explorer for memorization in language models.")
+        from memoview.gui.dialogs.about import show_about
+
+        show_about(self)
+
+    def copy_diagnostics(self) -> str:
+        from memoview.gui.dialogs.about import copy_diagnostics
+
+        return copy_diagnostics(self)
+
+    def bring_to_front(self) -> None:
+        """Another `memoview gui CASE` asked for this case: show this window instead of a second one."""
+        self.activation_count += 1
+        if self.isMinimized():
+            self.showNormal()
+        self.show()
+        self.raise_()
+        self.activateWindow()
 
     def shutdown(self) -> None:
         """Stop the worker and close the case (also called from closeEvent)."""
+        self.instance_server.release()
         self.runner.shutdown(wait=True)
         if self.case is not None:
             self.case.close()

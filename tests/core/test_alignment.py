@@ -14,8 +14,9 @@ from memoview.core.alignment.engine import align
 from memoview.core.alignment.types import NEAR, VERBATIM, Alignment, AlignOptions, NormalizeOptions
 from memoview.core.documents.normalize import normalize, normalize_words
 from memoview.core.errors import ValidationError
+from memoview.paths import resource
 
-DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo"
+DEMO = resource("demo")
 
 _VOCAB = (
     "time people year way day man thing woman life child world school state family student group country "

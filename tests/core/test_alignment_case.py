@@ -18,8 +18,9 @@ from memoview.core.documents.normalize import normalize_words
 from memoview.core.errors import ValidationError
 from memoview.core.records import Attempt, AttemptSpec, ModelFile, ModelInfo
 from tests.support.documents import document_from_text as _loaded
+from memoview.paths import resource
 
-DEMO = Path(__file__).resolve().parents[2] / "resources" / "demo"
+DEMO = resource("demo")
 
 
 def _model() -> ModelInfo:

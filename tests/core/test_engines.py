@@ -133,7 +133,11 @@ def test_greedy_generation_is_deterministic_and_matches_greedy_exact(engine: Eng
     s = engine.score([ctx], [out], ScoringScheme())[0]
     assert s.greedy_exact == len(out)  # teacher forcing its own greedy output: argmax all the way
     if a.logprobs:
-        assert all(abs(x - y) < 2e-3 for x, y in zip(a.logprobs, s.logprobs))
+        # llama.cpp evaluates one token at a time (matrix-vector kernels, activations quantized per row) while
+        # generating, and a whole window at once while scoring: the two differ in the last digits.
+        tol = 2e-3 if engine.name == "transformers" else 5e-2
+        diffs = [abs(x - y) for x, y in zip(a.logprobs, s.logprobs)]
+        assert max(diffs) < tol, diffs
 
 
 def test_seeded_sampling_repeats_and_cancel_stops_at_once(engine: Engine) -> None:

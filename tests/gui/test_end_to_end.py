@@ -142,7 +142,10 @@ def test_wizard_prefix_comparison_sweep_cancel_and_export(win, qtbot, fixture_mo
     docview = win.tabs.currentWidget()
     assert docview.objectName() == "documentView" and docview.windows
     assert any(s[2] > 0.9 for s in docview.strip.spans)  # memorized: windows fully reproduced
-    assert docview.map_label.isVisible() and "windows at least half reproduced" in docview.map_label.text()
+    # issue 12: the work-level rate with its interval, and the error rate (none: no control swept here)
+    assert docview.map_label.isVisible() and "extractable" in docview.map_label.text()
+    assert "95% CI" in docview.map_label.text() and "no error rate: no controls" in docview.map_label.text()
+    assert docview.map_panel.legend.name == docview.quantity.name
     label = win.case_tree.find_item("attempt", sweep.id).text(0)
     exact = sweep.metrics["windows_memorized"]
     assert exact > 0 and label.startswith(f"#{sweep.id} Sweep: {exact} of {sweep.metrics['windows']} windows exact")

@@ -78,6 +78,7 @@ def test_overview_is_the_first_tab_with_rates_and_error_rates(window, qtbot) -> 
     assert "windows 1/2 = 50%" in ov.row_texts()[0][4]
     assert control[5] == "(this is a control)"
     _shot(window, "overview")
+    ov.tau_combo.setCurrentIndex(2)  # back to the default (0.01): the setting persists across tests
     ov.table.cellClicked.emit(0, 0)
     assert window.tabs.currentWidget().objectName() == "documentView"
     window.close_case()  # the overview goes with the case; no endless loop on the unclosable tab

@@ -71,7 +71,7 @@ def test_comparison_view_shows_the_stored_request_and_response(qtbot: Any, tmp_p
 
     path = tmp_path / "cmp.memoview"
     with Case.create(path) as case:
-        run_job(import_files(case, [Path(__file__).parents[2] / "resources" / "demo" / "gettysburg_address_bliss.txt"]))
+        run_job(import_files(case, [Path(__file__).parents[2] / "memoview" / "resources" / "demo" / "gettysburg_address_bliss.txt"]))
         req = PromptRequest(messages=[{"role": "user", "content": "What did Lincoln say at Gettysburg? Quote it."}],
                             n_samples=1, seed=3, max_new_tokens=40, decoding="greedy", prompt_class="ordinary")
         (attempt,) = run_job(run_prompt(case, engine, req, document=case.documents()[0]))

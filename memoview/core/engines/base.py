@@ -137,6 +137,16 @@ class EngineIdentity:
             parts.append(f"{self.threads} threads")
         return " · ".join(p for p in parts if p)
 
+    def describe(self) -> str:
+        """The label plus build flags, for an exhibit's environment page."""
+        flags = ", ".join(f"{k}={v}" for k, v in sorted(self.build.items()))
+        return self.label() + (f" · build: {flags}" if flags else "")
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "EngineIdentity":
+        known = {f for f in cls.__dataclass_fields__}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
 
 @dataclass(frozen=True)
 class Capabilities:

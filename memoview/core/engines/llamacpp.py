@@ -136,6 +136,11 @@ class LlamaCppEngine:
             raise CapabilityError(f"This llama.cpp build cannot use the device '{device}' (it was built for the CPU).",
                                   "Use --device cpu, or reinstall llama-cpp-python with CMAKE_ARGS=-DGGML_CUDA=on.")
         mp.n_gpu_layers = -1 if gpu else 0
+        # Extra buffer types (AMX tiles, repacked weights) are off unless asked for: on this project's
+        # reference machines (a sandboxed Xeon that reports AMX) they stop the process with an illegal
+        # instruction. Recorded in the identity's build flags either way.
+        if hasattr(mp, "use_extra_bufts") and os.environ.get("MEMOVIEW_LLAMA_EXTRA_BUFTS", "") != "1":
+            mp.use_extra_bufts = False
         if hasattr(mp, "load_mode"):
             mp.load_mode = L.LLAMA_LOAD_MODE_MMAP
         elif hasattr(mp, "use_mmap"):  # pragma: no cover - older bindings
@@ -198,6 +203,7 @@ class LlamaCppEngine:
                 if key:
                     flags[key] = v.strip()
         flags["gpu_offload"] = str(bool(self._L.llama_supports_gpu_offload()))
+        flags["extra_buffer_types"] = "on" if os.environ.get("MEMOVIEW_LLAMA_EXTRA_BUFTS", "") == "1" else "off"
         return flags
 
     @property
@@ -308,6 +314,9 @@ class LlamaCppEngine:
         cp.n_threads = cp.n_threads_batch = self.threads
         if hasattr(cp, "kv_unified"):
             cp.kv_unified = True
+        # llama.cpp's own defaults otherwise (float16 KV cache, automatic flash attention): the numerics a
+        # deployment of this file uses. (A float32 cache without flash attention was tried on the demo
+        # model: the per-token log-probs moved no closer to transformers' float32.)
         if hasattr(cp, "no_perf"):
             cp.no_perf = True
         ctx = L.llama_init_from_model(self._model, cp)
@@ -375,10 +384,13 @@ class LlamaCppEngine:
             for j, (c, t) in enumerate(zip(contexts[lo:lo + per_decode], targets[lo:lo + per_decode])):
                 rows.append((list(c) + list(t[:-1]), j, len(c) - 1))
             logits = self._decode(rows)
-            for j, (c, t) in enumerate(zip(contexts[lo:lo + per_decode], targets[lo:lo + per_decode])):
-                block = np.stack([logits[(j, len(c) - 1 + s)] for s in range(len(t))])
-                out.append(score_block(block, t, scheme.temperature, scheme.top_k, with_ranks=scheme.with_ranks,
-                                       moments=scheme.moments))
+            chunk = list(zip(contexts[lo:lo + per_decode], targets[lo:lo + per_decode]))
+            blocks = [np.stack([logits[(j, len(c) - 1 + s)] for s in range(len(t))]) for j, (c, t) in enumerate(chunk)]
+            scored = _score_with_torch(blocks, [t for _, t in chunk], scheme)
+            if scored is None:  # no torch here: the same rules in numpy
+                scored = [score_block(b, t, scheme.temperature, scheme.top_k, with_ranks=scheme.with_ranks,
+                                      moments=scheme.moments) for b, (_, t) in zip(blocks, chunk)]
+            out.extend(scored)
         return out
 
     # ------------------------------------------------------------------ generation
@@ -461,6 +473,32 @@ class LlamaCppEngine:
             self.close()
         except Exception:
             pass
+
+
+def _score_with_torch(blocks: list[Any], targets: Sequence[Sequence[int]],
+                      scheme: ScoringScheme) -> Optional[list[TargetScores]]:
+    """The transformers engine's own scoring code on llama.cpp's logits (same rules, same float32 math);
+    None when torch is not installed."""
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is a core dependency of memoview
+        return None
+    import numpy as np
+
+    from memoview.core.engines.transformers_engine import _with_moments
+    from memoview.core.extraction.probability import score_targets
+
+    m = max(len(t) for t in targets)
+    logits = np.zeros((len(blocks), m, blocks[0].shape[-1]), dtype=np.float32)
+    tgt = torch.zeros((len(blocks), m), dtype=torch.long)
+    tmask = torch.zeros((len(blocks), m), dtype=torch.long)
+    for i, (b, t) in enumerate(zip(blocks, targets)):
+        logits[i, :len(t)] = b
+        tgt[i, :len(t)] = torch.tensor(list(t), dtype=torch.long)
+        tmask[i, :len(t)] = 1
+    x = torch.from_numpy(logits)
+    scores = score_targets(x, tgt, tmask, scheme.temperature, scheme.top_k, with_ranks=scheme.with_ranks)
+    return _with_moments(scores, x, tmask) if scheme.moments else scores
 
 
 __all__ = ["LlamaCppEngine", "NAME", "library_version", "open_engine", "unavailable_reason"]

@@ -22,8 +22,9 @@ GIB = 1024 ** 3
 BYTES_PER_PARAM = {"float32": 4, "bfloat16": 2, "float16": 2}
 TRANSFORMERS_OVERHEAD = 512 * 1024 ** 2  # activations, tokenizer, Python
 LLAMACPP_OVERHEAD = 256 * 1024 ** 2  # KV cache at memoview's context sizes, scratch buffers
-CPU_HALF_PRECISION_NOTE = ("bfloat16/float16 on a CPU saves memory but runs several times slower than float32 "
-                           "with stock torch; on a CPU prefer float32, or llama.cpp for a GGUF file")
+CPU_HALF_PRECISION_NOTE = ("bfloat16/float16 on a CPU halve the memory, but on CPUs without bfloat16 matrix units "
+                           "stock torch runs them several times slower than float32; float32 is the reference, "
+                           "and llama.cpp suits a GGUF file")
 
 
 def device_memory_bytes(device: str) -> tuple[int, str]:

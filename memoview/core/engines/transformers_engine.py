@@ -22,6 +22,7 @@ from memoview.core.records import ModelInfo
 
 NAME = "transformers"
 LOGITS_BUDGET_BYTES = 192 * 1024 * 1024  # float32 logits kept at once; large vocabularies get smaller batches
+BODY_BATCH = 32  # rows run through the transformer body at once (its activations are small)
 
 
 def unavailable_reason() -> Optional[str]:
@@ -97,6 +98,7 @@ class TransformersEngine:
         self.lm = lm
         self.info: ModelInfo = lm.info
         self.report = lm.report
+        self._split_state: Optional[bool] = None  # body/head split verified against the model's own forward
         lm._memoview_engine = self  # type: ignore[attr-defined]
         self.capabilities = Capabilities(
             scoring=True, full_vocab_logits=True, generation=True, sampling=True, seeded_sampling=True,
@@ -173,11 +175,16 @@ class TransformersEngine:
 
     def score(self, contexts: Sequence[Sequence[int]], targets: Sequence[Sequence[int]],
               scheme: ScoringScheme) -> list[TargetScores]:
-        """Teacher-forced scores, in batches sized so that the kept float32 logits stay under a budget.
+        """Teacher-forced scores.
 
         Sequences are left-padded (with explicit position ids) so that every row's
-        target steps are its last positions: the model then applies its LM head
-        only to those (``logits_to_keep``), which matters with 250k-token vocabularies.
+        target steps are its last positions. The transformer body runs once over
+        up to ``BODY_BATCH`` rows; the LM head is then applied **only to the target
+        positions**, a few rows at a time, so the float32 logits kept at once stay
+        under ``LOGITS_BUDGET_BYTES`` (a 262k-token vocabulary makes them the
+        largest tensor by far). Where the model cannot be split into body and head
+        safely (checked once against the model's own forward), each small batch
+        runs the whole forward with ``logits_to_keep``.
         """
         if any(not c for c in contexts):
             raise errors.ValidationError("A continuation needs at least one token of context (BOS or prompt).")
@@ -185,17 +192,46 @@ class TransformersEngine:
             raise errors.ValidationError("A target needs at least one token.")
         vocab = int(getattr(getattr(self.lm.model, "config", None), "vocab_size", 0) or 50_000)
         m_max = max(len(t) for t in targets)
-        step = max(1, LOGITS_BUDGET_BYTES // max(1, m_max * vocab * 4))
+        head_rows = max(1, LOGITS_BUDGET_BYTES // max(1, m_max * vocab * 4))
+        body_rows = max(head_rows, BODY_BATCH)
         out: list[TargetScores] = []
-        for lo in range(0, len(contexts), step):
-            out.extend(self._score_batch(contexts[lo:lo + step], targets[lo:lo + step], scheme))
+        for lo in range(0, len(contexts), body_rows):
+            out.extend(self._score_batch(contexts[lo:lo + body_rows], targets[lo:lo + body_rows], scheme,
+                                         head_rows))
         return out
 
-    def _score_batch(self, contexts: Sequence[Sequence[int]], targets: Sequence[Sequence[int]],
-                     scheme: ScoringScheme) -> list[TargetScores]:
+    def _split(self) -> Optional[tuple[Any, Any]]:
+        """(body, head) of the causal LM when the split is known to give the model's own logits."""
+        if self._split_state is False:
+            return None
+        model = self.lm.model
+        try:
+            body, head = model.get_decoder(), model.get_output_embeddings()
+        except (AttributeError, NotImplementedError):
+            body = head = None
+        if body is None or head is None or body is model:
+            self._split_state = False
+            return None
+        return body, head
+
+    def _head(self, head: Any, hidden: Any) -> Any:
         import torch
 
-        from memoview.core.extraction.probability import score_targets
+        logits = head(hidden)
+        cap = getattr(getattr(self.lm.model, "config", None), "final_logit_softcapping", None)
+        if cap:
+            logits = torch.tanh(logits / cap) * cap
+        return logits
+
+    def _full_logits(self, ids: Any, mask: Any, positions: Any, m: int) -> Any:
+        try:
+            return self.lm.model(input_ids=ids, attention_mask=mask, position_ids=positions, logits_to_keep=m).logits
+        except TypeError:  # an architecture without logits_to_keep
+            return self.lm.model(input_ids=ids, attention_mask=mask, position_ids=positions).logits[:, -m:]
+
+    def _score_batch(self, contexts: Sequence[Sequence[int]], targets: Sequence[Sequence[int]],
+                     scheme: ScoringScheme, head_rows: int) -> list[TargetScores]:
+        import torch
 
         seqs = [list(c) + list(t[:-1]) for c, t in zip(contexts, targets)]
         width = max(len(s) for s in seqs)
@@ -208,21 +244,40 @@ class TransformersEngine:
         positions = (mask.cumsum(-1) - 1).clamp_min(0)
         dev = self._device()
         ids, mask, positions = ids.to(dev), mask.to(dev), positions.to(dev)
+        out: list[TargetScores] = []
         with torch.no_grad():
-            try:
-                logits = self.lm.model(input_ids=ids, attention_mask=mask, position_ids=positions,
-                                       logits_to_keep=m).logits
-            except TypeError:  # an architecture without logits_to_keep
-                logits = self.lm.model(input_ids=ids, attention_mask=mask, position_ids=positions).logits[:, -m:]
-            logits = logits.float().cpu()
-        tgt = torch.zeros((len(seqs), m), dtype=torch.long)
-        tmask = torch.zeros((len(seqs), m), dtype=torch.long)
+            split = self._split()
+            hidden = None
+            if split is not None:
+                hidden = split[0](input_ids=ids, attention_mask=mask, position_ids=positions).last_hidden_state[:, -m:]
+            for lo in range(0, len(seqs), head_rows):
+                hi = min(len(seqs), lo + head_rows)
+                if hidden is not None:
+                    logits = self._head(split[1], hidden[lo:hi])  # type: ignore[index]
+                    if self._split_state is None:  # once: the split must reproduce the model's own logits
+                        full = self._full_logits(ids[lo:hi], mask[lo:hi], positions[lo:hi], m)
+                        self._split_state = bool(torch.allclose(logits.float(), full.float(), rtol=1e-4, atol=1e-4))
+                        if not self._split_state:
+                            logits, hidden = full, None
+                else:
+                    logits = self._full_logits(ids[lo:hi], mask[lo:hi], positions[lo:hi], m)
+                out.extend(self._score_rows(logits.float().cpu(), targets[lo:hi], m, scheme))
+        return out
+
+    def _score_rows(self, logits: Any, targets: Sequence[Sequence[int]], m: int,
+                    scheme: ScoringScheme) -> list[TargetScores]:
+        import torch
+
+        from memoview.core.extraction.probability import score_targets
+
+        tgt = torch.zeros((len(targets), m), dtype=torch.long)
+        tmask = torch.zeros((len(targets), m), dtype=torch.long)
         for i, t in enumerate(targets):
             tgt[i, :len(t)] = torch.tensor(list(t), dtype=torch.long)
             tmask[i, :len(t)] = 1
         if not all(len(t) == m for t in targets):
             # Targets of different lengths end at the right edge: move each to the left of its row.
-            step_logits = torch.zeros((len(seqs), m, logits.shape[-1]), dtype=torch.float32)
+            step_logits = torch.zeros((len(targets), m, logits.shape[-1]), dtype=torch.float32)
             for i, t in enumerate(targets):
                 step_logits[i, :len(t)] = logits[i, m - len(t):]
             logits = step_logits

@@ -68,10 +68,13 @@ def manifest_lines(manifest: dict[str, Any], pdf_name: str) -> list[str]:
 
 
 def check_command(case_name: str, manifest: dict[str, Any], pdf_name: str) -> str:
+    """Shell lines short enough for the exhibit's 8 pt monospace box: a wrapped line must never split a
+    command, so the hashes go on their own lines (a comment, and a POSIX line continuation)."""
     head = manifest.get("audit_head_sha256", "")
-    return (f"sha256sum {verifier_name(pdf_name)}   # expect {manifest.get('standalone_verifier_sha256', '')}\n"
-            f"python3 {verifier_name(pdf_name)} {case_name} --expect-head {head}\n"
-            f"memoview case verify {case_name} --expect-head {head}")
+    return (f"# expect {manifest.get('standalone_verifier_sha256', '')}\n"
+            f"sha256sum {verifier_name(pdf_name)}\n"
+            f"python3 {verifier_name(pdf_name)} {case_name} \\\n  --expect-head {head}\n"
+            f"memoview case verify {case_name} \\\n  --expect-head {head}")
 
 
 SELF_ASSERTED_NOTE = ("Times and users in the audit log are recorded by the machine that wrote them "

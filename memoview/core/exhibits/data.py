@@ -19,12 +19,13 @@ from memoview.core.alignment.attempts import COMPUTED, alignment_for, compared_r
 from memoview.core.alignment.types import Alignment
 from memoview.core.case import Case
 from memoview.core.errors import MemoviewError, ValidationError
+from memoview.core.exhibits import outcomes
 from memoview.core.records import Attempt, Document, ModelInfo, SweepWindow
 from memoview.core.storage.audit import canonical_json
 
 # Convention (stated on the method page): an output counts as a success for a
 # free prompt when it reproduces at least this many consecutive words verbatim.
-SUCCESS_MIN_WORDS = 50
+SUCCESS_MIN_WORDS = outcomes.SUCCESS_MIN_WORDS
 NGRAM = 8  # word n-gram used to measure how much source text a free prompt contained
 
 
@@ -46,6 +47,10 @@ class AttemptView:
     windows: tuple[SweepWindow, ...] = ()
     shown_alone: bool = False  # chosen by id although tied to no work (shown in its own section)
     exchanges: tuple[dict[str, Any], ...] = ()  # a served model's stored requests/responses (not for sweeps)
+    tier: str = outcomes.NONE  # exact | partial | none | unfinished (see outcomes)
+    exact_tokens: int = 0  # leading target tokens reproduced exactly (sweeps: the best window)
+    target_tokens: int = 0  # of how many
+    sweep: Optional[outcomes.SweepFigures] = None
 
     @property
     def is_sweep(self) -> bool:
@@ -79,6 +84,17 @@ class WorkSummary:
         vals = [v.log10_pz for v in self.views if v.log10_pz is not None]
         return max(vals) if vals else None
 
+    @property
+    def tiers(self) -> dict[str, int]:
+        return outcomes.tier_counts(self.views)
+
+    @property
+    def best_exact(self) -> Optional["AttemptView"]:
+        """The attempt with the most leading target tokens reproduced exactly (None: no token anywhere)."""
+        cands = [v for v in self.views if v.exact_tokens > 0]
+        return max(cands, key=lambda v: (v.exact_tokens / max(v.target_tokens, 1), v.exact_tokens, -v.attempt.id),
+                   default=None)
+
 
 @dataclass(frozen=True)
 class Baseline:
@@ -111,6 +127,9 @@ class ExhibitData:
     selection_rule: str
     findings: Any = None  # memoview.core.findings.report.CaseFindings (issue 12)
     map_quantity: str = "pz"  # what every memorization map shows (memoview.core.findings.quantity)
+    case_works: int = 0  # works (not controls) with at least one attempt in the whole case
+    case_controls: int = 0  # negative-control documents in the case (all feed the chance baseline)
+    is_selection: bool = False  # chosen attempts or documents, not --all
 
     @property
     def total_attempts(self) -> int:
@@ -219,9 +238,32 @@ def make_view(case: Case, attempt: Attempt, document: Optional[Document], k: int
     if windows and document is not None:  # a sweep's prompts are the windows' prefixes
         in_prompt = max(len(document.text[w.prefix_start_char:w.start_char].split()) for w in windows)
     served = bool((attempt.environment or {}).get("server_exchanges")) and attempt.spec.method != "sweep"
+    log10_pz = _log10_pz(attempt)
+    exact_tokens, target_tokens = _exact_tokens(attempt)
+    figures: Optional[outcomes.SweepFigures] = None
+    if attempt.spec.method == "sweep" and windows and document is not None:
+        # the windows and their generated continuations count like any other attempt
+        figures = outcomes.sweep_figures(document.text, windows, sweep_suffix_tokens(attempt))
+        longest = max(longest, figures.longest_words)
+        exact_tokens, target_tokens = figures.best_exact_tokens, sweep_suffix_tokens(attempt)
+        if figures.best_log10_pz is not None and (log10_pz is None or figures.best_log10_pz > log10_pz):
+            log10_pz = figures.best_log10_pz
+    tier = outcomes.tier_of(done, success, longest, exact_tokens)
     return AttemptView(attempt, document, alignment, note, start, end, k, n, success, longest, coverage,
-                       _log10_pz(attempt), in_prompt, windows,
+                       log10_pz, in_prompt, windows, tier=tier, exact_tokens=exact_tokens,
+                       target_tokens=target_tokens, sweep=figures,
                        exchanges=tuple(case.server_exchanges(attempt.id)) if served else ())
+
+
+def _exact_tokens(attempt: Attempt) -> tuple[int, int]:
+    """(leading target tokens reproduced exactly, target tokens) from the recorded metrics."""
+    m = attempt.metrics or {}
+    n_target = len(attempt.target_token_ids) or int((attempt.spec.target or {}).get("suffix_tokens", 0) or 0)
+    try:
+        greedy = int(m.get("greedy_exact") or 0)
+    except (TypeError, ValueError):
+        greedy = 0
+    return max(greedy, 0), n_target
 
 
 def _environment(views: list[AttemptView]) -> dict[str, str]:
@@ -239,6 +281,10 @@ def _environment(views: list[AttemptView]) -> dict[str, str]:
     seen: dict[str, set[str]] = {}
     for v in views:
         for key, value in (v.attempt.environment or {}).items():
+            if key == "engine_identity" and isinstance(value, dict):  # engine, version, device, dtype, build flags
+                from memoview.core.engines.base import EngineIdentity
+
+                value = EngineIdentity.from_json(value).describe()
             if isinstance(value, (dict, list)):
                 value = canonical_json(value)
             seen.setdefault(f"{key} (attempts)", set()).add(str(value))
@@ -308,6 +354,8 @@ def collect(case: Case, *, attempt_ids: tuple[int, ...] = (), document_refs: tup
     models = [case.model(mid) for mid in sorted({v.attempt.spec.model_id for v in all_views})]
     manifest = build_manifest(case, works, all_views, models)
     manifest_sha = _sha256(canonical_json(manifest).encode("utf-8"))
+    control_ids = {d.id for d in case.documents() if d.is_control}
+    case_work_ids = {a.spec.document_id for a in case.attempts() if a.spec.document_id is not None} - control_ids
     return ExhibitData(
         case_uuid=case.meta().get("case_uuid", ""),
         case_name=case.path.name,
@@ -321,6 +369,9 @@ def collect(case: Case, *, attempt_ids: tuple[int, ...] = (), document_refs: tup
         environment=_environment(all_views),
         selection_rule=rule,
         findings=_findings(case, [w.document.id for w in works]),
+        case_works=len(case_work_ids),
+        case_controls=len(control_ids),
+        is_selection=not include_all,
     )
 
 

@@ -1,8 +1,8 @@
 """The exhibit's work-level findings table (issue 12), as plain rows for the renderer.
 
-Kept apart from :mod:`.render` so the table's content — which rates, which
+Kept apart from :mod:`.sections.front` so the table's content — which rates, which
 intervals, what an absent control says — is decided in one small module
-(and tested without drawing), and ``render`` only lays it out.
+(and tested without drawing), and the index page only lays it out.
 """
 
 from __future__ import annotations
@@ -20,13 +20,13 @@ TITLE = "Work-level findings: how much of each work can be extracted, and how of
 def intro(findings: CaseFindings) -> str:
     return (
         "From each work's whole-work sweep (Cooper et al., 2025), and from its prefix attempts (unit: attempts; "
-        "\u201ctarget reached\u201d: p<sub>z</sub> of the attempt's target at least \u03c4, or the "
-        "greedy continuation equal to the whole target). For each threshold \u03c4 on p<sub>z</sub> "
+        "\u201ctarget reached\u201d: p<sub size='8'>z</sub> of the attempt's target at least \u03c4, or the "
+        "greedy continuation equal to the whole target). For each threshold \u03c4 on p<sub size='8'>z</sub> "
         "(and for greedy exact reproduction): first line, the fraction of the work's characters whose highest "
-        "p<sub>z</sub> over the windows whose target covers them is at least \u03c4 (a window covers the characters "
+        "p<sub size='8'>z</sub> over the windows whose target covers them is at least \u03c4 (a window covers the characters "
         "of its target, never its prompt; overlapping windows combine by the maximum; denominator: every character "
         "of the work); second line, the fraction of windows at or above \u03c4 with its exact (Clopper\u2013Pearson) "
-        "95% interval. <b>False positives</b>: the same procedure (same model, window sizes, stride and p<sub>z</sub> "
+        "95% interval. <b>False positives</b>: the same procedure (same model, window sizes, stride and p<sub size='8'>z</sub> "
         "scheme) on the case's negative controls, with the same thresholds: control windows at or above \u03c4, with "
         f"the same interval. Where no control was run: \u201c{NO_CONTROLS}\u201d. Flags: {entropy.RULE}."
     )
@@ -80,8 +80,7 @@ def rows(findings: CaseFindings, work_numbers: dict[int, int]) -> list[list[str]
             if pf.controls is None:
                 out.append(["", "false positives on controls", NO_CONTROLS + " run with this procedure"] + blank)
             else:
-                ctrl = "; ".join(d.title for d in pf.controls.documents)
-                out.append(["", f"false positives on controls ({ctrl})"] + [_rate_cell(pf.controls.at(t)) for t in cols])
+                out.append(["", "false positives on controls"] + [_rate_cell(pf.controls.at(t)) for t in cols])
         for s in w.sweeps:
             label = (f"{name}; sweep {s.attempt.id} (k = {s.procedure.prefix}, m = {s.procedure.suffix} tokens); "
                      f"best p_z {fmt_pz(s.rates.max_log10_pz, impossible='0')}; flags: {s.low_entropy.describe()}")
@@ -91,13 +90,29 @@ def rows(findings: CaseFindings, work_numbers: dict[int, int]) -> list[list[str]
             if s.controls is None:
                 out.append(["", "false positives on controls", NO_CONTROLS + " run with this procedure"] + blank)
             else:
-                ctrl = "; ".join(d.title for d in s.controls.documents)
-                out.append(["", f"false positives on controls ({ctrl})"] + [_fp_cell(s, t) for t in cols])
+                out.append(["", "false positives on controls"] + [_fp_cell(s, t) for t in cols])
     return out
 
 
 def spanned_rows(table_rows: list[list[str]]) -> list[int]:
     return [i for i, r in enumerate(table_rows) if i and len(r) > 3 and not any(r[3:])]
+
+
+def controls_line(findings: CaseFindings, work_numbers: dict[int, int]) -> str:
+    """Which controls the false-positive rows rest on (each row uses those run with the same procedure)."""
+    docs: dict[int, Any] = {}
+    for w in findings.works:
+        for s in w.sweeps:
+            for d in (s.controls.documents if s.controls else ()):
+                docs[d.id] = d
+        for pf in w.prefix:
+            for d in (pf.controls.documents if pf.controls else ()):
+                docs[d.id] = d
+    if not docs:
+        return f"No negative control was run with the procedures above: {NO_CONTROLS}."
+    names = "; ".join((f"W{work_numbers[d.id]} " if d.id in work_numbers else "") + d.title for d in docs.values())
+    return ("False-positive rows use the negative controls run with the same procedure as the row above them: "
+            f"{names}.")
 
 
 def sampled_lines(findings: CaseFindings, work_numbers: dict[int, int]) -> list[str]:

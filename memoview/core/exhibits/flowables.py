@@ -23,8 +23,53 @@ def colour(hex_value: str) -> Any:
     return c
 
 
+MIN_SIZE = 8.0  # nothing on a page is smaller (see blocks.MIN_SIZE)
+LEGEND_SIZE = 8.5
+
+
+def tag_size(size: float) -> float:
+    """Match-id labels ([M3]) are drawn smaller than the text, never below MIN_SIZE."""
+    return max(MIN_SIZE, size * 0.8)
+
+
+def wrap_words(text: str, font: str, size: float, width: float) -> list[str]:
+    """Greedy word wrap for a title: every word kept, nothing cut (an over-long word is broken)."""
+    lines: list[str] = []
+    current = ""
+    for word in text.split(" "):
+        candidate = f"{current} {word}" if current else word
+        if stringWidth(candidate, font, size) <= width or not current:
+            current = candidate
+        else:
+            lines.append(current)
+            current = word
+        while stringWidth(current, font, size) > width and len(current) > 1:
+            cut = len(current)
+            while cut > 1 and stringWidth(current[:cut], font, size) > width:
+                cut -= 1
+            lines.append(current[:cut])
+            current = current[cut:]
+    lines.append(current)
+    return lines
+
+
+def mini_legend_pieces() -> list[layout.Piece]:
+    return [
+        layout.Piece("Marks:  "), layout.Piece("M1", layout.TAG), layout.Piece("verbatim", layout.VERB),
+        layout.Piece("  "), layout.Piece("M2", layout.TAG), layout.Piece("near", layout.NEAR), layout.Piece(" "),
+        layout.Piece("differing word", layout.NEAR_DIFF), layout.Piece("  "),
+        layout.Piece("not reproduced", layout.UNREPRODUCED), layout.Piece("  "),
+        layout.Piece("model's own text", layout.UNMATCHED_OUTPUT), layout.Piece("  "),
+        layout.Piece("\u2026context", layout.CONTEXT), layout.Piece("  (Appendix D)"),
+    ]
+
+
 class TwoColumns(Flowable):
-    """Two line-numbered text columns side by side (left: model output, right: source)."""
+    """Two line-numbered text columns side by side (left: model output, right: source).
+
+    Each part on a page carries its full column titles (wrapped, never cut)
+    and a one-line legend of the marks, so a single page read alone still
+    explains itself."""
 
     GUTTER = 18.0  # line-number gutter width
     GAP = 10.0  # space between the columns
@@ -39,6 +84,7 @@ class TwoColumns(Flowable):
         right_title: str,
         first_numbers: tuple[int, int] = (1, 1),
         continued: bool = False,
+        legend: bool = True,
     ) -> None:
         super().__init__()
         self.left = list(left)
@@ -49,6 +95,9 @@ class TwoColumns(Flowable):
         self.right_title = right_title
         self.first_numbers = first_numbers
         self.continued = continued
+        self.legend = legend
+        self.title_lines: tuple[list[str], list[str]] = ([], [])
+        self.legend_lines: list[Line] = []
         self.header = size * 2.0
 
     @classmethod
@@ -58,34 +107,37 @@ class TwoColumns(Flowable):
     def _rows(self) -> int:
         return max(len(self.left), len(self.right))
 
+    def _layout_header(self, width: float) -> None:
+        col_w = self.column_width(width)
+        suffix = " (continued)" if self.continued else ""
+        self.title_lines = (wrap_words(self.left_title + suffix, fonts.SANS_BOLD, self.size, col_w) if self.left_title else [],
+                            wrap_words(self.right_title + suffix, fonts.SANS_BOLD, self.size, col_w) if self.right_title else [])
+        self.legend_lines = layout.layout(mini_legend_pieces(), width - 4, LEGEND_SIZE) if self.legend else []
+        n_title = max(len(self.title_lines[0]), len(self.title_lines[1]), 1)
+        self.header = (n_title * self.size * 1.2 + self.size * 0.8
+                       + len(self.legend_lines) * LEGEND_SIZE * 1.45 + (4 if self.legend_lines else 0))
+
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
         self.width = availWidth
+        self._layout_header(availWidth)
         self.height = self.header + self._rows() * self.leading + 2
         return self.width, self.height
 
     def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
+        self._layout_header(availWidth)
         fit = int((availHeight - self.header - 2) // self.leading)
         if fit < 3 or fit >= self._rows():
             return [] if fit < 3 else [self]
         n_left = sum(1 for line in self.left[:fit] if line is not None)
         n_right = sum(1 for line in self.right[:fit] if line is not None)
         first = TwoColumns(self.left[:fit], self.right[:fit], size=self.size, left_title=self.left_title,
-                           right_title=self.right_title, first_numbers=self.first_numbers, continued=self.continued)
+                           right_title=self.right_title, first_numbers=self.first_numbers, continued=self.continued,
+                           legend=self.legend)
         rest = TwoColumns(self.left[fit:], self.right[fit:], size=self.size, left_title=self.left_title,
                           right_title=self.right_title,
                           first_numbers=(self.first_numbers[0] + n_left, self.first_numbers[1] + n_right),
-                          continued=True)
+                          continued=True, legend=self.legend)
         return [first, rest]
-
-    def _fit(self, title: str, suffix: str, width: float) -> str:
-        """The column title shortened with an ellipsis so it never runs into
-        the other column (a long work title is in full in the header table)."""
-        text = title + suffix
-        if stringWidth(text, fonts.SANS_BOLD, self.size) <= width:
-            return text
-        while title and stringWidth(title + "\u2026" + suffix, fonts.SANS_BOLD, self.size) > width:
-            title = title[:-1]
-        return title.rstrip() + "\u2026" + suffix
 
     def draw(self) -> None:
         c = self.canv
@@ -95,21 +147,29 @@ class TwoColumns(Flowable):
         top = self.height
         c.saveState()
         c.setFont(fonts.SANS_BOLD, self.size)
-        suffix = " (continued)" if self.continued else ""
         c.setFillColor(colors.black)
-        for x, title in ((x_left, self.left_title), (x_right, self.right_title)):
-            c.drawString(x + self.GUTTER, top - self.size * 1.2, self._fit(title, suffix, col_w))
+        for x, lines in ((x_left, self.title_lines[0]), (x_right, self.title_lines[1])):
+            for i, line in enumerate(lines):
+                c.drawString(x + self.GUTTER, top - self.size * (1.0 + 1.2 * i), line)
+        n_title = max(len(self.title_lines[0]), len(self.title_lines[1]), 1)
+        y_rule = top - n_title * self.size * 1.2 - self.size * 0.45
         c.setLineWidth(0.6)
-        y_rule = top - self.header + self.size * 0.35
         c.line(x_left, y_rule, x_left + self.GUTTER + col_w, y_rule)
         c.line(x_right, y_rule, x_right + self.GUTTER + col_w, y_rule)
-        # separator between the columns
+        c.restoreState()
+        lead = LEGEND_SIZE * 1.45
+        for i, line in enumerate(self.legend_lines):
+            base = y_rule - 2 - (i + 1) * lead + lead * 0.3
+            for seg in line:
+                self._draw_seg(seg, 2, base, lead, LEGEND_SIZE)
+        c.saveState()
         c.setStrokeColor(colour("#999999"))
         mid = self.GUTTER + col_w + self.GAP / 2
-        c.line(mid, 0, mid, top - self.size * 0.3)
+        y_cols = top - self.header
+        c.line(mid, 0, mid, y_cols + self.size * 0.3)
         c.restoreState()
-        self._draw_column(self.left, x_left, top - self.header, col_w, self.first_numbers[0])
-        self._draw_column(self.right, x_right, top - self.header, col_w, self.first_numbers[1])
+        self._draw_column(self.left, x_left, y_cols, col_w, self.first_numbers[0])
+        self._draw_column(self.right, x_right, y_cols, col_w, self.first_numbers[1])
 
     def _draw_column(self, lines: Sequence[Line], x0: float, top: float, col_w: float, first: int) -> None:
         c = self.canv
@@ -119,26 +179,26 @@ class TwoColumns(Flowable):
         text_x = x0 + self.GUTTER
         for i, line in enumerate(lines):
             base = top - (i + 1) * lead + lead * 0.28
-            c.setFont(fonts.MONO, size * 0.72)
+            c.setFont(fonts.MONO, max(MIN_SIZE, size * 0.72))
             c.setFillColor(colour("#707070"))
             c.drawRightString(x0 + self.GUTTER - 4, base, str(number))
             number += 1
             for seg in line:
                 self._draw_seg(seg, text_x, base, lead)
 
-    def _draw_seg(self, seg: layout.Seg, x0: float, base: float, lead: float) -> None:
+    def _draw_seg(self, seg: layout.Seg, x0: float, base: float, lead: float, size: float = 0.0) -> None:
         c = self.canv
-        size = self.size
+        size = size or self.size
         x = x0 + seg.x
         kind = seg.kind
         if kind == layout.TAG:
-            tag_size = size * 0.8
+            t_size = tag_size(size)
             c.setFillColor(colors.white)
             c.setStrokeColor(colors.black)
             c.setLineWidth(0.5)
             c.rect(x + 0.2, base - size * 0.22, seg.width - 0.6, size * 1.02, stroke=1, fill=1)
             c.setFillColor(colors.black)
-            c.setFont(seg.font, tag_size)
+            c.setFont(seg.font, t_size)
             c.drawString(x + 0.5, base + size * 0.02, seg.text)
             return
         style = styles.STYLES.get(kind)
@@ -188,12 +248,12 @@ class MemorizationMap(Flowable):
 
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
         self.width = availWidth
-        self.height = self.chart_height + 30
+        self.height = self.chart_height + 36
         return self.width, self.height
 
     def draw(self) -> None:
         c = self.canv
-        left, bottom = 34.0, 22.0
+        left, bottom = 40.0, 28.0
         w = self.width - left - 6
         h = self.chart_height
         c.saveState()
@@ -201,7 +261,7 @@ class MemorizationMap(Flowable):
         c.setLineWidth(0.6)
         c.line(left, bottom, left + w, bottom)
         c.line(left, bottom, left, bottom + h)
-        c.setFont(fonts.SANS, 6.5)
+        c.setFont(fonts.SANS, MIN_SIZE)
         c.setFillColor(colors.black)
         for frac, text in self.y_ticks or [(f, f"{self.y_max * f:g}") for f in (0.0, 0.5, 1.0)]:
             y = bottom + h * frac
@@ -210,8 +270,8 @@ class MemorizationMap(Flowable):
             c.line(left + 1, y, left + w, y)
         for frac in (0.0, 0.25, 0.5, 0.75, 1.0):
             x = left + w * frac
-            c.drawCentredString(x, bottom - 9, f"{int(self.doc_length * frac):,}")
-        c.drawCentredString(left + w / 2, bottom - 18, self.x_label)
+            c.drawCentredString(x, bottom - 10, f"{int(self.doc_length * frac):,}")
+        c.drawCentredString(left + w / 2, bottom - 22, self.x_label)
         c.saveState()
         c.translate(8, bottom + h / 2)
         c.rotate(90)

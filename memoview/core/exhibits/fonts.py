@@ -32,8 +32,8 @@ FONT_FILES: dict[str, str] = {
     CJK: "DroidSansFallbackFull.ttf",
 }
 FONT_LICENCES = {
-    "DejaVu Sans, DejaVu Sans Mono": "Bitstream Vera licence (DejaVu changes public domain); resources/fonts/LICENSE-DejaVu.txt",
-    "Droid Sans Fallback": "Apache License 2.0; resources/fonts/LICENSE-Apache-2.0.txt",
+    "DejaVu Sans, DejaVu Sans Mono": "Bitstream Vera licence (DejaVu changes public domain); memoview/resources/fonts/LICENSE-DejaVu.txt",
+    "Droid Sans Fallback": "Apache License 2.0; memoview/resources/fonts/LICENSE-Apache-2.0.txt",
 }
 REPLACEMENT = "\ufffd"
 
@@ -58,7 +58,7 @@ def register_fonts() -> None:
             if not path.exists():
                 raise ExportError(
                     f"The font file {path} is missing, so the exhibit cannot embed its fonts.",
-                    "Reinstall memoview; the fonts ship in resources/fonts/.",
+                    "Reinstall memoview; the fonts ship inside the package, in memoview/resources/fonts/.",
                 )
             font = TTFont(name, str(path))
             pdfmetrics.registerFont(font)

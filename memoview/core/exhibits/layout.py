@@ -26,6 +26,7 @@ NEAR_DIFF = "near_diff"
 UNREPRODUCED = "unreproduced"
 UNMATCHED_OUTPUT = "unmatched_output"
 GAP = "gap"
+CONTEXT = "context"  # text shown only to complete a word or mark a cut (ellipsis): never compared, never counted
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ def layout(pieces: Sequence[Piece], width: float, size: float, primary: str = fo
     current: list[Seg] = []
     x = 0.0
     tag_font = fonts.SANS_BOLD
-    tag_size = size * 0.8
+    tag_size = max(8.0, size * 0.8)  # the flowables draw tags at this size (never below 8 pt)
 
     def flush() -> None:
         nonlocal current, x
@@ -92,7 +93,7 @@ def layout(pieces: Sequence[Piece], width: float, size: float, primary: str = fo
                 flush()
             put(label, TAG, tag_font, w)
             continue
-        primary_font = fonts.SANS_OBLIQUE if kind == GAP else (fonts.SANS_BOLD if kind == NEAR_DIFF else primary)
+        primary_font = fonts.SANS_OBLIQUE if kind in (GAP, CONTEXT) else (fonts.SANS_BOLD if kind == NEAR_DIFF else primary)
         for token in _TOKEN.findall(piece.text):
             if token == "\n":
                 flush()
@@ -199,3 +200,63 @@ def source_pieces(
         pos = b
     unmatched(pos, end)
     return pieces
+
+
+_WORDCHAR = re.compile(r"\w")
+
+
+def _is_word(ch: str) -> bool:
+    return bool(_WORDCHAR.match(ch))
+
+
+def snap_out(text: str, start: int, end: int, reach: int = 40) -> tuple[int, int]:
+    """Widen [start, end) to whole words (at most ``reach`` characters each way).
+
+    Windows are cut in the model's tokens, so they can start or end inside a
+    word ("PLIED"); the widened parts are shown as context, apart from the
+    compared text, and never counted."""
+    a = start
+    if 0 < start < len(text) and _is_word(text[start - 1]) and _is_word(text[start]):
+        while a > 0 and start - a < reach and _is_word(text[a - 1]):
+            a -= 1
+    b = end
+    if 0 < end < len(text) and _is_word(text[end - 1]) and _is_word(text[end]):
+        while b < len(text) and b - end < reach and _is_word(text[b]):
+            b += 1
+    return a, b
+
+
+ELLIPSIS = "\u2026"
+
+
+def framed_source_pieces(text: str, start: int, end: int, marks: Iterable[Mark], **kwargs: object) -> list[Piece]:
+    """:func:`source_pieces` for [start, end) framed on word boundaries: an ellipsis where the text goes
+    on before or after, and any cut word completed in the context style (not compared, not counted)."""
+    a, b = snap_out(text, start, end)
+    pieces: list[Piece] = []
+    if start > 0:
+        lead = fonts.clean_text(text[a:start])
+        pieces.append(Piece(ELLIPSIS + (lead if lead else " "), CONTEXT))
+    pieces += source_pieces(text, start, end, marks, **kwargs)  # type: ignore[arg-type]
+    if end < len(text):
+        tail = fonts.clean_text(text[end:b])
+        pieces.append(Piece((tail if tail else " ") + ELLIPSIS, CONTEXT))
+    return pieces
+
+
+def framed_output_pieces(output: str, marks: Iterable[Mark], lead_fragment: str = "") -> list[Piece]:
+    """The model's output, preceded by the end of a word its prompt cut (context, not counted) and
+    followed by an ellipsis when it stops inside a word (the token limit cut it)."""
+    pieces: list[Piece] = []
+    if lead_fragment:
+        pieces.append(Piece(ELLIPSIS + fonts.clean_text(lead_fragment), CONTEXT))
+    pieces += source_pieces(output, 0, len(output), marks, unmatched_kind=UNMATCHED_OUTPUT, compress_words=None)
+    if output and _is_word(output[-1]):
+        pieces.append(Piece(ELLIPSIS, CONTEXT))
+    return pieces
+
+
+def cut_word_before(text: str, start: int) -> str:
+    """The part of a word that lies before ``start`` when ``start`` falls inside a word, else ''."""
+    a, _ = snap_out(text, start, start)
+    return text[a:start]

@@ -1,6 +1,6 @@
 """Exhibit content for attempts on a served model (a deployed system): identity and what it was sent and said.
 
-Pure text and rows; ``render.py`` lays them out with its own helpers. The
+Pure text and rows; ``sections/works.py`` and ``sections/front.py`` lay them out. The
 request and response bodies are the stored bytes (pretty-printed JSON for
 reading), each with the SHA-256 of the stored bytes, so the other side can
 check them against the case (``memoview server exchanges CASE ID --out DIR``

@@ -64,8 +64,14 @@ GAP = HighlightStyle(
     description="[... N words not reproduced ...] marks source text left out of the page",
 )
 
+CONTEXT = HighlightStyle(
+    "context", background="", text="#595959", underline="",
+    description="\u2026 and italic grey text at the edge of a column: the passage compared starts or ends inside "
+    "a word or the text goes on; the italic letters only complete the word and are not compared or counted",
+)
+
 STYLES: dict[str, HighlightStyle] = {
-    s.name: s for s in (VERBATIM, NEAR, NEAR_DIFF, UNREPRODUCED, UNMATCHED_OUTPUT, PROMPT, GAP)
+    s.name: s for s in (VERBATIM, NEAR, NEAR_DIFF, UNREPRODUCED, UNMATCHED_OUTPUT, PROMPT, GAP, CONTEXT)
 }
 
 # Colours of the memorization map (sweep chart): bar fill by outcome.

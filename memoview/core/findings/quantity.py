@@ -75,7 +75,7 @@ class MapQuantity:
 
     @property
     def short(self) -> str:
-        return {MapKind.PZ: "log10 p_z", MapKind.GREEDY: "exact tokens", MapKind.SCORE: "memorization score"}[self.kind]
+        return {MapKind.PZ: "p_z (log scale)", MapKind.GREEDY: "exact tokens", MapKind.SCORE: "memorization score"}[self.kind]
 
     @property
     def explanation(self) -> str:

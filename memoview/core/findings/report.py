@@ -128,7 +128,7 @@ class SweepFinding:
         if self.controls is None:
             return NO_CONTROLS
         r = self.controls.at(tau)
-        return r.short() if r is not None else NO_CONTROLS
+        return r.describe() if r is not None else NO_CONTROLS
 
     def to_json(self) -> dict[str, Any]:
         return {"attempt_id": self.attempt.id, "status": self.attempt.status, "model_id": self.attempt.spec.model_id,

@@ -30,7 +30,10 @@ from memoview.core.remote import evidence
 from memoview.core.remote.client import HttpClient
 from memoview.core.timeutil import utc_now
 
-PROBE_TEXT = "The quick brown fox jumps over the lazy dog. It was the best of times"
+PROBE_TEXT = "The quick brown fox jumps over the lazy dog."
+# Prompt log-probs are probed on a few tokens: llama-cpp-python's server sorts the whole vocabulary in Python
+# for every echoed token (seconds per token with a 262k-token vocabulary).
+SHORT_PROBE = "The quick brown fox"
 WANTED_TOP = 41  # p_z under top-40 needs the 41 largest values to be exact on llama.cpp's text keys
 
 KIND_VLLM = "vllm"
@@ -163,16 +166,16 @@ def detect(client: HttpClient, collector: Optional[evidence.Collector] = None,
     scoring = SCORING_NONE
     max_top: Optional[int] = None
     if completions:
-        pl, _ = _try(client, "POST", "completions", {**base, "prompt": PROBE_TEXT, "prompt_logprobs": 1}, "probe", col)
+        pl, _ = _try(client, "POST", "completions", {**base, "prompt": SHORT_PROBE, "prompt_logprobs": 1}, "probe", col)
         if isinstance(_first_choice(pl).get("prompt_logprobs"), list):
             scoring = SCORING_PROMPT_LOGPROBS
         else:
             ed, eerr = _try(client, "POST", "completions",
-                            {**base, "prompt": PROBE_TEXT, "echo": True, "logprobs": 1}, "probe", col)
+                            {**base, "prompt": SHORT_PROBE, "echo": True, "logprobs": 1}, "probe", col)
             lp = _first_choice(ed).get("logprobs") or {}
             tokens = lp.get("tokens") if isinstance(lp, dict) else None
             values = lp.get("token_logprobs") if isinstance(lp, dict) else None
-            if isinstance(tokens, list) and isinstance(values, list) and len(tokens) >= 5 \
+            if isinstance(tokens, list) and isinstance(values, list) and len(tokens) >= 3 \
                     and sum(1 for v in values if v is not None) >= len(values) - 2:
                 scoring = SCORING_ECHO
             elif eerr is not None:
@@ -229,7 +232,7 @@ _MAX_ALLOWED = re.compile(r"max(?:imum)? allowed[^0-9]*(\d+)", re.IGNORECASE)
 
 def _probe_top(client: HttpClient, base: dict[str, Any], scoring: str, col: evidence.Collector) -> Optional[int]:
     """How many top log-probs per prompt token the server returns when asked for WANTED_TOP."""
-    body = {**base, "prompt": PROBE_TEXT}
+    body = {**base, "prompt": SHORT_PROBE}
     if scoring == SCORING_PROMPT_LOGPROBS:
         body["prompt_logprobs"] = WANTED_TOP
     else:

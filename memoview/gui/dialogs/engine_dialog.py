@@ -25,7 +25,7 @@ ENGINE_TEXT = {
 }
 DTYPE_TEXT = {
     "float32": "float32 — the reference precision (recommended on a CPU)",
-    "bfloat16": "bfloat16 — half the memory; for GPUs (several times slower on a CPU)",
+    "bfloat16": "bfloat16 — half the memory; for GPUs (often much slower on a CPU)",
     "float16": "float16 — half the memory; for GPUs",
 }
 DEVICE_TEXT = {"cpu": "CPU", "cuda": "NVIDIA GPU(s) (CUDA; several GPUs are split automatically)",
@@ -100,8 +100,9 @@ class EngineDialog(QDialog):
         layout.addWidget(intro)
         layout.addLayout(form)
         layout.addWidget(self.estimate)
+        layout.addStretch(1)
         layout.addWidget(buttons)
-        self.resize(720, 300)
+        self.resize(720, 380)
         self._update()
 
     @staticmethod

@@ -139,6 +139,9 @@ def show_error(parent: Optional[QWidget], exc: BaseException, details: str = "",
                title: str = "memoview") -> ErrorDialog:
     """Show ``exc`` in the one error dialog, without blocking; returns the dialog."""
     message, hint = describe(exc)
+    from memoview.support import record_error
+
+    record_error(exc)  # for Help ▸ Copy diagnostics (redacted: no case content)
     if not isinstance(exc, MemoviewError):
         if not details:
             details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))

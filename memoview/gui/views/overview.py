@@ -149,11 +149,10 @@ class CaseOverview(QWidget):
         self.table.verticalHeader().setVisible(False)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for col in (1, 2, 3, 6):
+        for col in range(1, len(COLUMNS)):  # the rates are two short lines each; the title takes the rest
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
-        for col, width in ((4, 250), (5, 230)):  # long sentences wrap onto two lines
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
-            self.table.setColumnWidth(col, width)
+        self.table.setHorizontalHeaderItem(3, QTableWidgetItem("Best run"))
+        self.table.horizontalHeaderItem(3).setToolTip("Longest verbatim run of any attempt on the work, in words")
         self.table.cellClicked.connect(self._clicked)
         top = QHBoxLayout()
         top.addWidget(self.title, 1)
@@ -192,6 +191,11 @@ class CaseOverview(QWidget):
         if getattr(self, "_dirty", False):
             self._recompute()
         super().showEvent(event)
+        self.table.resizeRowsToContents()  # the title column's final width is known only now
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 - Qt name
+        super().resizeEvent(event)
+        self.table.resizeRowsToContents()
 
     def _fill(self) -> None:
         f = self.findings
@@ -237,7 +241,8 @@ class CaseOverview(QWidget):
         if work is not None and work.latest_sweep is not None:
             s = work.latest_sweep
             layer = SweepLayer(s.attempt, tuple(s.windows), f"sweep #{s.attempt.id}")
-        thumb = MapThumbnail(layer, len(doc.text), kind)
+        thumb: QWidget = MapThumbnail(layer, len(doc.text), kind) if layer is not None else QLabel("no sweep")
+        thumb.setStyleSheet("color: gray")
         holder = QWidget()
         h = QHBoxLayout(holder)
         h.setContentsMargins(4, 2, 4, 2)

@@ -55,6 +55,7 @@ class SweepLayer:
 
 def layer_label(attempt: Any, model_name: str) -> str:
     p = attempt.spec.params or {}
+    model_name = model_name if len(model_name) <= 28 else model_name[:27] + "\u2026"
     return (f"sweep #{attempt.id} · {model_name} · k {p.get('prefix_tokens', '?')}/m {p.get('suffix_tokens', '?')}"
             f" · T {p.get('pz_temperature', '?')}, top-k {p.get('pz_top_k', '?')}"
             + ("" if attempt.status == "done" else f" · {attempt.status}"))
@@ -264,7 +265,7 @@ class SweepMapPanel(QWidget):
             h.setContentsMargins(0, 0, 0, 0)
             label = QLabel(layer.label)
             label.setObjectName("mapBarLabel")
-            label.setFixedWidth(330)
+            label.setFixedWidth(360)
             label.setToolTip(layer.label)
             label.setStyleSheet(f"color: {palette_colors.colors().secondary}; font-size: 8.5pt")  # readable in dark mode too
             bar = MapBar(layer, self.doc_length, self.kind)
@@ -285,7 +286,7 @@ class MapThumbnail(QWidget):
         super().__init__(parent)
         self.setObjectName("mapThumbnail")
         self.layer, self.doc_length, self.kind = layer, max(1, doc_length), kind
-        self.setFixedSize(160, 14)
+        self.setFixedSize(130, 14)
         if layer is not None:
             self.setToolTip(f"{layer.quantity(kind).name}\n{layer.label}")
         else:

@@ -25,8 +25,12 @@ def window_attempt(sweep: Any, window: Any) -> Any:
     target = {"start_char": window.start_char, "end_char": window.end_char,
               "prefix_start_char": window.prefix_start_char, "suffix_tokens": p.get("suffix_tokens"),
               "prefix_tokens": p.get("prefix_tokens"), "window_index": window.index}
+    from memoview.core.extraction.probability import LN10, samples_needed
+
+    log_pz = None if window.log10_pz is None else window.log10_pz * LN10
     metrics = {"greedy_exact": window.greedy_exact, "memorization_score": window.memorization_score,
-               "log10_pz": window.log10_pz, "pz_temperature": p.get("pz_temperature"), "pz_top_k": p.get("pz_top_k")}
+               "log10_pz": window.log10_pz, "pz_temperature": p.get("pz_temperature"), "pz_top_k": p.get("pz_top_k"),
+               "n_samples_p50": samples_needed(log_pz, 0.5), "n_samples_p95": samples_needed(log_pz, 0.95)}
     return replace(sweep, spec=replace(sweep.spec, target=target, label=f"sweep {sweep.id}, window {window.index}"),
                    output_text=window.continuation or "", metrics=metrics, target_token_ids=())
 

@@ -1,0 +1,1 @@
+"""Section groups of the exhibit story (one mixin per group)."""
