@@ -62,6 +62,22 @@ def pz_sentence(log10_pz: Optional[float], temperature: Any = 1.0, top_k: Any = 
             f"p_z ≈ {ratio}: sampling this way ({scheme}), about one try in {n} reproduces the passage exactly.")
 
 
+def pz_bound_sentence(log10_bound: Optional[float], temperature: Any = 1.0, top_k: Any = None,
+                      basis: Optional[str] = None) -> tuple[str, str]:
+    """(short value, one plain sentence) for a p_z known only as an upper bound — never worded as a value."""
+    scheme = scheme_words(temperature, top_k)
+    why = f" ({basis})" if basis else ""
+    if log10_bound is None:
+        return ("p_z not known (upper bound only)",
+                f"Only an upper bound on p_z could be computed for sampling this way ({scheme}), and it is not "
+                f"recorded{why}.")
+    ratio = one_in(float(log10_bound))
+    n = ratio.split(" in ", 1)[1]
+    return (f"p_z ≤ about {ratio} (bound)",
+            f"An upper bound, not a value: sampling this way ({scheme}), at most about one try in {n} reproduces "
+            f"the passage exactly{why}.")
+
+
 def decoding_words(params: Mapping[str, Any], seed: Optional[int] = None) -> str:
     """The decoding settings of an attempt in words (no parameter names)."""
     decoding = params.get("decoding", "")
@@ -146,7 +162,14 @@ def attempt_metric_lines(attempt: Any, alignment: Any = None) -> list[MetricLine
             "memorization_score", "Memorization score", f"{score:.2f}",
             f"Memorization score {score:.2f}: the share of target tokens the output has at the same position "
             f"({score:.0%}), counted anywhere in the target, not only at its start."))
-    if "log10_pz" in m:
+    if m.get("pz_kind") == "upper_bound":  # a served model's top-N log-probs (core/extraction/pz_label.py)
+        short, sentence = pz_bound_sentence(m.get("log10_pz_upper_bound"), m.get("pz_temperature", 1.0),
+                                            m.get("pz_top_k"), m.get("pz_bound_basis"))
+        lines.append(MetricLine("pz", "Exact-copy probability", short, sentence))
+        for key, pct in (("n_samples_p50", 50), ("n_samples_p95", 95)):
+            lines.append(MetricLine(key, f"Tries for {pct}% chance", "not known (p_z only bounded)",
+                                    "Only an upper bound on p_z is known, so the number of tries is not."))
+    elif "log10_pz" in m:
         short, sentence = pz_sentence(m.get("log10_pz"), m.get("pz_temperature", 1.0), m.get("pz_top_k"))
         lines.append(MetricLine("pz", "Exact-copy probability", short, sentence))
         for key, pct in (("n_samples_p50", 50), ("n_samples_p95", 95)):
