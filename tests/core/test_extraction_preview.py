@@ -57,3 +57,27 @@ def test_sweep_plan_counts_the_same_windows_as_the_sweep(stride: int, unit: str)
     plan = plan_sweep(tok, 30, 20, stride, unit)
     assert plan.windows == len(sweep_passages(tok, 30, 20, stride, unit))
     assert plan.first_prompt_text.split()[0] == "word0" and len(plan.first_target_text.split()) == 20
+
+
+def test_served_model_prompt_plan_says_what_the_server_receives() -> None:
+    """A served model (engine "openai") gets chat messages as they are (the server applies its own template) and
+    free text as given. A stand-in object with the engine's name and encode(): what is tested is the wording
+    path only, which needs no server (the served-model path itself is tested against a real llama.cpp server in
+    tests/core/test_server_llamacpp.py)."""
+    from types import SimpleNamespace
+
+    from memoview.core.engines.base import CapabilityError
+    from memoview.core.extraction.preview import plan_prompt
+
+    def no_tokenizer(_text: str) -> list[int]:
+        raise CapabilityError("This needs the served model's tokenizer, and none was given.")
+
+    served = SimpleNamespace(name="openai", encode=no_tokenizer)
+    messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Quote the opening."}]
+    chat = plan_prompt(served, None, messages)
+    assert chat.tokens is None and "user: Quote the opening." in chat.text and "chat completions" in chat.construction
+    text = plan_prompt(served, "What is the first line?", None)
+    assert text.text == "What is the first line?" and text.tokens is None and "as given" in text.construction
+    counted = plan_prompt(SimpleNamespace(name="openai", encode=lambda t: list(range(len(t.split())))),
+                          "What is the first line?", None)
+    assert counted.tokens == 5

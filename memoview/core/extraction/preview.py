@@ -120,18 +120,40 @@ def plan_sweep(doc: TokenizedDocument, prefix: int, suffix: int, stride: int, un
 
 @dataclass(frozen=True)
 class PromptPlan:
-    """A free or chat prompt as the model will receive it (after its chat template, if any)."""
+    """A free or chat prompt as the model will receive it (after its chat template, if any).
+
+    ``tokens`` is None for a served model when it is not known here (the server applies its own chat
+    template, or no local tokenizer was given)."""
 
     text: str
-    tokens: int
+    tokens: int | None
     construction: str
 
 
 def plan_prompt(lm: object, text: str | None, messages: list[dict[str, str]] | None) -> PromptPlan:
     """Render the request exactly as :func:`memoview.core.extraction.prompts.run_prompt` will send it."""
+    from memoview.core.extraction.common import engine_of
     from memoview.core.extraction.prompts import PromptRequest, build_prompt
 
     request = PromptRequest(text=text, messages=messages)
     request.validate()
+    if getattr(engine_of(lm), "name", "") == "openai":  # a served model: core/remote/chat.py sends it as is
+        return _served_prompt_plan(engine_of(lm), request)
     ids, rendered, note = build_prompt(lm, request)  # type: ignore[arg-type]
     return PromptPlan(rendered, len(ids), note)
+
+
+def _served_prompt_plan(engine: object, request: object) -> PromptPlan:
+    """What :func:`memoview.core.remote.chat.run_served_prompt` sends: the messages to the server's chat
+    completions (its own template applies there), or the text as given to its text completions."""
+    messages = getattr(request, "messages", None)
+    if messages is not None:
+        shown = "\n".join(f"{m['role']}: {m['content']}" for m in messages)
+        return PromptPlan(shown, None, "sent as chat messages to the server's chat completions; the server applies "
+                                       "its own chat template")
+    text = str(getattr(request, "text", "") or "")
+    try:
+        tokens: int | None = len(engine.encode(text))  # type: ignore[attr-defined]
+    except errors.MemoviewError:  # no local tokenizer: the count is not known here
+        tokens = None
+    return PromptPlan(text, tokens, "sent as text to the server's text completions, as given")

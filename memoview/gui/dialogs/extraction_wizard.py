@@ -877,7 +877,8 @@ class ExtractionWizard(QWizard):
                 return PlanState(False, (), error)
             if plan is None:
                 return PlanState(None, self._pending_parts(pending))
-            return PlanState(True, (_box("prompt", f"Exactly what the model receives ({plan.tokens} tokens; "
+            count = "token count not known here" if plan.tokens is None else f"{plan.tokens} tokens"
+            return PlanState(True, (_box("prompt", f"Exactly what the model receives ({count}; "
                                                    f"{plan.construction})", plan.text),) + self._document_note())
         if doc_id is None:
             return PlanState(False, (), "Choose a document on step 2.")
