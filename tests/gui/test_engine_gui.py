@@ -56,7 +56,7 @@ def test_llamacpp_in_the_gui_greys_out_beam_and_runs_a_sweep(win, qtbot) -> None
     from memoview.core.models.demo import demo_model_path
     from memoview.gui.dialogs.engine_dialog import engine_choices
 
-    src = Path(__file__).resolve().parents[2] / "resources/demo/gettysburg_address_bliss.txt"
+    src = Path(__file__).resolve().parents[2] / "memoview/resources/demo/gettysburg_address_bliss.txt"
     handle = win.import_documents([src])
     assert handle is not None
     qtbot.waitUntil(lambda: not win.runner.is_busy(), timeout=30000)
