@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Optional, cast
 
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -246,7 +247,11 @@ class ModelPage(QWizardPage):
         model_id = self.model_id()
         if model_id is not None:
             dialog = choose_engine(self.w.window_, self.w.case.model(model_id))
-            dialog.finished.connect(lambda _r: (self._show_engine(), self.w.refresh_plan()))
+            dialog.finished.connect(self._engine_chosen)
+
+    def _engine_chosen(self, _result: int) -> None:
+        self._show_engine()
+        self.w.refresh_plan()  # another engine may tokenize differently: the preview is read again
 
     def _show_engine(self) -> None:
         model_id = self.model_id()
@@ -614,7 +619,7 @@ class ParametersPage(QWizardPage):
             self.decoding.setCurrentIndex(self.decoding.findData("greedy"))
             self.samples.setValue(1)
         beam_refusal = self.w.engine_refusals().get("beam")  # e.g. llama.cpp has no beam search
-        beam = self.decoding.model().item(self.decoding.findData("beam"))
+        beam = cast(QStandardItemModel, self.decoding.model()).item(self.decoding.findData("beam"))
         beam.setEnabled(beam_refusal is None)
         beam.setToolTip(f"Not with this engine: {beam_refusal}" if beam_refusal else "")
         if beam_refusal and self.decoding.currentData() == "beam":
@@ -842,13 +847,14 @@ class ExtractionWizard(QWizard):
 
         Memoized on every input it reads, because Qt asks the pages' isComplete() often."""
         p = self.parameters_page
-        key = (for_page, self.model_page.model_id(), self.document_page.document_id(), self.method_page.method(),
+        model_id = self.model_page.model_id()
+        key = (for_page, model_id, self.document_page.document_id(), self.method_page.method(),
                self.passage_page.whole_work(), self.passage_page.char_start.value(), p.prefix.value(),
                p.suffix.value(), p.stride.value(), p.stride_unit.currentData(), p.prompt_text.toPlainText(),
                p.chat_system.toPlainText(), p.chat_user.toPlainText(), len(self.planner.tokenized),
                len(self.planner.prompts), len(self.planner.errors), len(self.planner.pending),
                palette_colors.colors().base,
-               self.planner.engine_key(self.model_page.model_id())[1] if self.model_page.model_id() else "")
+               self.planner.engine_key(model_id)[1] if model_id else "")
         cached = self._plan_cache.get(key)
         if cached is None:
             cached = self._plan_state(for_page)
