@@ -22,7 +22,6 @@ skips it locally.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import sysconfig

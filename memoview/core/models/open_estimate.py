@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import statistics
 from dataclasses import dataclass
-from typing import Optional
 
 from memoview.core.records import ModelInfo
 from memoview.paths import user_cache_dir
