@@ -18,7 +18,7 @@ import time
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 from memoview.core.case import Case
 from memoview.core.errors import ExportError, ValidationError

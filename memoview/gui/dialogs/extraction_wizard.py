@@ -10,9 +10,10 @@ and Finish lands on the result.
 from __future__ import annotations
 
 import html
-from typing import Any, Optional
+from typing import Any, Optional, cast
 
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -407,7 +408,7 @@ class ParametersPage(QWizardPage):
             self.samples.setValue(5)
             self.decoding.setCurrentIndex(self.decoding.findData("sample"))
         beam_refusal = self.w.engine_refusals().get("beam")  # e.g. llama.cpp has no beam search
-        beam = self.decoding.model().item(self.decoding.findData("beam"))
+        beam = cast(QStandardItemModel, self.decoding.model()).item(self.decoding.findData("beam"))
         beam.setEnabled(beam_refusal is None)
         beam.setToolTip(f"Not with this engine: {beam_refusal}" if beam_refusal else "")
         if beam_refusal and self.decoding.currentData() == "beam":
