@@ -101,11 +101,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if result.model_path is not None:
         print(f"demo model: {result.model_path}")
     if args.run:
+        from memoview.cli import build_parser
         from memoview.cli.extraction_cmds import cmd_run
         from memoview.paths import resource
 
-        code = cmd_run(argparse.Namespace(case=str(result.case_path), protocol=str(resource("demo", "protocol.toml")),
-                                          model=str(result.model_path), allow_pickle=False, quiet=False, json=False))
+        # Through the real parser, so that every option of 'memoview run' has its default.
+        run_args = build_parser().parse_args(["run", str(result.case_path), str(resource("demo", "protocol.toml")),
+                                              "--model", str(result.model_path)])
+        code = cmd_run(run_args)
         if code != 0:
             return code
     return 0

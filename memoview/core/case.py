@@ -38,6 +38,7 @@ from memoview.core.records import (
 )
 from memoview.core.remote import evidence as remote_evidence
 from memoview.core.storage import audit, binding
+from memoview.core.storage.audit import Head
 from memoview.core.storage import exchanges as exchange_store
 from memoview.core.storage.schema import (
     CASE_FORMAT,
@@ -934,7 +935,7 @@ class Case:
 
         return integrity.verify_case(self, expect_head=expect_head)
 
-    def head(self) -> audit.Head:
+    def head(self) -> Head:
         """The audit chain's head: last entry hash and entry count."""
         with self._lock:
             return audit.head(self._conn)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, cast
 
 from memoview.core import errors
 from memoview.core.case import Case
@@ -262,8 +262,9 @@ def run_request(case: Case, engine: Engine, method: str, request: Any, *, docume
     if method in ("prefix", "pz"):
         return (yield from run_prefix(case, engine, document, request, method=method, cancel=cancel))  # type: ignore[arg-type]
     if method in ("prompt", "chat"):
-        return (yield from run_prompt(case, engine, request, document=document, cancel=cancel))
-    return [(yield from run_membership(case, engine, document, k_percent=request.k_percent,  # type: ignore[arg-type]
+        return (yield from run_prompt(case, engine, cast(PromptRequest, request), document=document, cancel=cancel))
+    membership = cast(MembershipRequest, request)
+    return [(yield from run_membership(case, engine, document, k_percent=membership.k_percent,  # type: ignore[arg-type]
                                        cancel=cancel))]
 
 

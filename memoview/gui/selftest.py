@@ -84,7 +84,12 @@ def run_selftest(case_path: Path, output: Path, screenshot: Optional[Path] = Non
                       label="Self-test attempt", on_result=attempt_done, on_error=fail)
 
     QTimer.singleShot(0, start)
-    QTimer.singleShot(int(timeout_s * 1000), lambda: (say("FAIL: timed out"), app.quit()))
+
+    def timed_out() -> None:
+        say("FAIL: timed out")
+        app.quit()
+
+    QTimer.singleShot(int(timeout_s * 1000), timed_out)
     app.exec()
     window.shutdown()
     say("PASS" if state["code"] == 0 else "FAILED")

@@ -10,7 +10,7 @@ import pytest
 
 from memoview.core.engines import available_engines
 from tests.gui.support import screenshot
-from tests.gui.test_end_to_end import _import, _run_wizard, win  # noqa: F401 - the window fixture
+from tests.gui.test_end_to_end import _import, win  # noqa: F401 - the window fixture
 
 pytestmark = pytest.mark.gui
 SHOTS = Path("/tmp/shots/engines")
@@ -77,7 +77,22 @@ def test_llamacpp_in_the_gui_greys_out_beam_and_runs_a_sweep(win, qtbot) -> None
     assert not beam.isEnabled() and "beam" in beam.toolTip()
     _shot(wizard, "wizard_parameters_llamacpp_beam_greyed")
     wizard.reject()
-    sweep = _run_wizard(win, qtbot, document_id=doc.id, whole=True, prefix=30, suffix=30, stride=120)
+    sweep = win.run_extraction(document_id=doc.id)
+    sweep.model_page.list.setCurrentRow(0)
+    sweep.next()
+    sweep.next()
+    sweep.passage_page.whole_radio.setChecked(True)
+    sweep.next()
+    sweep.next()
+    p = sweep.parameters_page
+    p.prefix.setValue(30)
+    p.suffix.setValue(30)
+    p.stride.setValue(120)
+    sweep.next()
+    sweep.run_page.run_button.click()
+    # Generous: the first open fingerprints the 250 MB GGUF, on a machine shared with other work.
+    qtbot.waitUntil(lambda: sweep.result_attempt is not None or win.last_error_dialog is not None, timeout=900000)
+    assert win.last_error_dialog is None, win.last_error_dialog.message
     attempt = sweep.result_attempt
     assert attempt.status == "done" and attempt.environment["engine_identity"]["engine"] == "llama.cpp"
     assert attempt.environment["engine_identity"]["dtype"] == "Q4_K_M"

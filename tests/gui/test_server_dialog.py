@@ -48,7 +48,7 @@ def test_add_served_model_from_the_gui(qtbot: Any, tmp_path: Path, server: Any, 
     assert "A key is set" in dialog.key_status.text() and API_KEY not in dialog.key_status.text()
     qtbot.mouseClick(dialog.test_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.add_button.isEnabled(), timeout=120_000)
-    text = dialog.result.toPlainText()
+    text = dialog.capabilities_text.toPlainText()
     assert "Connected" in text and "llama-cpp-python" in text
     assert "Prompt log-probs (teacher-forced scoring): yes" in text and "Whole-work sweep: available" in text
     screenshot(dialog, "server_model_dialog")

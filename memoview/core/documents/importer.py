@@ -130,7 +130,7 @@ def import_files(
         except (errors.DiskFullError, errors.ReadOnlyCaseError) as exc:
             committed = _committed(case, loaded) if isinstance(exc, errors.DiskFullError) else None
             if committed is not None:  # the document is in; only its search-index update failed
-                report.outcomes.append(ImportOutcome(shown, document=committed, warnings=loaded.warnings + (
+                report.outcomes.append(ImportOutcome(shown, document=committed, warnings=(loaded.warnings if loaded else ()) + (
                     "committed, but the attribution index could not be updated (disk full); it is rebuilt the "
                     "next time attribution runs",)))
             else:

@@ -291,7 +291,7 @@ class LlamaCppEngine:
 
         bos = self.decode([self.bos_token_id]) if self.bos_token_id is not None else ""
         eos = self.decode([self.eos_token_id]) if self.eos_token_id is not None else ""
-        return str(Jinja2ChatFormatter(self._template, eos, bos)(messages=list(messages)).prompt)
+        return str(Jinja2ChatFormatter(self._template, eos, bos)(messages=list(messages)).prompt)  # type: ignore[arg-type]
 
     # ------------------------------------------------------------------ contexts and batches
     def _context(self, n_seq: int, per_seq: int) -> Any:

@@ -18,7 +18,7 @@ import time
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 from memoview.core.case import Case
 from memoview.core.errors import ExportError, ValidationError
@@ -271,7 +271,7 @@ def export_exhibit(case: Case, options: ExportOptions, output_path: str | os.Pat
                         model_files=model_files, recorded=not case.read_only)
 
 
-def _write_beside(out: Path, manifest: Optional[dict]) -> Optional[Path]:
+def _write_beside(out: Path, manifest: Optional[dict[str, Any]]) -> Optional[Path]:
     """The manifest and the standalone verifier beside the PDF; a failure names what was written."""
     from memoview.core.exhibits.anchor import write_verifier
 

@@ -158,9 +158,9 @@ class TwoColumns(Flowable):
         c.line(x_right, y_rule, x_right + self.GUTTER + col_w, y_rule)
         c.restoreState()
         lead = LEGEND_SIZE * 1.45
-        for i, line in enumerate(self.legend_lines):
+        for i, legend_line in enumerate(self.legend_lines):
             base = y_rule - 2 - (i + 1) * lead + lead * 0.3
-            for seg in line:
+            for seg in legend_line:
                 self._draw_seg(seg, 2, base, lead, LEGEND_SIZE)
         c.saveState()
         c.setStrokeColor(colour("#999999"))

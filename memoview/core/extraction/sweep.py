@@ -175,7 +175,7 @@ def run_sweep(case: Case, lm: Engine | LoadedModel, document: Document, request:
         status = AttemptStatus.CANCELLED.value
     expected = len(sweep_passages(doc, request.prefix, request.suffix, request.stride, request.stride_unit))
     memorized = [w for w in windows if w.greedy_exact == request.suffix]
-    metrics = {
+    metrics: dict[str, Any] = {
         "windows": len(windows),
         "windows_planned": expected,
         "windows_memorized": len(memorized),

@@ -148,7 +148,8 @@ class HttpClient:
         last_error: Optional[errors.ServerError] = None
         for try_index in range(self.endpoint.max_retries + 1):
             started = utc_now()
-            status, raw, headers, failure = 0, b"", (), ""
+            status, raw, failure = 0, b"", ""
+            headers: tuple[tuple[str, str], ...] = ()
             retry_after: Optional[float] = None
             with self._sem:
                 try:

@@ -239,7 +239,8 @@ def steps_from_echo(response: dict[str, Any], first_target: int, n_targets: int,
     steps = []
     for i in range(first_target, first_target + n_targets):
         target_lp = _float(token_lps[i], f"prompt token {i}")
-        top_map = tops[i] if isinstance(tops[i], dict) else {}
+        entry = tops[i]
+        top_map: dict[str, Any] = entry if isinstance(entry, dict) else {}
         target_key = tokens[i]
         # The dict is the top N keyed by token text, then the token itself written over its own key.
         others = sorted((_float(v, f"a top token at {i}") for key, v in top_map.items() if key != target_key),

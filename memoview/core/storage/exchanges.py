@@ -29,7 +29,7 @@ COLUMNS = ("attempt_id", "model_id", "seq", "endpoint", "served_model", "method"
 
 def create_table(db: Database) -> None:
     """Schema migration: the exchange table, its indexes and its protecting triggers."""
-    db[TABLE].create(
+    db.table(TABLE).create(
         {
             "id": int, "attempt_id": int, "model_id": int, "seq": int, "endpoint": str, "served_model": str,
             "method": str, "path": str, "purpose": str, "status": int, "error": str, "try_index": int,
@@ -40,7 +40,7 @@ def create_table(db: Database) -> None:
         not_null={"request_sha256", "response_sha256"},
         foreign_keys=[("attempt_id", "attempts", "id"), ("model_id", "models", "id")],
     )
-    db[TABLE].create_index(["attempt_id"])
+    db.table(TABLE).create_index(["attempt_id"])
     from memoview.core.storage.schema import TRIGGERS, V3_TRIGGERS
 
     for name in V3_TRIGGERS:  # the SQL that ``case verify`` compares lives in schema.TRIGGERS

@@ -94,7 +94,7 @@ def show_about(parent: Optional[QWidget]) -> AboutDialog:
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.show()  # non-modal, like the error dialog
     if parent is not None:
-        setattr(parent, "about_dialog", dialog)  # noqa: B010 - a QWidget has no such attribute for mypy
+        setattr(parent, "about_dialog", dialog)  # noqa: B010  (QWidget declares no such attribute)
     return dialog
 
 
@@ -111,5 +111,5 @@ def copy_diagnostics(parent: Optional[QWidget]) -> str:
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.show()
     if parent is not None:
-        setattr(parent, "diagnostics_dialog", dialog)  # noqa: B010 - a QWidget has no such attribute for mypy
+        setattr(parent, "diagnostics_dialog", dialog)  # noqa: B010  (QWidget declares no such attribute)
     return text

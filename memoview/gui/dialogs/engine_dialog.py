@@ -9,9 +9,10 @@ sizes) and the machine's free memory.
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Optional, cast
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QVBoxLayout, QWidget)
 
 from memoview.core.engines import available_engines, default_engine
@@ -66,7 +67,7 @@ class EngineDialog(QDialog):
             usable = reason is None and (name != "llama.cpp" or info.format == "gguf")
             why = reason or ("" if usable else "llama.cpp opens GGUF files only")
             self.engine.addItem(ENGINE_TEXT.get(name, name) + ("" if usable else f" — not available: {why}"), name)
-            item = self.engine.model().item(self.engine.count() - 1)
+            item = cast(QStandardItemModel, self.engine.model()).item(self.engine.count() - 1)
             item.setEnabled(usable)
             item.setToolTip(why)
         self.device = QComboBox()

@@ -111,11 +111,11 @@ class ServerModelDialog(QDialog):
         self.test_button = QPushButton("Test connection")
         self.test_button.setObjectName("serverTestButton")
         self.test_button.clicked.connect(self.test_connection)
-        self.result = QPlainTextEdit()
-        self.result.setObjectName("serverCapabilities")
-        self.result.setReadOnly(True)
-        self.result.setPlaceholderText("Test the connection to see what this server can do.")
-        self.result.setMinimumHeight(190)
+        self.capabilities_text = QPlainTextEdit()
+        self.capabilities_text.setObjectName("serverCapabilities")
+        self.capabilities_text.setReadOnly(True)
+        self.capabilities_text.setPlaceholderText("Test the connection to see what this server can do.")
+        self.capabilities_text.setMinimumHeight(190)
 
         self.buttons = QDialogButtonBox()
         self.add_button = self.buttons.addButton("Add to case", QDialogButtonBox.ButtonRole.AcceptRole)
@@ -129,7 +129,7 @@ class ServerModelDialog(QDialog):
         layout.addWidget(intro)
         layout.addLayout(form)
         layout.addWidget(self.test_button, 0, Qt.AlignmentFlag.AlignLeft)
-        layout.addWidget(self.result, 1)
+        layout.addWidget(self.capabilities_text, 1)
         layout.addWidget(self.buttons)
         self.resize(720, 560)
         self._update_key_status()
@@ -156,11 +156,11 @@ class ServerModelDialog(QDialog):
     def test_connection(self) -> None:
         urls, model_id = self._urls(), self.model_id.text().strip()
         if not urls or not model_id:
-            self.result.setPlainText("Give the server address and the model id first.")
+            self.capabilities_text.setPlainText("Give the server address and the model id first.")
             return
         self.add_button.setEnabled(False)
         self.test_button.setEnabled(False)
-        self.result.setPlainText(f"Testing {model_id} at {urls[0]} …")
+        self.capabilities_text.setPlainText(f"Testing {model_id} at {urls[0]} …")
         tokenizer, key_env = self.tokenizer.text().strip(), self.key_env.text().strip()
         self.submit(lambda token: _probe_job(urls, model_id, tokenizer, key_env, token),
                     label=f"Testing {urls[0]}", on_result=self._tested, on_error=self._failed)
@@ -186,7 +186,7 @@ class ServerModelDialog(QDialog):
                 reason = None
             lines.append(f"  {label}: {'available' if reason is None else 'not available — ' + reason}")
         lines += ["", f"({len(self.exchanges)} probe requests; they are stored in the case when you add it.)"]
-        self.result.setPlainText("\n".join(lines))
+        self.capabilities_text.setPlainText("\n".join(lines))
         self.add_button.setEnabled(True)
 
     def _failed(self, exc: BaseException, details: str) -> None:
@@ -194,7 +194,7 @@ class ServerModelDialog(QDialog):
 
         self.test_button.setEnabled(True)
         message, hint = describe(exc)
-        self.result.setPlainText(f"The connection test failed.\n\n{message}\n\n{hint}")
+        self.capabilities_text.setPlainText(f"The connection test failed.\n\n{message}\n\n{hint}")
 
     def add_to_case(self) -> None:
         if self.engine is None:

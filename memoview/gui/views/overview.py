@@ -151,8 +151,9 @@ class CaseOverview(QWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for col in range(1, len(COLUMNS)):  # the rates are two short lines each; the title takes the rest
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
-        self.table.setHorizontalHeaderItem(3, QTableWidgetItem("Best run"))
-        self.table.horizontalHeaderItem(3).setToolTip("Longest verbatim run of any attempt on the work, in words")
+        best_run = QTableWidgetItem("Best run")
+        best_run.setToolTip("Longest verbatim run of any attempt on the work, in words")
+        self.table.setHorizontalHeaderItem(3, best_run)
         self.table.cellClicked.connect(self._clicked)
         top = QHBoxLayout()
         top.addWidget(self.title, 1)
@@ -257,5 +258,6 @@ class CaseOverview(QWidget):
         """What each row says (tests and screenshots)."""
         out = []
         for r in range(self.table.rowCount()):
-            out.append([self.table.item(r, c).text() for c in range(len(COLUMNS) - 1)])
+            out.append([(item.text() if (item := self.table.item(r, c)) is not None else "")
+                        for c in range(len(COLUMNS) - 1)])
         return out

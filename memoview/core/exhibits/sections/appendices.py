@@ -35,7 +35,7 @@ class Appendices(StoryBase):
         for v in sorted(d.all_views, key=lambda v: v.attempt.id):
             a = v.attempt
             note = a.error if a.error else (a.output_sha256[:16] + "\u2026" if a.output_sha256 else "\u2013")
-            rows.append([str(a.id), f"W{index.get(a.spec.document_id, '?')}" if v.document else "\u2013",
+            rows.append([str(a.id), f"W{index.get(a.spec.document_id or -1, '?')}" if v.document else "\u2013",
                          f"{a.spec.method} / {a.spec.prompt_class}", a.status, outcomes.TIER_SHORT[v.tier],
                          f"{v.longest_words:,}", f"{v.exact_tokens:,} of {v.target_tokens:,}" if v.target_tokens else "\u2013",
                          f"{v.log10_pz:.2f}".replace("-", "\u2212") if v.log10_pz is not None else "\u2013",
@@ -88,7 +88,7 @@ class Appendices(StoryBase):
                              f"{w.greedy_exact:,} of {suffix:,}" if suffix else f"{w.greedy_exact:,}",
                              f"{matched:,} of {suffix:,} ({w.memorization_score:.2f})" if suffix else f"{w.memorization_score:.2f}",
                              f"{w.log10_pz:.2f}".replace("-", "\u2212") if w.log10_pz is not None else "\u2013", run])
-            self.add(Spacer(1, 4), P(f"Attempt {v.attempt.id} (W{index.get(v.attempt.spec.document_id, '?')}): "
+            self.add(Spacer(1, 4), P(f"Attempt {v.attempt.id} (W{index.get(v.attempt.spec.document_id or -1, '?')}): "
                                      f"{len(v.windows):,} windows" + (f"; the {left_out:,} windows with no exact leading "
                                      "token and no generated continuation are not listed (all their figures are in the "
                                      "case file)" if left_out else ""), "small"),
