@@ -27,7 +27,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-TEXT = ROOT / "resources/demo/declaration_of_independence.txt"
+TEXT = ROOT / "memoview/resources/demo/declaration_of_independence.txt"
 
 
 def _doc(text: str) -> Any:
