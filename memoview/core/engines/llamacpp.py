@@ -250,35 +250,14 @@ class LlamaCppEngine:
         space a SentencePiece vocabulary adds); otherwise offsets would be
         guesses, and the engine refuses (CapabilityError) instead.
         """
-        data = text.encode("utf-8")
-        ids = self._tokenize(data)
-        pieces = [self._piece(t) for t in ids]
-        joined = b"".join(pieces)
-        shift = 0
-        if joined != data:
-            if joined == b" " + data:
-                shift = 1
-            else:
-                raise CapabilityError("llama.cpp's tokens of this text do not spell it back byte for byte, so "
-                                      "their character offsets cannot be recovered.",
-                                      "Use --engine transformers for this document.")
-        char_at: list[int] = []  # byte index -> index of the character it belongs to
-        for ci, ch in enumerate(text):
-            char_at.extend([ci] * len(ch.encode("utf-8")))
-        char_at.append(len(text))
-        offsets: list[tuple[int, int]] = []
-        pos = -shift
-        for piece in pieces:
-            a, b = min(max(0, pos), len(data)), min(max(0, pos + len(piece)), len(data))
-            pos += len(piece)
-            start = char_at[a]
-            if b >= len(data):
-                end = len(text)
-            elif b > a and (data[b] & 0xC0) == 0x80:
-                end = char_at[b] + 1  # the token ends inside a character: it covers that character
-            else:
-                end = char_at[b]
-            offsets.append((start, max(start, end)))
+        from memoview.core.engines.byte_offsets import char_offsets
+
+        ids = self._tokenize(text.encode("utf-8"))
+        offsets = char_offsets(text, [self._piece(t) for t in ids])
+        if offsets is None:
+            raise CapabilityError("llama.cpp's tokens of this text do not spell it back byte for byte, so "
+                                  "their character offsets cannot be recovered.",
+                                  "Use --engine transformers for this document.")
         return ids, offsets
 
     def decode(self, ids: Sequence[int]) -> str:

@@ -176,28 +176,14 @@ class LlamaVocabTokenizer(LocalTokenizer):
         return [int(buf[i]) for i in range(n)]
 
     def encode_with_offsets(self, text: str) -> tuple[list[int], list[tuple[int, int]]]:
-        data = text.encode("utf-8")
+        from memoview.core.engines.byte_offsets import char_offsets
+
         ids = self.encode(text)
-        pieces = [self._piece(t) for t in ids]
-        joined = b"".join(pieces)
-        shift = 1 if joined == b" " + data else 0
-        if joined != data and not shift:
+        offsets = char_offsets(text, [self._piece(t) for t in ids])
+        if offsets is None:
             raise errors.TokenizationMismatchError(
                 "llama.cpp's tokens of this text do not spell it back byte for byte, so their character offsets "
                 "cannot be recovered.", "Give the model's Hugging Face tokenizer folder as --tokenizer instead.")
-        char_at: list[int] = []
-        for ci, ch in enumerate(text):
-            char_at.extend([ci] * len(ch.encode("utf-8")))
-        char_at.append(len(text))
-        offsets: list[tuple[int, int]] = []
-        pos = -shift
-        for piece in pieces:
-            a, b = min(max(0, pos), len(data)), min(max(0, pos + len(piece)), len(data))
-            pos += len(piece)
-            start = char_at[a]
-            end = len(text) if b >= len(data) else (char_at[b] + 1 if b > a and (data[b] & 0xC0) == 0x80
-                                                    else char_at[b])
-            offsets.append((start, max(start, end)))
         return ids, offsets
 
     def decode(self, ids: Sequence[int]) -> str:
