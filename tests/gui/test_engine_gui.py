@@ -89,6 +89,8 @@ def test_llamacpp_in_the_gui_greys_out_beam_and_runs_a_sweep(win, qtbot) -> None
     p.suffix.setValue(30)
     p.stride.setValue(120)
     sweep.next()
+    # Run is offered only once the wizard has shown what will be sent (it tokenizes on the worker first).
+    qtbot.waitUntil(lambda: sweep.run_page.run_button.isEnabled(), timeout=300000)
     sweep.run_page.run_button.click()
     # Generous: the first open fingerprints the 250 MB GGUF, on a machine shared with other work.
     qtbot.waitUntil(lambda: sweep.result_attempt is not None or win.last_error_dialog is not None, timeout=900000)
