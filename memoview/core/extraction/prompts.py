@@ -19,7 +19,7 @@ from memoview.core.extraction.attempts import ensure_model, produced_scores
 from memoview.core.jobs import CancelToken, Job, Progress
 from memoview.core.engines.base import Engine
 from memoview.core.models.base import LoadedModel
-from memoview.core.records import Attempt, AttemptSpec, AttemptStatus, Document, Method, PromptClass
+from memoview.core.records import Attempt, AttemptSpec, AttemptStatus, Document, Method, ModelInfo, PromptClass
 from memoview.core.timeutil import utc_now
 
 REFUSAL_PATTERNS = (
@@ -96,6 +96,17 @@ def build_prompt(lm: Engine | LoadedModel, request: PromptRequest) -> tuple[list
             "the model has no chat template: a plain 'role: content' prompt was used")
 
 
+def sample_spec(method: str, request: PromptRequest, model_info: ModelInfo, document: Optional[Document],
+                params: dict[str, Any], bos_policy: str, seed: Optional[int]) -> AttemptSpec:
+    """One free or chat sample's spec; a document, when given, is what the output is aligned against.
+    Shared by local models (here) and served ones (remote/chat.py), which differ only in the BOS policy."""
+    return AttemptSpec(method=method, prompt_class=request.prompt_class, model_id=int(model_info.id or 0),
+                       model_fingerprint=model_info.fingerprint,
+                       document_id=None if document is None else document.id, params=params,
+                       target={} if document is None else {"align_against": "whole document"},
+                       bos_policy=bos_policy, seed=seed)
+
+
 def run_prompt(case: Case, lm: Engine | LoadedModel, request: PromptRequest, *, document: Optional[Document] = None,
                cancel: Optional[CancelToken] = None, protocol_id: Optional[int] = None,
                campaign_key: Optional[str] = None, skip: Callable[[int], bool] = lambda i: False) -> Job[list[Attempt]]:
@@ -125,11 +136,7 @@ def run_prompt(case: Case, lm: Engine | LoadedModel, request: PromptRequest, *, 
             break
         yield Progress(i, n, f"{method} sample {i + 1} of {n}")
         seed = request.seed + i if request.decoding == "sample" else None
-        spec = AttemptSpec(method=method, prompt_class=request.prompt_class, model_id=int(model_info.id or 0),
-                           model_fingerprint=model_info.fingerprint,
-                           document_id=None if document is None else document.id, params=params,
-                           target={} if document is None else {"align_against": "whole document"},
-                           bos_policy=common.bos_policy(lm), seed=seed)
+        spec = sample_spec(method, request, model_info, document, params, common.bos_policy(lm), seed)
         started = utc_now()
         try:
             out = common.generate(lm, [prompt], params, cancel=cancel, seed=seed)[0]

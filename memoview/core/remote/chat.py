@@ -19,9 +19,9 @@ from memoview.core.case import Case
 from memoview.core.engines.base import GenerationParams
 from memoview.core.extraction import common
 from memoview.core.extraction.attempts import ensure_model
-from memoview.core.extraction.prompts import PromptRequest, detect_refusal
+from memoview.core.extraction.prompts import PromptRequest, detect_refusal, sample_spec
 from memoview.core.jobs import CancelToken, Job, Progress
-from memoview.core.records import Attempt, AttemptSpec, AttemptStatus, Document, Method
+from memoview.core.records import Attempt, AttemptStatus, Document, Method
 from memoview.core.timeutil import utc_now
 
 
@@ -64,11 +64,7 @@ def run_served_prompt(case: Case, engine: object, request: PromptRequest, *, doc
             break
         yield Progress(i, n, f"{method} sample {i + 1} of {n} on {caps.endpoint}")
         seed = request.seed + i if request.decoding == "sample" else None
-        spec = AttemptSpec(method=method, prompt_class=request.prompt_class, model_id=int(model_info.id or 0),
-                           model_fingerprint=model_info.fingerprint,
-                           document_id=None if document is None else document.id, params=params,
-                           target={} if document is None else {"align_against": "whole document"},
-                           bos_policy="server", seed=seed)
+        spec = sample_spec(method, request, model_info, document, params, "server", seed)
         started = utc_now()
         gen = GenerationParams.from_params(params, seed=seed)
         if chat:
