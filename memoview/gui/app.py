@@ -1,4 +1,4 @@
-"""Application start-up: the QApplication, palettes, and the first window.
+"""Application start-up: the QApplication (palettes in gui/theme.py) and the first window.
 
 Start-up must stay fast (goal: first window in < 1.5 s): nothing here, nor
 in the main window's module, imports torch, transformers or the case file
@@ -12,68 +12,16 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Optional
 
-from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication, QStyleFactory
+from PySide6.QtWidgets import QApplication
 
 from memoview import __version__
+from memoview.gui.theme import apply_theme
 
 if TYPE_CHECKING:
     from memoview.gui.main_window import MainWindow
 
 APP_NAME = "memoview"
 ORG_NAME = "memoview"
-
-
-def light_palette() -> QPalette:
-    style = QStyleFactory.create("Fusion")
-    return style.standardPalette() if style is not None else QPalette()
-
-
-def dark_palette() -> QPalette:
-    p = QPalette()
-    window, base, text = QColor(37, 39, 43), QColor(27, 29, 32), QColor(230, 230, 230)
-    p.setColor(QPalette.ColorRole.Window, window)
-    p.setColor(QPalette.ColorRole.WindowText, text)
-    p.setColor(QPalette.ColorRole.Base, base)
-    p.setColor(QPalette.ColorRole.AlternateBase, QColor(45, 48, 53))
-    p.setColor(QPalette.ColorRole.ToolTipBase, QColor(50, 53, 58))
-    p.setColor(QPalette.ColorRole.ToolTipText, text)
-    p.setColor(QPalette.ColorRole.PlaceholderText, QColor(140, 140, 140))
-    p.setColor(QPalette.ColorRole.Text, text)
-    p.setColor(QPalette.ColorRole.Button, QColor(50, 53, 58))
-    p.setColor(QPalette.ColorRole.ButtonText, text)
-    p.setColor(QPalette.ColorRole.BrightText, QColor(255, 90, 90))
-    p.setColor(QPalette.ColorRole.Link, QColor(110, 170, 255))
-    p.setColor(QPalette.ColorRole.Highlight, QColor(55, 110, 190))
-    p.setColor(QPalette.ColorRole.HighlightedText, QColor(255, 255, 255))
-    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText, QPalette.ColorRole.WindowText):
-        p.setColor(QPalette.ColorGroup.Disabled, role, QColor(120, 120, 120))
-    return p
-
-
-# Fusion draws radio and check indicators with outlines derived from the window colour, nearly invisible
-# on a dark window; in the dark palette they get a light outline and a clear checked mark.
-DARK_INDICATORS = """
-QRadioButton::indicator, QCheckBox::indicator { width: 13px; height: 13px; border: 1px solid #B8BEC6;
-    background: #1B1D20; }
-QRadioButton::indicator { border-radius: 7px; }
-QRadioButton::indicator:checked { background: qradialgradient(cx:0.5, cy:0.5, radius:0.5, fx:0.5, fy:0.5,
-    stop:0 #8CBCFF, stop:0.45 #8CBCFF, stop:0.55 #1B1D20, stop:1 #1B1D20); }
-QCheckBox::indicator:checked { background: #8CBCFF; border-color: #8CBCFF; }
-QRadioButton::indicator:disabled, QCheckBox::indicator:disabled { border-color: #60656C; }
-"""
-
-
-def apply_theme(app: QApplication, name: str) -> None:
-    """Switch between the light and dark palettes (persisted by the caller)."""
-    app.setPalette(dark_palette() if name == "dark" else light_palette())
-    app.setStyleSheet(DARK_INDICATORS if name == "dark" else "")
-    app.setProperty("memoview_theme", name)
-
-
-def is_dark(app: Optional[QApplication] = None) -> bool:
-    inst = app or QApplication.instance()
-    return bool(inst is not None and inst.property("memoview_theme") == "dark")
 
 
 def ensure_application(argv: Optional[list[str]] = None) -> QApplication:

@@ -94,10 +94,10 @@ class DemoStarter(QObject):
         self.timer = QTimer(self)
         self.timer.setInterval(TICK_MS)
         self.timer.timeout.connect(self._tick)
-        layout = window.welcome.layout()
+        layout = window.start_page.layout()
         layout.insertWidget(1, self.panel)
         self.panel.show()  # added after the window was shown: a new child is hidden until shown
-        window.tabs.setCurrentWidget(window.welcome)
+        window.tabs.setCurrentWidget(window.start_page)
 
     # -------------------------------------------------------------------- steps
     def start(self) -> None:

@@ -1,4 +1,14 @@
-"""The main window: case tree dock, tabs, menus, status bar with job progress.
+"""The main window: the case, the one worker, and the slots behind the menus.
+
+The window's parts are in ``gui/window/`` (see its docstring): the menu table (``menus.py``), the
+tabs (``tabs.py``), the status line (``status.py``), the Start page and disclosure notice
+(``start_page.py``), dropped paths (``drops.py``) and the words of job reports (``reports.py``).
+The jobs it submits are in ``gui/case_jobs.py`` and ``gui/engine.py``; the palettes in ``gui/theme.py``.
+A slot here stays a few lines: it checks that a case is open, asks for a path if it needs one,
+and hands the work to a dialog, a view or a job.
+
+Tests and other code observe the window through its signals (``error_shown``, ``case_verified``,
+``protocol_finished``, ``documents_imported``, ``engine_dialog_opened``), not through attributes.
 
 Importing this module stays cheap (no torch, no transformers, no case-file
 machinery): the first window appears fast and heavy modules load when a
@@ -7,72 +17,36 @@ case is opened or a job needs them.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from PySide6.QtCore import QTimer, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
-from PySide6.QtWidgets import (
-    QApplication,
-    QDockWidget,
-    QFileDialog,
-    QLabel,
-    QMainWindow,
-    QMessageBox,
-    QProgressBar,
-    QPushButton,
-    QTabBar,
-    QTabWidget,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QMessageBox, QVBoxLayout, QWidget
 
 from memoview.core.errors import CaseError, MemoviewError, ModelError
 from memoview.core.jobs import CancelToken, Progress
 from memoview.gui import settings
 from memoview.gui.dialogs.errors import ErrorDialog, show_error
 from memoview.gui.jobs import JobHandle, JobRunner
+from memoview.gui.theme import switch_theme
 from memoview.gui.views.case_tree import CaseTree, with_legend
-from memoview.gui.wording import plural
+from memoview.gui.window import menus, reports
+from memoview.gui.window.drops import sort_dropped
+from memoview.gui.window.start_page import DisclosureNotice, StartPage
+from memoview.gui.window.status import StatusLine
+from memoview.gui.window.tabs import CaseTabs
 
-DISCLOSURE_NOTICE = (
-    "Every attempt you run is recorded in the case file, with its prompt, settings and output, "
-    "and may be disclosable to the other side. Nothing can be deleted."
-)
-PROGRESS_DELAY_MS = 500  # the progress bar appears only for jobs that last longer than this
-MODEL_SUFFIXES = (".gguf",)
-PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl")
-
-
-def looks_like_model(path: Path) -> bool:
-    """A Hugging Face folder (has config.json) or a GGUF file; everything else is a document."""
-    if path.is_dir():
-        return (path / "config.json").exists() or any(path.glob("*.gguf"))
-    return path.suffix.lower() in MODEL_SUFFIXES
-
-
-def _import_documents_job(case: Any, paths: list[Path], token: CancelToken) -> Any:
-    """Import through the core importer (all formats, provenance, duplicate checks)."""
-    from memoview.core.documents import importer  # lazy: loaders pull in pdf/html/docx libraries
-
-    return (yield from importer.import_files(case, paths, cancel=token))
-
-
-def _open_model_job(case: Any, path: Path, token: CancelToken) -> Any:
-    """Fingerprint a model (streamed with progress) and register it in the case."""
-    from memoview.core.engines import default_engine
-    from memoview.core.models.inspect import inspect_model
-    from memoview.core.session import guess_format
-
-    # A GGUF architecture transformers cannot read may still run under llama.cpp.
-    info = yield from inspect_model(path, engine=default_engine(guess_format(str(path))))
-    if token.cancelled:
-        return None
-    return case.add_model(info)
+NO_CASE = CaseError("No case is open.", "Create a case (Ctrl+N) or open one (Ctrl+O) first.")
 
 
 class MainWindow(QMainWindow):
+    error_shown = Signal(object)  # the ErrorDialog, once it is open
+    case_verified = Signal(object, object)  # the verify_fully result, the message box showing it
+    protocol_finished = Signal(object)  # run_protocol_job's counts (dict)
+    documents_imported = Signal(object)  # the importer's report (also after a cancelled import)
+    engine_dialog_opened = Signal(object)  # the EngineDialog (gui/dialogs/engine_dialog.py::choose_engine)
+
     def __init__(self) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
@@ -82,10 +56,9 @@ class MainWindow(QMainWindow):
         self.case: Any = None
         self.runner = JobRunner(self)
         self.loaded_models: dict[str, Any] = {}  # fingerprint -> LoadedModel (lives on the worker)
-        self.last_error_dialog: Optional[ErrorDialog] = None
         self.wizard: Any = None
         self.export_dialog: Any = None
-        self.actions_by_name: dict[str, QAction] = {}
+        self.exports_dialog: Any = None
 
         from memoview.gui.single_instance import CaseInstanceServer
 
@@ -94,26 +67,20 @@ class MainWindow(QMainWindow):
         self.activation_count = 0
         self._build_central()
         self._build_dock()
-        self._build_status_bar()
-        self._build_menus()
-        self._wire_runner()
-        self._update_enabled()
+        self.status_line = StatusLine(self.statusBar(), self.runner)
+        self.actions_by_name: dict[str, QAction]
+        self.actions_by_name, self.recent_menu = menus.build_menus(self, self.tree_dock.toggleViewAction())
+        menus.fill_recent_menu(self.recent_menu, self.open_case)
+        menus.enable_case_actions(self.actions_by_name, False)
         self._restore_geometry()
 
     # ================================================================== building
     def _build_central(self) -> None:
-        self.notice = QLabel(DISCLOSURE_NOTICE)
-        self.notice.setObjectName("disclosureNotice")
-        self.notice.setWordWrap(True)
-        self._style_notice()
-        self.tabs = QTabWidget()
-        self.tabs.setObjectName("centralTabs")
-        self.tabs.setTabsClosable(True)
-        self.tabs.setDocumentMode(True)
-        self.tabs.tabCloseRequested.connect(self._close_tab)
-        self.welcome = self._welcome_page()
-        self.tabs.addTab(self.welcome, "Start")
-        self.tabs.tabBar().setTabButton(0, QTabBar.ButtonPosition.RightSide, None)
+        self.notice = DisclosureNotice()
+        self.tabs = CaseTabs()
+        self.start_page = StartPage()
+        self.start_page.demo_button.clicked.connect(self.run_demo_protocol)
+        self.tabs.pin("start", self.start_page, "Start")
 
         central = QWidget()
         layout = QVBoxLayout(central)
@@ -122,54 +89,6 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.notice)
         layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
-
-    def _style_notice(self) -> None:
-        from memoview.gui.palette_colors import colors
-
-        c = colors()
-        if hasattr(self, "welcome_label"):
-            self.welcome_label.setText(self.welcome_html.replace("{secondary}", c.secondary))
-        self.notice.setStyleSheet(f"QLabel#disclosureNotice {{ background: {c.notice_bg}; color: {c.notice_fg}; "
-                                  "border-bottom: 1px solid #e0c070; padding: 6px 10px; }")
-
-    def _welcome_page(self) -> QWidget:
-        page = QWidget()
-        page.setObjectName("welcomePage")
-        label = QLabel()
-        label.setObjectName("welcomeText")
-        label.setWordWrap(True)
-        label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        label.setTextFormat(Qt.TextFormat.RichText)
-        label.setText(
-            "<h2>memoview</h2>"
-            "<p>An evidence explorer for memorization in language models.</p>"
-            "<ol>"
-            "<li><b>Create or open a case</b> (File ▸ New case, Ctrl+N; Open case, Ctrl+O). One case file holds one matter.</li>"
-            "<li><b>Import the works</b> you want to test, and negative controls (Ctrl+I, or drag files here; "
-            "right-click a document to mark it as a control).</li>"
-            "<li><b>Open the model</b> (Ctrl+M, or drag a model folder or .gguf file here). Its files are fingerprinted.</li>"
-            "<li><b>Run an extraction</b> (Ctrl+R): the wizard explains each method and its literature default.</li>"
-            "<li><b>Compare</b> output and source side by side, then <b>export an exhibit</b> (Ctrl+E).</li>"
-            "<li><b>Verify</b> before you file (Case ▸ Verify case fully): model files re-hashed, greedy attempts "
-            "re-run token for token.</li>"
-            "</ol>"
-            "<p style='color:{secondary}'>Every attempt is recorded, failures included; an exhibit lists all of them.</p>"
-        )
-        self.welcome_html = label.text()  # re-coloured per palette in _style_notice
-        self.welcome_label = label
-        self._style_notice()
-        self.demo_button = QPushButton("Run the demo protocol (a few minutes on a laptop; every attempt is recorded)")
-        self.demo_button.setObjectName("runDemoProtocol")
-        self.demo_button.setToolTip("Runs memoview/resources/demo/protocol.toml: an opening continuation of every text and "
-                                    "whole-work sweeps, negative controls included.")
-        self.demo_button.clicked.connect(self.run_demo_protocol)
-        self.demo_button.setVisible(False)
-        layout = QVBoxLayout(page)
-        layout.setContentsMargins(32, 24, 32, 24)
-        layout.addWidget(label)
-        layout.addWidget(self.demo_button, 0, Qt.AlignmentFlag.AlignLeft)
-        layout.addStretch(1)
-        return page
 
     def _build_dock(self) -> None:
         self.case_tree = CaseTree()
@@ -184,103 +103,6 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.tree_dock)
         self.resizeDocks([self.tree_dock], [260], Qt.Orientation.Horizontal)  # comparison panes keep ≥ 60 chars a line at 1280
 
-    def _build_status_bar(self) -> None:
-        bar = self.statusBar()
-        self.job_label = QLabel("")
-        self.job_label.setObjectName("jobLabel")
-        self.progress = QProgressBar()
-        self.progress.setObjectName("jobProgress")
-        self.progress.setMaximumWidth(260)
-        self.progress.setTextVisible(True)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setObjectName("cancelJob")
-        self.cancel_button.setToolTip("Stop the running job. What finished so far stays recorded.")
-        self.cancel_button.clicked.connect(self.cancel_jobs)
-        self.case_label = QLabel("No case open")
-        self.case_label.setObjectName("caseLabel")
-        bar.addWidget(self.case_label, 1)
-        bar.addPermanentWidget(self.job_label)
-        bar.addPermanentWidget(self.progress)
-        bar.addPermanentWidget(self.cancel_button)
-        self._set_progress_visible(False)
-        self._progress_timer = QTimer(self)
-        self._progress_timer.setSingleShot(True)
-        self._progress_timer.timeout.connect(self._maybe_show_progress)
-
-    def _action(self, name: str, text: str, slot: Callable[[], Any], shortcut: Optional[str] = None,
-                tip: str = "") -> QAction:
-        action = QAction(text, self)
-        action.setObjectName(f"action_{name}")
-        if shortcut:
-            action.setShortcut(QKeySequence(shortcut))
-        if tip:
-            action.setStatusTip(tip)
-            action.setToolTip(tip)
-        action.triggered.connect(lambda _checked=False: slot())
-        self.actions_by_name[name] = action
-        return action
-
-    def _build_menus(self) -> None:
-        mb = self.menuBar()
-        file_menu = mb.addMenu("&File")
-        file_menu.addAction(self._action("new_case", "&New case…", self.new_case, "Ctrl+N",
-                                         "Create a new case file for a matter"))
-        file_menu.addAction(self._action("open_case", "&Open case…", self.open_case_dialog, "Ctrl+O",
-                                         "Open an existing .memoview case file"))
-        self.recent_menu = file_menu.addMenu("Open &recent")
-        self._refresh_recent_menu()
-        file_menu.addSeparator()
-        file_menu.addAction(self._action("import_documents", "&Import documents…", self.import_documents, "Ctrl+I",
-                                         "Import source documents (txt, md, html, pdf, docx, epub)"))
-        file_menu.addAction(self._action("open_model", "Open &model…", self.open_model, "Ctrl+M",
-                                         "Open a Hugging Face model folder or a .gguf file"))
-        file_menu.addAction(self._action("add_served_model", "Add &served model…", self.add_served_model, None,
-                                         "A model on a server (vLLM, llama.cpp's server, a deployed API)"))
-        file_menu.addSeparator()
-        file_menu.addAction(self._action("close_case", "&Close case", self.close_case))
-        file_menu.addAction(self._action("quit", "&Quit", self.close, "Ctrl+Q"))
-
-        case_menu = mb.addMenu("&Case")
-        case_menu.addAction(self._action("run_extraction", "&Run extraction…", self.run_extraction, "Ctrl+R",
-                                         "Open the guided extraction wizard"))
-        case_menu.addAction(self._action("run_protocol", "Run &protocol…", self.run_protocol, "Ctrl+Shift+R",
-                                         "Run a campaign protocol file (TOML or JSON); attempts already in the case "
-                                         "are skipped"))
-        case_menu.addAction(self._action("attempts_table", "&Attempts table", self.show_attempts_table,
-                                         "Ctrl+T", "All attempts, with filters"))
-        case_menu.addAction(self._action("export_exhibit", "&Export exhibit…", self.export_exhibit, "Ctrl+E",
-                                         "Export an annotated PDF exhibit"))
-        case_menu.addAction(self._action("exports_log", "E&xports…", self.show_exports_log, None,
-                                         "Every exhibit exported from this case: file, SHA-256, Bates range, date"))
-        case_menu.addAction(self._action("toggle_control", "Mark or unmark as negative &control",
-                                         self.toggle_selected_control, "Ctrl+Shift+K",
-                                         "Negative controls are texts the model cannot have seen: the chance baseline"))
-        case_menu.addSeparator()
-        case_menu.addAction(self._action("verify_case", "&Verify case", self.verify_case, None,
-                                         "Re-check the audit hash chain and every document hash"))
-        case_menu.addAction(self._action("verify_case_fully", "Verify case &fully (model files, re-runs)",
-                                         lambda: self.verify_case(full=True), None,
-                                         "Also re-hash every model file and re-run the greedy and beam attempts, "
-                                         "comparing the output token for token"))
-
-        view_menu = mb.addMenu("&View")
-        dark = self._action("dark_mode", "&Dark palette", self.toggle_dark)
-        dark.setCheckable(True)
-        dark.setChecked(settings.theme() == "dark")
-        view_menu.addAction(dark)
-        view_menu.addAction(self.tree_dock.toggleViewAction())
-
-        help_menu = mb.addMenu("&Help")
-        help_menu.addAction(self._action("about", "&About memoview", self.about))
-        help_menu.addAction(self._action("copy_diagnostics", "Copy &diagnostics", self.copy_diagnostics,
-                                         tip="Versions, platform and the last errors, for a support request "
-                                             "(no case content)"))
-
-    def _wire_runner(self) -> None:
-        self.runner.job_started.connect(self._job_started)
-        self.runner.job_progress.connect(self._job_progress)
-        self.runner.idle.connect(self._jobs_idle)
-
     def _restore_geometry(self) -> None:
         geometry = settings.value("main_window/geometry")
         if geometry is not None:
@@ -289,13 +111,7 @@ class MainWindow(QMainWindow):
         if state is not None:
             self.restoreState(state)  # type: ignore[arg-type]
 
-    def _update_enabled(self) -> None:
-        has_case = self.case is not None
-        for name in ("import_documents", "open_model", "close_case", "run_extraction", "export_exhibit",
-                     "verify_case", "verify_case_fully", "attempts_table", "toggle_control", "run_protocol"):
-            self.actions_by_name[name].setEnabled(has_case)
-
-    # ================================================================== jobs / status bar
+    # ================================================================== jobs and errors
     def submit(self, factory: Callable[[CancelToken], Any], *, label: str, key: Optional[str] = None,
                on_result: Optional[Callable[[Any], None]] = None,
                on_cancelled: Optional[Callable[[Any], None]] = None,
@@ -307,45 +123,13 @@ class MainWindow(QMainWindow):
             on_error=on_error or (lambda exc, details: self.show_error(exc, details)), on_progress=on_progress,
         )
 
-    def _set_progress_visible(self, visible: bool) -> None:
-        self.progress.setVisible(visible)
-        self.cancel_button.setVisible(visible)
-        self.job_label.setVisible(visible)
-
-    def _job_started(self, number: int, label: str) -> None:
-        self.progress.setRange(0, 0)
-        self.job_label.setText(label)
-        self._job_started_at = time.monotonic()
-        if not self.progress.isVisible():
-            self._progress_timer.start(PROGRESS_DELAY_MS)
-
-    def _maybe_show_progress(self) -> None:
-        if self.runner.is_busy():
-            self._set_progress_visible(True)
-
-    def _job_progress(self, number: int, event: Progress) -> None:
-        fraction = event.fraction
-        if fraction is None:
-            self.progress.setRange(0, 0)
-        else:
-            self.progress.setRange(0, 1000)
-            self.progress.setValue(int(fraction * 1000))
-        handle = self.runner.current()
-        label = handle.label if handle is not None else ""
-        self.job_label.setText(f"{label}: {event.message}" if event.message else label)
-
-    def _jobs_idle(self) -> None:
-        self._progress_timer.stop()
-        self._set_progress_visible(False)
-        self.job_label.setText("")
-
     def cancel_jobs(self) -> None:
-        self.runner.cancel()
-        self.job_label.setText("Cancelling… (what finished so far stays recorded)")
+        self.status_line.cancel_jobs()
 
     def show_error(self, exc: BaseException, details: str = "") -> ErrorDialog:
-        self.last_error_dialog = show_error(self, exc, details)
-        return self.last_error_dialog
+        dialog = show_error(self, exc, details)
+        self.error_shown.emit(dialog)
+        return dialog
 
     # ================================================================== case
     def new_case(self, path: Optional[Path] = None) -> None:
@@ -395,23 +179,21 @@ class MainWindow(QMainWindow):
         self.case = case
         self.instance_server.claim(case.path)
         settings.add_recent_case(case.path)
-        self._refresh_recent_menu()
+        menus.fill_recent_menu(self.recent_menu, self.open_case)
         self.setWindowTitle(f"{case.path.name} — memoview")
         self.refresh()
-        self._update_enabled()
+        menus.enable_case_actions(self.actions_by_name, True)
         self.show_overview()
 
     def show_overview(self) -> Any:
         """The case overview, the first tab of an open case (issue 12)."""
         from memoview.gui.views.overview import CaseOverview
 
-        view = self._find_tab("overview")
+        view = self.tabs.find_view("overview")
         if view is None and self.case is not None:
             view = CaseOverview(self.case)
             view.document_requested.connect(self.open_document)
-            view.setProperty("tab_key", "overview")
-            self.tabs.insertTab(0, view, "Overview")
-            self.tabs.tabBar().setTabButton(0, QTabBar.ButtonPosition.RightSide, None)
+            self.tabs.pin("overview", view, "Overview")
             if self.case.attempt_count():  # an empty case keeps the Start page (its next steps) in front
                 self.tabs.setCurrentIndex(0)
         return view
@@ -420,60 +202,32 @@ class MainWindow(QMainWindow):
         if self.case is None:
             return
         self.runner.cancel()
-        overview = self._find_tab("overview")
-        if overview is not None:
-            self.tabs.removeTab(self.tabs.indexOf(overview))
-            overview.deleteLater()
-        while self.tabs.count() > 1:
-            self._close_tab(1)
+        self.tabs.close_case_views(keep=self.start_page)
         if self.instance_server.holds(self.case.path):
             self.instance_server.release()
         self.case.close()
         self.case = None
         self.loaded_models.clear()
         self.case_tree.clear_case()
-        self.case_label.setText("No case open")
+        self.status_line.show_case(None)
         self.setWindowTitle("memoview")
-        self._update_enabled()
+        menus.enable_case_actions(self.actions_by_name, False)
+
+    def refresh(self) -> None:
+        """Re-read the case into the tree, the status line and the open views."""
+        if self.case is None:
+            return
+        self.case_tree.populate(self.case)
+        counts = self.case.info()["counts"]
+        self.start_page.demo_button.setVisible(self._is_demo_case() and counts["attempts"] == 0
+                                               and counts["models"] > 0)
+        self.status_line.show_case(self.case)
+        self.tabs.refresh_from_case(self.case)
 
     def _is_demo_case(self) -> bool:
         from memoview.core.demo import DEMO_CASE_NAME
 
         return self.case is not None and self.case.path.name == DEMO_CASE_NAME
-
-    def run_demo_protocol(self) -> Optional[JobHandle]:
-        from memoview.paths import resource
-
-        return self.run_protocol(resource("demo", "protocol.toml"))
-
-    def run_protocol(self, path: Optional[Path] = None) -> Optional[JobHandle]:
-        """Run a campaign protocol on the worker (the GUI's ``memoview run``), with progress and Cancel."""
-        if self.case is None:
-            return None
-        if path is None:
-            name, _ = QFileDialog.getOpenFileName(self, "Run a protocol", str(Path.home()),
-                                                  "Protocols (*.toml *.json)")
-            if not name:
-                return None
-            path = Path(name)
-        from memoview.gui.engine import run_protocol_job
-
-        case, cache, protocol = self.case, self.loaded_models, str(path)
-
-        def done(counts: Any) -> None:
-            self.last_protocol_result = counts
-            self.refresh()
-            if counts["attempts_run"] == 0 and counts["attempts_skipped"] == counts["attempts_planned"]:
-                text = f"All {counts['attempts_planned']} planned attempts are already in the case; nothing to run."
-            else:
-                text = (f"Protocol {counts['protocol_id']}: {counts['attempts_run']} attempts run, "
-                        f"{counts['attempts_skipped']} already in the case.")
-            self.statusBar().showMessage(text, 15000)
-
-        return self.submit(lambda token: run_protocol_job(case, cache, protocol, token),
-                           label=f"Running protocol {path.name}", on_result=done,
-                           on_cancelled=lambda _r: self.refresh(),
-                           on_error=lambda exc, details: (self.refresh(), self.show_error(exc, details)))
 
     def set_document_control(self, doc_id: int, is_control: bool) -> None:
         """Mark or unmark a document as a negative control (logged in the audit trail)."""
@@ -492,36 +246,10 @@ class MainWindow(QMainWindow):
         else:
             self.statusBar().showMessage("Select a document in the case tree first", 5000)
 
-    def refresh(self) -> None:
-        """Re-read the case into the tree and the status line."""
-        if self.case is None:
-            return
-        self.case_tree.populate(self.case)
-        info = self.case.info()["counts"]
-        self.demo_button.setVisible(self._is_demo_case() and info["attempts"] == 0 and info["models"] > 0)
-        self.case_label.setText(
-            f"{self.case.path}  ·  {plural(info['documents'], 'document')}, {plural(info['models'], 'model')}, "
-            f"{plural(info['attempts'], 'attempt')} recorded"
-        )
-        for i in range(self.tabs.count()):
-            widget = self.tabs.widget(i)
-            if hasattr(widget, "refresh_from_case"):
-                widget.refresh_from_case(self.case)
-
-    def _refresh_recent_menu(self) -> None:
-        self.recent_menu.clear()
-        recent = settings.recent_cases()
-        if not recent:
-            empty = self.recent_menu.addAction("(none yet)")
-            empty.setEnabled(False)
-        for path in recent:
-            action = self.recent_menu.addAction(str(path))
-            action.triggered.connect(lambda _c=False, p=path: self.open_case(p))
-
     # ================================================================== documents and models
     def import_documents(self, paths: Optional[list[Path]] = None) -> Optional[JobHandle]:
         if self.case is None:
-            self.show_error(CaseError("No case is open.", "Create a case (Ctrl+N) or open one (Ctrl+O) first."))
+            self.show_error(NO_CASE)
             return None
         if paths is None:
             names, _ = QFileDialog.getOpenFileNames(
@@ -530,8 +258,10 @@ class MainWindow(QMainWindow):
             if not names:
                 return None
             paths = [Path(n) for n in names]
+        from memoview.gui.case_jobs import import_documents_job
+
         case = self.case
-        return self.submit(lambda token: _import_documents_job(case, list(paths), token),
+        return self.submit(lambda token: import_documents_job(case, list(paths), token),
                            label=f"Importing {len(paths)} document(s)", on_result=self._imported,
                            on_cancelled=self._imported)
 
@@ -540,24 +270,19 @@ class MainWindow(QMainWindow):
         self.refresh()
         if report is None:
             return
-        self.last_import_report = report
+        status, failures = reports.import_text(report)
+        self.statusBar().showMessage(status, 8000)
+        if failures is not None:
+            self.show_error(failures)
         imported = list(getattr(report, "imported", []))
-        failed = list(getattr(report, "failed", []))
-        self.statusBar().showMessage(f"Imported {len(imported)} document(s)"
-                                     + (f"; {len(failed)} not imported" if failed else ""), 8000)
-        if failed:
-            lines = [f"{Path(o.path).name}: {o.error}" for o in failed]
-            hints = sorted({o.hint for o in failed if o.hint})
-            self.show_error(MemoviewError(
-                f"{len(failed)} of {len(failed) + len(imported)} file(s) were not imported:\n" + "\n".join(lines),
-                " ".join(hints)))
         if len(imported) == 1:
             self.open_document(imported[0].id)
+        self.documents_imported.emit(report)
 
     def open_model(self, path: Optional[Path] = None,
                    on_done: Optional[Callable[[Any], None]] = None) -> Optional[JobHandle]:
         if self.case is None:
-            self.show_error(CaseError("No case is open.", "Create a case (Ctrl+N) or open one (Ctrl+O) first."))
+            self.show_error(NO_CASE)
             return None
         interactive = path is None
         if path is None:
@@ -582,13 +307,15 @@ class MainWindow(QMainWindow):
             if on_done is not None:
                 on_done(info)
 
-        return self.submit(lambda token: _open_model_job(case, Path(path), token),
+        from memoview.gui.case_jobs import open_model_job
+
+        return self.submit(lambda token: open_model_job(case, Path(path), token),
                            label=f"Fingerprinting model {Path(path).name}", on_result=done)
 
     def add_served_model(self) -> Optional[Any]:
         """The served-model dialog (gui/dialogs/server_model.py); returns it (tests drive it)."""
         if self.case is None:
-            self.show_error(CaseError("No case is open.", "Create a case (Ctrl+N) or open one (Ctrl+O) first."))
+            self.show_error(NO_CASE)
             return None
         from memoview.gui.dialogs.server_model import ServerModelDialog
 
@@ -617,17 +344,14 @@ class MainWindow(QMainWindow):
             self.show_error(CaseError("No case is open, so nothing was imported.",
                                       "Create a case (Ctrl+N) or open one (Ctrl+O), then drop the files again."))
             return
-        models = [p for p in paths if looks_like_model(p)]
-        documents = [p for p in paths if p not in models]
-        folders = [p for p in documents if p.is_dir()]
-        if folders:
+        dropped = sort_dropped(paths)
+        if dropped.other_folders:
             self.show_error(ModelError(
-                f"{folders[0]} is a folder but not a model folder (it has no config.json and no .gguf file).",
-                "Drop a Hugging Face model folder, a .gguf file, or document files."))
-            documents = [p for p in documents if not p.is_dir()]
-        if documents:
-            self.import_documents(documents)
-        for model in models:
+                f"{dropped.other_folders[0]} is a folder but not a model folder (it has no config.json and no "
+                ".gguf file).", "Drop a Hugging Face model folder, a .gguf file, or document files."))
+        if dropped.documents:
+            self.import_documents(dropped.documents)
+        for model in dropped.models:
             self.open_model(model)
 
     # ================================================================== views
@@ -647,41 +371,18 @@ class MainWindow(QMainWindow):
         """A protocol's stored text and the attempts it produced."""
         from memoview.gui.views.protocol_view import ProtocolView
 
-        view = self._find_tab(f"protocol:{protocol_id}")
+        key = f"protocol:{protocol_id}"
+        view = self.tabs.find_view(key)
         if view is None:
-            view = self._add_tab(f"protocol:{protocol_id}", ProtocolView(self, protocol_id),
-                                 f"Protocol {protocol_id}", "Protocol text and its attempts")
+            view = self.tabs.add_view(key, ProtocolView(self, protocol_id), f"Protocol {protocol_id}",
+                                      "Protocol text and its attempts")
         return view
-
-    def _find_tab(self, key: str) -> Optional[QWidget]:
-        for i in range(self.tabs.count()):
-            widget = self.tabs.widget(i)
-            if widget.property("tab_key") == key:
-                self.tabs.setCurrentIndex(i)
-                return widget
-        return None
-
-    def _add_tab(self, key: str, widget: QWidget, title: str, tip: str = "") -> QWidget:
-        widget.setProperty("tab_key", key)
-        index = self.tabs.addTab(widget, title)
-        if tip:
-            self.tabs.setTabToolTip(index, tip)
-        self.tabs.setCurrentIndex(index)
-        widget.setFocus()  # keys (F7 in the comparison) work at once, even after a dialog closed
-        return widget
-
-    def _close_tab(self, index: int) -> None:
-        widget = self.tabs.widget(index)
-        if widget is self.welcome or widget.property("tab_key") == "overview":  # closed with the case only
-            return
-        self.tabs.removeTab(index)
-        widget.deleteLater()
 
     def open_document(self, doc_id: int, select: Optional[tuple[int, int]] = None) -> Any:
         from memoview.gui.views.document_view import DocumentView
 
         key = f"document:{doc_id}"
-        view = self._find_tab(key)
+        view = self.tabs.find_view(key)
         if view is None:
             try:
                 document = self.case.document(doc_id)
@@ -692,20 +393,13 @@ class MainWindow(QMainWindow):
             view.extract_requested.connect(self.extract_from_passage)
             view.window_clicked.connect(self.open_sweep_window)
             title = document.title if len(document.title) <= 28 else document.title[:27] + "…"
-            self._add_tab(key, view, ("◐ " if document.is_control else "") + title, document.title)
+            self.tabs.add_view(key, view, ("◐ " if document.is_control else "") + title, document.title)
         from memoview.gui.views.overview import findings_sentence, sweep_layers
 
         view.set_sweeps(sweep_layers(self.case, doc_id), findings_sentence(self.case, doc_id))  # type: ignore[attr-defined]
         if select is not None:
             view.select_range(*select)  # type: ignore[attr-defined]
         return view
-
-    def _sweep_windows_for(self, doc_id: int) -> list[Any]:
-        """Windows of the latest finished sweep of this document (the memorization map)."""
-        sweeps = [a for a in self.case.attempts(document_id=doc_id, method="sweep") if a.status in ("done", "cancelled")]
-        if not sweeps:
-            return []
-        return self.case.sweep_windows(sweeps[-1].id)
 
     def open_sweep_window(self, attempt_id: int, index: int) -> Any:
         from memoview.gui.views.window_comparison import open_window_comparison
@@ -714,7 +408,7 @@ class MainWindow(QMainWindow):
 
     def open_attempt(self, attempt_id: int) -> Any:
         key = f"attempt:{attempt_id}"
-        view = self._find_tab(key)
+        view = self.tabs.find_view(key)
         if view is not None:
             return view
         try:
@@ -731,35 +425,29 @@ class MainWindow(QMainWindow):
         except MemoviewError as exc:  # e.g. a recorded target that no longer fits its document
             self.show_error(exc)
             return None
-        return self._add_tab(key, view, f"Attempt #{attempt_id}", f"Comparison for attempt {attempt_id}")
+        return self.tabs.add_view(key, view, f"Attempt #{attempt_id}", f"Comparison for attempt {attempt_id}")
 
     def open_model_info(self, model_id: int) -> None:
-        info = self.case.model(model_id)
-        lines = [f"<b>{info.name}</b> ({info.format.upper()}, {info.architecture})",
-                 f"Path: {info.path}", f"Parameters: {info.parameter_count:,}",
-                 f"Fingerprint SHA-256: <code>{info.fingerprint}</code>",
-                 f"Context length: {info.context_length or 'unknown'}; dtype {info.dtype or 'unknown'}; "
-                 f"quantization {info.quantization or 'none'}",
-                 f"Files: {len(info.files)}"]
-        box = QMessageBox(QMessageBox.Icon.Information, "Model", "<br>".join(lines), parent=self)
+        box = QMessageBox(QMessageBox.Icon.Information, "Model", reports.model_info_html(self.case.model(model_id)),
+                          parent=self)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
 
     def show_attempts_table(self) -> Any:
         if self.case is None:
             return None
-        view = self._find_tab("attempts")
+        view = self.tabs.find_view("attempts")
         if view is not None:
             return view
         from memoview.gui.views.attempts_table import AttemptsTable
 
-        return self._add_tab("attempts", AttemptsTable(self), "Attempts", "Every attempt in the case")
+        return self.tabs.add_view("attempts", AttemptsTable(self), "Attempts", "Every attempt in the case")
 
-    # ================================================================== extraction / export / verify
+    # ================================================================== extraction, protocols, export, verify
     def run_extraction(self, document_id: Optional[int] = None,
                        passage: Optional[tuple[int, int]] = None) -> Any:
         if self.case is None:
-            self.show_error(CaseError("No case is open.", "Create a case (Ctrl+N) or open one (Ctrl+O) first."))
+            self.show_error(NO_CASE)
             return None
         from memoview.gui.dialogs.extraction_wizard import ExtractionWizard
 
@@ -772,6 +460,35 @@ class MainWindow(QMainWindow):
 
     def extract_from_passage(self, doc_id: int, start: int, end: int) -> Any:
         return self.run_extraction(document_id=doc_id, passage=(start, end))
+
+    def run_demo_protocol(self) -> Optional[JobHandle]:
+        from memoview.paths import resource
+
+        return self.run_protocol(resource("demo", "protocol.toml"))
+
+    def run_protocol(self, path: Optional[Path] = None) -> Optional[JobHandle]:
+        """Run a campaign protocol on the worker (the GUI's ``memoview run``), with progress and Cancel."""
+        if self.case is None:
+            return None
+        if path is None:
+            name, _ = QFileDialog.getOpenFileName(self, "Run a protocol", str(Path.home()),
+                                                  "Protocols (*.toml *.json)")
+            if not name:
+                return None
+            path = Path(name)
+        from memoview.gui.engine import run_protocol_job
+
+        case, cache, protocol = self.case, self.loaded_models, str(path)
+
+        def done(counts: Any) -> None:
+            self.refresh()
+            self.statusBar().showMessage(reports.protocol_text(counts), 15000)
+            self.protocol_finished.emit(counts)
+
+        return self.submit(lambda token: run_protocol_job(case, cache, protocol, token),
+                           label=f"Running protocol {path.name}", on_result=done,
+                           on_cancelled=lambda _r: self.refresh(),
+                           on_error=lambda exc, details: (self.refresh(), self.show_error(exc, details)))
 
     def export_exhibit(self, attempt_ids: Optional[list[int]] = None) -> Any:
         if self.case is None:
@@ -802,52 +519,28 @@ class MainWindow(QMainWindow):
         loaded = dict(self.loaded_models)
 
         def done(result: Any) -> None:
-            self.last_verify_report = result
-            report = result.case
-            if result.ok:
-                text = (f"The case verified: {report.audit_entries} audit entries in an unbroken hash chain, "
-                        f"{report.documents_checked} documents and {report.attempts_checked} attempts match "
-                        "what was logged.")
-                if result.models_checked is not None:
-                    text += f"\n\nModel files: {result.models_checked} model(s) re-read byte for byte; all match."
-                if result.reruns is not None:
-                    text += (f"\n\nRe-runs: {len(result.reruns)} attempt(s) re-run on this machine, all matching "
-                             "the record (greedy and beam outputs token for token, sweeps window by window).")
-                icon = QMessageBox.Icon.Information
-            elif result.cancelled and not report.problems:
-                text = "Verification was cancelled before it finished; nothing was found wrong up to that point."
-                icon = QMessageBox.Icon.Warning
-            else:
-                text = "Verification found problems:\n\n" + "\n".join(f"• {p}" for p in report.problems)
-                icon = QMessageBox.Icon.Warning
-            from memoview.core.integrity import report_notes
-
-            text += report_notes(report)
+            ok, text = reports.verification_text(result)
+            icon = QMessageBox.Icon.Information if ok else QMessageBox.Icon.Warning
             box = QMessageBox(icon, "Verify case", text, parent=self)
             box.setObjectName("verifyResult")
             box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-            self.last_verify_box = box
             box.open()
+            self.case_verified.emit(result, box)
 
         from memoview.core.verification import verify_fully
 
         return self.submit(lambda token: verify_fully(case, models=full, rerun=full, cancel=token, loaded=loaded),
                            label="Verifying the case fully" if full else "Verifying the case", on_result=done)
 
-    # ================================================================== misc
-    def toggle_dark(self) -> None:
-        from memoview.gui.app import apply_theme
+    def verify_case_fully(self) -> Optional[JobHandle]:
+        """Case ▸ Verify case fully: model files re-hashed, greedy and beam attempts re-run."""
+        return self.verify_case(full=True)
 
-        name = "dark" if self.actions_by_name["dark_mode"].isChecked() else "light"
-        settings.set_theme(name)
-        app = QApplication.instance()
-        if isinstance(app, QApplication):
-            apply_theme(app, name)
-        self._style_notice()
-        for i in range(self.tabs.count()):  # open views re-pick their per-palette colours
-            refresh = getattr(self.tabs.widget(i), "refresh_theme", None)
-            if callable(refresh):
-                refresh()
+    # ================================================================== theme, help, lifetime
+    def toggle_dark(self) -> None:
+        switch_theme("dark" if self.actions_by_name["dark_mode"].isChecked() else "light")
+        self.notice.refresh_theme()
+        self.tabs.refresh_theme()  # open views (and the Start page) re-pick their per-palette colours
         if self.case is not None:
             self.refresh()
 

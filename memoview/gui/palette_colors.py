@@ -72,7 +72,7 @@ def colors(dark: bool | None = None) -> Colors:
     """The colours of the current palette (``dark`` None: ask the running application)."""
     if dark is None:
         try:
-            from memoview.gui.app import is_dark
+            from memoview.gui.theme import is_dark
 
             dark = is_dark()
         except Exception:  # noqa: BLE001 - no application: light

@@ -73,3 +73,12 @@ def record_prefix_attempt(case: Any, doc: Any, prefix_start: int, start: int, en
     )
     return case.record_attempt(attempt)
 
+
+
+def emitted(signal: Any) -> list[Any]:
+    """Every emission of a Qt signal from now on: its argument, or the tuple of its arguments.
+
+    How tests watch the main window (``emitted(win.error_shown)``) instead of attributes kept for tests."""
+    seen: list[Any] = []
+    signal.connect(lambda *args: seen.append(args[0] if len(args) == 1 else args))
+    return seen

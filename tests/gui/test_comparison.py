@@ -54,7 +54,7 @@ def setup(qtbot, make_window, case_path: Path):
                                                  verbatim_span_count=1, near_span_count=1, source_words=22,
                                                  output_words=20), AlignOptions())
     view = ComparisonView(win, attempt, alignment)
-    win._add_tab(f"attempt:{attempt.id}", view, f"Attempt #{attempt.id}")
+    win.tabs.add_view(f"attempt:{attempt.id}", view, f"Attempt #{attempt.id}")
     qtbot.waitExposed(win)
     return win, view, attempt, output
 
@@ -130,7 +130,7 @@ def test_panes_scroll_together(qtbot, make_window, case_path: Path) -> None:
     alignment = Alignment((Span("verbatim", 1, 40, len(long_text), 0, len(long_text) - 40, words=3000,
                                 chars=len(long_text) - 40),), (), (), Metrics(), AlignOptions())
     view = ComparisonView(win, attempt, alignment)
-    win._add_tab("attempt:x", view, "Attempt")
+    win.tabs.add_view("attempt:x", view, "Attempt")
     qtbot.waitExposed(win)
     qtbot.wait(50)
     out_bar, src_bar = view.output_edit.verticalScrollBar(), view.source_edit.verticalScrollBar()

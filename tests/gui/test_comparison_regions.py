@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.gui.support import make_case, record_prefix_attempt
+from tests.gui.support import emitted, make_case, record_prefix_attempt
 
 pytestmark = pytest.mark.gui
 
@@ -33,8 +33,10 @@ def test_a_target_outside_the_document_is_an_error_not_a_tab(qtbot, make_window,
     doc = win.case.documents()[0]
     attempt = record_prefix_attempt(win.case, doc, 0, 10, len(TEXT) + 50, "output")
     tabs_before = win.tabs.count()
+    errors = emitted(win.error_shown)
     assert win.open_attempt(attempt.id) is None
     assert win.tabs.count() == tabs_before
-    dialog = win.last_error_dialog
-    assert dialog is not None and "lies outside the document" in dialog.message
+    assert len(errors) == 1
+    dialog = errors[0]
+    assert "lies outside the document" in dialog.message
     dialog.close()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from memoview.gui.dialogs.errors import ErrorDialog
-from tests.gui.support import screenshot
+from tests.gui.support import emitted, screenshot
 
 pytestmark = pytest.mark.gui
 
@@ -31,6 +31,7 @@ def _import(win, qtbot, names: list[str]) -> None:
 
 
 def test_new_case_import_open_model_and_corrupt_model(win, qtbot, fixture_model_dir: Path, tmp_path: Path) -> None:
+    errors, verified = emitted(win.error_shown), emitted(win.case_verified)
     _import(win, qtbot, ["lighthouse_keeper.txt", "control_ferry.txt"])
     titles = [d.title for d in win.case.documents()]
     assert len(titles) == 2
@@ -43,7 +44,7 @@ def test_new_case_import_open_model_and_corrupt_model(win, qtbot, fixture_model_
     handle = win.open_model(fixture_model_dir)
     assert handle is not None
     qtbot.waitUntil(lambda: not win.runner.is_busy(), timeout=60000)
-    assert win.last_error_dialog is None, win.last_error_dialog and win.last_error_dialog.message
+    assert not errors, errors[0].message
     models = win.case.models()
     assert len(models) == 1 and len(models[0].fingerprint) == 64
     assert len(win.case_tree.items_of("models")) == 1
@@ -54,8 +55,8 @@ def test_new_case_import_open_model_and_corrupt_model(win, qtbot, fixture_model_
     (bad / "config.json").write_text("{ not json")
     (bad / "model.safetensors").write_bytes(b"\x00garbage" * 10)
     win.handle_dropped_paths([bad])  # dropped like a user would
-    qtbot.waitUntil(lambda: win.last_error_dialog is not None, timeout=30000)
-    dialog = win.last_error_dialog
+    qtbot.waitUntil(lambda: errors, timeout=30000)
+    dialog = errors[0]
     assert isinstance(dialog, ErrorDialog)
     assert "broken-model" in dialog.message or "config.json" in dialog.message
     assert "Traceback" not in dialog.message
@@ -64,13 +65,15 @@ def test_new_case_import_open_model_and_corrupt_model(win, qtbot, fixture_model_
     # The app keeps running: the case still works and nothing was registered for the broken model.
     assert len(win.case.models()) == 1
     win.verify_case()
-    qtbot.waitUntil(lambda: getattr(win, "last_verify_report", None) is not None, timeout=30000)
-    assert win.last_verify_report.ok
+    qtbot.waitUntil(lambda: verified, timeout=30000)
+    report, _box = verified[0]
+    assert report.ok
     screenshot(win, "main_window_fixture_case")
 
 
 def _run_wizard(win, qtbot, *, document_id, passage=None, whole=False, stride=50, stride_unit="tokens",
                 prefix=50, suffix=50, cancel_after_progress=False):
+    errors = emitted(win.error_shown)
     wizard = win.run_extraction(document_id=document_id, passage=passage)
     wizard.model_page.list.setCurrentRow(0)
     wizard.next()
@@ -94,8 +97,8 @@ def _run_wizard(win, qtbot, *, document_id, passage=None, whole=False, stride=50
                         or wizard.run_page.progress.maximum() == 1000, timeout=60000)
         wizard.run_page.cancel_button.click()
     qtbot.waitUntil(lambda: wizard.result_attempt is not None or wizard.cancelled
-                    or win.last_error_dialog is not None, timeout=120000)
-    assert win.last_error_dialog is None, win.last_error_dialog.message
+                    or errors, timeout=120000)
+    assert not errors, errors[0].message
     return wizard
 
 
@@ -177,16 +180,16 @@ def test_wizard_prefix_comparison_sweep_cancel_and_export(win, qtbot, fixture_mo
     dialog.close()
 
     # Case > Verify case fully: model files re-hashed, the greedy prefix attempt re-run token for token.
-    win.last_verify_report = None
+    verified = emitted(win.case_verified)
     win.actions_by_name["verify_case_fully"].trigger()
-    qtbot.waitUntil(lambda: win.last_verify_report is not None, timeout=120000)
-    full = win.last_verify_report
+    qtbot.waitUntil(lambda: verified, timeout=120000)
+    full, box = verified[0]
     assert full.ok and full.models_checked == 1, full.case.problems
     rerun = next(r for r in full.reruns if r["attempt_id"] == attempt.id)
     assert rerun["same"] is True and rerun["first_difference"] is None
     assert rerun["pz"]["same"] is True  # re-runs also recompute p_z (engines work)
-    assert "token for token" in win.last_verify_box.text()
-    screenshot(win.last_verify_box, "verify_full")
+    assert "token for token" in box.text()
+    screenshot(box, "verify_full")
 
 
 def qtbot_key(name: str):
@@ -212,18 +215,17 @@ def test_run_protocol_from_the_gui_skips_what_is_done(qtbot, make_window, tmp_pa
     win = make_window(case_path)
     try:
         assert win.actions_by_name["run_protocol"].isEnabled()
-        assert not win.demo_button.isVisible()  # only offered on the demo case
-        win.last_protocol_result = None
+        assert not win.start_page.demo_button.isVisible()  # only offered on the demo case
+        finished = emitted(win.protocol_finished)
         win.run_protocol(protocol)
-        qtbot.waitUntil(lambda: win.last_protocol_result is not None, timeout=120000)
-        counts = win.last_protocol_result
+        qtbot.waitUntil(lambda: finished, timeout=120000)
+        counts = finished.pop()
         n_docs = len(win.case.documents())
         assert counts["attempts_run"] == counts["attempts_planned"] == n_docs
         assert len(win.case_tree.items_of("attempts")) == n_docs and len(win.case_tree.items_of("protocols")) == 1
-        win.last_protocol_result = None
         win.run_protocol(protocol)
-        qtbot.waitUntil(lambda: win.last_protocol_result is not None, timeout=60000)
-        assert win.last_protocol_result["attempts_run"] == 0
+        qtbot.waitUntil(lambda: finished, timeout=60000)
+        assert finished.pop()["attempts_run"] == 0
         assert "nothing to run" in win.statusBar().currentMessage()
         assert win.case.attempt_count() == n_docs
     finally:

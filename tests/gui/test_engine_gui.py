@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from memoview.core.engines import available_engines
-from tests.gui.support import screenshot
+from tests.gui.support import emitted, screenshot
 from tests.gui.test_end_to_end import _import, win  # noqa: F401 - the window fixture
 
 pytestmark = pytest.mark.gui
@@ -31,8 +31,9 @@ def test_engine_dialog_from_the_wizard_records_the_choice(win, qtbot, fixture_mo
     page = wizard.model_page
     page.list.setCurrentRow(0)
     assert page.engine_label.text() == "Runs with: transformers, cpu, float32"
-    page._choose_engine()
-    dialog = win.last_engine_dialog
+    with qtbot.waitSignal(win.engine_dialog_opened, timeout=5000) as opened:
+        page._choose_engine()
+    dialog = opened.args[0]
     qtbot.waitUntil(dialog.isVisible, timeout=5000)
     llama = dialog.engine.findData("llama.cpp")
     assert not dialog.engine.model().item(llama).isEnabled()  # a Hugging Face folder: llama.cpp opens GGUF only
@@ -91,10 +92,11 @@ def test_llamacpp_in_the_gui_greys_out_beam_and_runs_a_sweep(win, qtbot) -> None
     sweep.next()
     # Run is offered only once the wizard has shown what will be sent (it tokenizes on the worker first).
     qtbot.waitUntil(lambda: sweep.run_page.run_button.isEnabled(), timeout=300000)
+    errors = emitted(win.error_shown)
     sweep.run_page.run_button.click()
     # Generous: the first open fingerprints the 250 MB GGUF, on a machine shared with other work.
-    qtbot.waitUntil(lambda: sweep.result_attempt is not None or win.last_error_dialog is not None, timeout=900000)
-    assert win.last_error_dialog is None, win.last_error_dialog.message
+    qtbot.waitUntil(lambda: sweep.result_attempt is not None or errors, timeout=900000)
+    assert not errors, errors[0].message
     attempt = sweep.result_attempt
     assert attempt.status == "done" and attempt.environment["engine_identity"]["engine"] == "llama.cpp"
     assert attempt.environment["engine_identity"]["dtype"] == "Q4_K_M"

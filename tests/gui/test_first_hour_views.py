@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from memoview.gui import palette_colors
-from memoview.gui.app import apply_theme
+from memoview.gui.theme import apply_theme
 from tests.gui.support import screenshot
 
 pytestmark = pytest.mark.gui

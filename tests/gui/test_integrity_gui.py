@@ -22,9 +22,9 @@ def _verify_text(qtbot, path: Path) -> str:
     try:
         assert w.open_case(path)
         head = w.case.head()
-        w.verify_case()
-        qtbot.waitUntil(lambda: getattr(w, "last_verify_box", None) is not None, timeout=30000)
-        box = w.last_verify_box
+        with qtbot.waitSignal(w.case_verified, timeout=30000) as verified:
+            w.verify_case()
+        _result, box = verified.args
         qtbot.waitExposed(box)
         SHOTS.mkdir(parents=True, exist_ok=True)
         box.grab().save(str(SHOTS / f"verify_{path.stem}.png"))

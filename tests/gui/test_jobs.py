@@ -77,12 +77,13 @@ def test_progress_bar_only_for_jobs_longer_than_half_a_second(qtbot, make_window
     win.submit(lambda t: slow_job(t, 5, 0.02), label="quick", on_result=done.append)
     qtbot.waitUntil(lambda: bool(done), timeout=5000)
     qtbot.wait(600)
-    assert not win.progress.isVisible()
+    status = win.status_line
+    assert not status.progress.isVisible()
     win.submit(lambda t: slow_job(t, 60, 0.02), label="long", on_result=done.append)
-    qtbot.waitUntil(lambda: win.progress.isVisible(), timeout=3000)
-    assert win.cancel_button.isVisible() and "long" in win.job_label.text()
+    qtbot.waitUntil(lambda: status.progress.isVisible(), timeout=3000)
+    assert status.cancel_button.isVisible() and "long" in status.job_label.text()
     qtbot.waitUntil(lambda: len(done) == 2, timeout=5000)
-    qtbot.waitUntil(lambda: not win.progress.isVisible(), timeout=2000)
+    qtbot.waitUntil(lambda: not status.progress.isVisible(), timeout=2000)
 
 
 def test_the_ui_thread_runs_while_a_cpu_bound_job_is_busy(qtbot) -> None:

@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtGui import QKeySequence
 
 from memoview.gui.dialogs.errors import ErrorDialog
-from tests.gui.support import make_case, record_prefix_attempt, screenshot
+from tests.gui.support import emitted, make_case, record_prefix_attempt, screenshot
 
 pytestmark = pytest.mark.gui
 
@@ -29,7 +29,7 @@ def test_window_lists_documents_models_and_marks_controls(window) -> None:
     assert docs == ["The Raven", "Control essay  [negative control]"]
     assert len(models) == 1 and models[0].startswith("tiny-model")
     assert tree.sections["documents"].text(0) == "Documents (2)"
-    assert "2 documents, 1 model, 0 attempts" in window.case_label.text()  # correct plurals
+    assert "2 documents, 1 model, 0 attempts" in window.status_line.case_label.text()  # correct plurals
     assert window.notice.isVisible() and "disclosable" in window.notice.text()
     screenshot(window, "main_window")
 
@@ -85,8 +85,10 @@ def test_recent_cases_and_settings_persist(window, case_path: Path) -> None:
 def test_opening_a_non_case_shows_the_error_dialog_and_keeps_running(window, qtbot, tmp_path: Path) -> None:
     bogus = tmp_path / "not-a-case.memoview"
     bogus.write_text("hello")
+    errors = emitted(window.error_shown)
     assert window.open_case(bogus) is False
-    dialog = window.last_error_dialog
+    assert len(errors) == 1
+    dialog = errors[0]
     assert isinstance(dialog, ErrorDialog) and dialog.isVisible()
     assert "not a memoview case file" in dialog.message_label.text()
     assert dialog.hint_label.text().startswith("What you can do:")
@@ -101,8 +103,9 @@ def test_opening_a_non_case_shows_the_error_dialog_and_keeps_running(window, qtb
 def test_drop_of_non_model_folder_reports_clearly(window, tmp_path: Path) -> None:
     folder = tmp_path / "stuff"
     folder.mkdir()
+    errors = emitted(window.error_shown)
     window.handle_dropped_paths([folder])
-    assert "not a model folder" in window.last_error_dialog.message_label.text()
+    assert len(errors) == 1 and "not a model folder" in errors[0].message_label.text()
 
 
 def test_dark_palette_toggle(window, qtbot) -> None:
@@ -144,9 +147,24 @@ def test_gui_startup_does_not_import_torch() -> None:
 def test_demo_case_offers_the_demo_protocol_until_attempts_exist(make_window, tmp_path: Path) -> None:
     make_case(tmp_path / "demo.memoview").close()
     win = make_window(tmp_path / "demo.memoview")
-    assert win.demo_button.isVisible() and "demo protocol" in win.demo_button.text()
+    assert win.start_page.demo_button.isVisible() and "demo protocol" in win.start_page.demo_button.text()
     screenshot(win, "main_window_demo_start")
     doc = win.case.documents()[0]
     record_prefix_attempt(win.case, doc, 0, 10, 60, "some output", 0)
     win.refresh()
-    assert not win.demo_button.isVisible()
+    assert not win.start_page.demo_button.isVisible()
+
+
+def test_menu_table_names_real_slots_and_greys_out_case_actions(make_window) -> None:
+    """Every action of the menu table (gui/window/menus.py) calls a MainWindow method, and the actions
+    that need a case are disabled while none is open and enabled once one is."""
+    from memoview.gui.main_window import MainWindow
+    from memoview.gui.window.menus import MENUS, MenuAction
+
+    entries = [item for _title, items in MENUS for item in items if isinstance(item, MenuAction)]
+    for entry in entries:
+        assert callable(getattr(MainWindow, entry.slot, None)), entry.slot
+    win = make_window(None)
+    assert set(win.actions_by_name) == {e.name for e in entries}
+    for entry in entries:
+        assert win.actions_by_name[entry.name].isEnabled() is not entry.needs_case, entry.name

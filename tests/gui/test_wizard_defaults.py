@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.gui.support import screenshot
+from tests.gui.support import emitted, screenshot
 
 pytestmark = pytest.mark.gui
 
@@ -83,9 +83,10 @@ def _defaults_run(win, qtbot, shots: str = "") -> None:  # type: ignore[no-untyp
     assert wizard.run_page.run_button.isEnabled()
     assert "num_beams" not in wizard.run_page.summary.text() and "greedy" in wizard.run_page.summary.text()
     screenshot(wizard, shots + "wizard_run_default")
+    errors = emitted(win.error_shown)
     wizard.run_page.run_button.click()
-    qtbot.waitUntil(lambda: wizard.result_attempt is not None or win.last_error_dialog is not None, timeout=180000)
-    assert win.last_error_dialog is None, win.last_error_dialog.message
+    qtbot.waitUntil(lambda: wizard.result_attempt is not None or errors, timeout=180000)
+    assert not errors, errors[0].message
     attempt = wizard.result_attempt
     assert attempt.status == "done"
     assert attempt.spec.target["start_char"] == start and attempt.spec.target["prefix_tokens"] == 50
@@ -169,9 +170,10 @@ def test_chat_prompt_is_offered_and_rendered_before_the_run(win, qtbot) -> None:
     assert "Recite the opening" in plan and "You are a helpful assistant." in plan
     assert "Exactly what the model receives" in plan
     screenshot(wizard, "wizard_chat_run_page")
+    errors = emitted(win.error_shown)
     wizard.run_page.run_button.click()
-    qtbot.waitUntil(lambda: wizard.result_attempt is not None or win.last_error_dialog is not None, timeout=180000)
-    assert win.last_error_dialog is None, win.last_error_dialog.message
+    qtbot.waitUntil(lambda: wizard.result_attempt is not None or errors, timeout=180000)
+    assert not errors, errors[0].message
     attempt = wizard.result_attempt
     assert attempt.spec.method == "chat"
     assert attempt.spec.params["messages"][0] == {"role": "system", "content": "You are a helpful assistant."}

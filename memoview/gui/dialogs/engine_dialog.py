@@ -169,6 +169,6 @@ def choose_engine(window: Any, info: ModelInfo) -> EngineDialog:
                                           f" on {dialog.settings().device} in {dialog.settings().dtype}"), 8000)
 
     dialog.accepted.connect(accepted)
-    window.last_engine_dialog = dialog
+    window.engine_dialog_opened.emit(dialog)  # MainWindow.engine_dialog_opened
     dialog.open()
     return dialog

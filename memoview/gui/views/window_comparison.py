@@ -49,7 +49,7 @@ def open_window_comparison(main_window: Any, attempt_id: int, index: int) -> Any
             "windows), so there is no side-by-side; its target is selected in the text.", 20000)
         return view
     key = f"window:{attempt_id}:{index}"
-    existing = main_window._find_tab(key)
+    existing = main_window.tabs.find_view(key)
     if existing is not None:
         return existing
     from memoview.gui.views.comparison_view import ComparisonView
@@ -60,5 +60,5 @@ def open_window_comparison(main_window: Any, attempt_id: int, index: int) -> Any
     alignment = alignment.shifted(source_delta=window.start_char) if window.start_char else alignment
     # pane_range starts at the prompt: the comparison view shifts by its own offset, as for prefix attempts.
     view = ComparisonView(main_window, stand_in, alignment)
-    return main_window._add_tab(key, view, f"Sweep #{attempt_id} · window {index}",
+    return main_window.tabs.add_view(key, view, f"Sweep #{attempt_id} · window {index}",
                                 f"Comparison for window {index} of sweep {attempt_id} (not stored; read-only)")
