@@ -95,7 +95,7 @@ def test_llamacpp_in_the_gui_greys_out_beam_and_runs_a_sweep(win, qtbot) -> None
     errors = emitted(win.error_shown)
     sweep.run_page.run_button.click()
     # Generous: the first open fingerprints the 250 MB GGUF, on a machine shared with other work.
-    qtbot.waitUntil(lambda: sweep.result_attempt is not None or errors, timeout=900000)
+    qtbot.waitUntil(lambda: sweep.result_attempt is not None or bool(errors), timeout=900000)
     assert not errors, errors[0].message
     attempt = sweep.result_attempt
     assert attempt.status == "done" and attempt.environment["engine_identity"]["engine"] == "llama.cpp"

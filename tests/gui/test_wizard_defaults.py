@@ -85,7 +85,7 @@ def _defaults_run(win, qtbot, shots: str = "") -> None:  # type: ignore[no-untyp
     screenshot(wizard, shots + "wizard_run_default")
     errors = emitted(win.error_shown)
     wizard.run_page.run_button.click()
-    qtbot.waitUntil(lambda: wizard.result_attempt is not None or errors, timeout=180000)
+    qtbot.waitUntil(lambda: wizard.result_attempt is not None or bool(errors), timeout=180000)
     assert not errors, errors[0].message
     attempt = wizard.result_attempt
     assert attempt.status == "done"
@@ -172,7 +172,7 @@ def test_chat_prompt_is_offered_and_rendered_before_the_run(win, qtbot) -> None:
     screenshot(wizard, "wizard_chat_run_page")
     errors = emitted(win.error_shown)
     wizard.run_page.run_button.click()
-    qtbot.waitUntil(lambda: wizard.result_attempt is not None or errors, timeout=180000)
+    qtbot.waitUntil(lambda: wizard.result_attempt is not None or bool(errors), timeout=180000)
     assert not errors, errors[0].message
     attempt = wizard.result_attempt
     assert attempt.spec.method == "chat"
