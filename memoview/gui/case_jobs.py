@@ -1,4 +1,4 @@
-"""Worker jobs on the case itself: import documents, fingerprint and register a model.
+"""Worker jobs on the case itself: import documents, fingerprint and register a model, align an attempt.
 
 Generators in the shape of ``core/jobs.py`` (yield ``Progress``, return the result), handed to the
 window's worker with ``MainWindow.submit``. The jobs that run a model are in ``gui/engine.py``.
@@ -30,3 +30,14 @@ def open_model_job(case: Any, path: Path, token: CancelToken) -> Any:
     if token.cancelled:
         return None
     return case.add_model(info)
+
+
+def align_attempt_job(case: Any, attempt: Any, document: Any, token: CancelToken) -> Any:
+    """The attempt's stored alignment, else computed and stored (core/alignment/attempts.py)."""
+    from memoview.core.alignment.attempts import alignment_for
+    from memoview.core.jobs import Progress
+
+    yield Progress(0, 1, "Aligning the output with the source")
+    alignment, _origin = alignment_for(case, attempt, document, store=True)
+    yield Progress(1, 1, "Aligned")
+    return alignment

@@ -109,13 +109,13 @@ def test_span_colours_match_the_exhibit_palette(setup, qtbot) -> None:
 
 def test_notes_and_tags_are_annotations(setup, qtbot) -> None:
     win, view, attempt, output = setup
-    view.note_edit.setPlainText("Verbatim from the opening chapter.")
-    view.add_note()
-    view.tag_edit.setText("key-finding")
-    view.add_tag()
+    view.notes.note_edit.setPlainText("Verbatim from the opening chapter.")
+    view.notes.add_note()
+    view.notes.tag_edit.setText("key-finding")
+    view.notes.add_tag()
     kinds = [(a.kind, a.body) for a in win.case.annotations("attempt", attempt.id)]
     assert kinds == [("note", "Verbatim from the opening chapter."), ("tag", "key-finding")]
-    assert view.notes_list.count() == 2
+    assert view.notes.notes_list.count() == 2
     # The raw output is untouched.
     assert win.case.attempt(attempt.id).output_text == output
 

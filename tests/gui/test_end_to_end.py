@@ -55,7 +55,7 @@ def test_new_case_import_open_model_and_corrupt_model(win, qtbot, fixture_model_
     (bad / "config.json").write_text("{ not json")
     (bad / "model.safetensors").write_bytes(b"\x00garbage" * 10)
     win.handle_dropped_paths([bad])  # dropped like a user would
-    qtbot.waitUntil(lambda: errors, timeout=30000)
+    qtbot.waitUntil(lambda: bool(errors), timeout=30000)
     dialog = errors[0]
     assert isinstance(dialog, ErrorDialog)
     assert "broken-model" in dialog.message or "config.json" in dialog.message
@@ -65,7 +65,7 @@ def test_new_case_import_open_model_and_corrupt_model(win, qtbot, fixture_model_
     # The app keeps running: the case still works and nothing was registered for the broken model.
     assert len(win.case.models()) == 1
     win.verify_case()
-    qtbot.waitUntil(lambda: verified, timeout=30000)
+    qtbot.waitUntil(lambda: bool(verified), timeout=30000)
     report, _box = verified[0]
     assert report.ok
     screenshot(win, "main_window_fixture_case")
@@ -97,7 +97,7 @@ def _run_wizard(win, qtbot, *, document_id, passage=None, whole=False, stride=50
                         or wizard.run_page.progress.maximum() == 1000, timeout=60000)
         wizard.run_page.cancel_button.click()
     qtbot.waitUntil(lambda: wizard.result_attempt is not None or wizard.cancelled
-                    or errors, timeout=120000)
+                    or bool(errors), timeout=120000)
     assert not errors, errors[0].message
     return wizard
 
@@ -131,8 +131,8 @@ def test_wizard_prefix_comparison_sweep_cancel_and_export(win, qtbot, fixture_mo
     qtbot.waitUntil(win.isActiveWindow, timeout=5000)
     qtbot.keyClick(comparison, qtbot_key("F7"))
     assert comparison.current == 0
-    comparison.note_edit.setPlainText("Reproduced verbatim from a 20-token prompt.")
-    comparison.add_note()
+    comparison.notes.note_edit.setPlainText("Reproduced verbatim from a 20-token prompt.")
+    comparison.notes.add_note()
     assert win.case.annotations("attempt", attempt.id)[0].body.startswith("Reproduced verbatim")
     screenshot(win, "e2e_comparison")
 
@@ -182,7 +182,7 @@ def test_wizard_prefix_comparison_sweep_cancel_and_export(win, qtbot, fixture_mo
     # Case > Verify case fully: model files re-hashed, the greedy prefix attempt re-run token for token.
     verified = emitted(win.case_verified)
     win.actions_by_name["verify_case_fully"].trigger()
-    qtbot.waitUntil(lambda: verified, timeout=120000)
+    qtbot.waitUntil(lambda: bool(verified), timeout=120000)
     full, box = verified[0]
     assert full.ok and full.models_checked == 1, full.case.problems
     rerun = next(r for r in full.reruns if r["attempt_id"] == attempt.id)
@@ -218,13 +218,13 @@ def test_run_protocol_from_the_gui_skips_what_is_done(qtbot, make_window, tmp_pa
         assert not win.start_page.demo_button.isVisible()  # only offered on the demo case
         finished = emitted(win.protocol_finished)
         win.run_protocol(protocol)
-        qtbot.waitUntil(lambda: finished, timeout=120000)
+        qtbot.waitUntil(lambda: bool(finished), timeout=120000)
         counts = finished.pop()
         n_docs = len(win.case.documents())
         assert counts["attempts_run"] == counts["attempts_planned"] == n_docs
         assert len(win.case_tree.items_of("attempts")) == n_docs and len(win.case_tree.items_of("protocols")) == 1
         win.run_protocol(protocol)
-        qtbot.waitUntil(lambda: finished, timeout=60000)
+        qtbot.waitUntil(lambda: bool(finished), timeout=60000)
         assert finished.pop()["attempts_run"] == 0
         assert "nothing to run" in win.statusBar().currentMessage()
         assert win.case.attempt_count() == n_docs
