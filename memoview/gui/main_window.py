@@ -1,5 +1,10 @@
 """The main window: the case, the one worker, and the slots behind the menus.
 
+Longer than ~500 lines on purpose: its slots (new_case, open_document, run_extraction, verify_case, ...)
+are the window's public API — the menu table, the views and the tests call them — and each stays a
+few lines that call into a part, a dialog, a view or a job. Splitting them further would add a hop
+between a menu entry and what it does, not take out any logic.
+
 The window's parts are in ``gui/window/`` (see its docstring): the menu table (``menus.py``), the
 tabs (``tabs.py``), the status line (``status.py``), the Start page and disclosure notice
 (``start_page.py``), dropped paths (``drops.py``) and the words of job reports (``reports.py``).
@@ -120,8 +125,11 @@ class MainWindow(QMainWindow):
         """Run a core job on the one worker; errors go to the one error dialog unless handled."""
         return self.runner.submit(
             factory, label=label, key=key, on_result=on_result, on_cancelled=on_cancelled,
-            on_error=on_error or (lambda exc, details: self.show_error(exc, details)), on_progress=on_progress,
+            on_error=on_error or self._job_failed, on_progress=on_progress,
         )
+
+    def _job_failed(self, exc: BaseException, details: str) -> None:
+        self.show_error(exc, details)
 
     def cancel_jobs(self) -> None:
         self.status_line.cancel_jobs()
@@ -485,10 +493,13 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(reports.protocol_text(counts), 15000)
             self.protocol_finished.emit(counts)
 
+        def failed(exc: BaseException, details: str) -> None:
+            self.refresh()  # the attempts that finished before the failure are recorded
+            self.show_error(exc, details)
+
         return self.submit(lambda token: run_protocol_job(case, cache, protocol, token),
                            label=f"Running protocol {path.name}", on_result=done,
-                           on_cancelled=lambda _r: self.refresh(),
-                           on_error=lambda exc, details: (self.refresh(), self.show_error(exc, details)))
+                           on_cancelled=lambda _r: self.refresh(), on_error=failed)
 
     def export_exhibit(self, attempt_ids: Optional[list[int]] = None) -> Any:
         if self.case is None:

@@ -168,3 +168,14 @@ def test_menu_table_names_real_slots_and_greys_out_case_actions(make_window) -> 
     assert set(win.actions_by_name) == {e.name for e in entries}
     for entry in entries:
         assert win.actions_by_name[entry.name].isEnabled() is not entry.needs_case, entry.name
+
+
+def test_an_import_is_announced_by_a_signal_and_opens_the_one_document(window, qtbot, tmp_path: Path) -> None:
+    source = tmp_path / "ode.txt"
+    source.write_text("Thou still unravish'd bride of quietness, thou foster-child of silence. " * 5, encoding="utf-8")
+    with qtbot.waitSignal(window.documents_imported, timeout=30000) as imported:
+        window.import_documents([source])
+    report = imported.args[0]
+    assert [d.title for d in report.imported] and not report.failed
+    assert window.tabs.currentWidget().objectName() == "documentView"  # one document imported: it is opened
+    assert len(window.case.documents()) == 3
