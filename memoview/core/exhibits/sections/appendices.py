@@ -1,4 +1,4 @@
-"""Appendices A-F: attempt log, hash manifest, reproduction, legend, environment, audit extract."""
+"""Appendices A-G: attempt log, hash manifest, reproduction, legend, environment, audit extract, cross-engine checks."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from memoview.core.exhibits.blocks import MONO_SIZE, LegendSample, P, TextBox, k
 from memoview.core.exhibits.data import sha256sum_line, sweep_suffix_tokens
 from memoview.core.exhibits.flowables import colour
 from memoview.core.exhibits.sections.base import StoryBase
+from memoview.core.exhibits.sections.crosschecks import crosscheck_appendix
 from memoview.core.storage.audit import canonical_json
 
 
@@ -48,6 +49,7 @@ class Appendices(StoryBase):
         self.legend()
         self.environment()
         self.audit_extract()
+        crosscheck_appendix(self)  # Appendix G, only when the case recorded cross-engine checks
 
     def sweep_windows(self) -> None:
         """A2: every window of every sweep in the exhibit (long sweeps: the windows with any exact token)."""
