@@ -262,6 +262,9 @@ class MainWindow(QMainWindow):
                                          lambda: self.verify_case(full=True), None,
                                          "Also re-hash every model file and re-run the greedy and beam attempts, "
                                          "comparing the output token for token"))
+        from memoview.gui.dialogs.crosscheck_dialog import install_crosscheck_action  # issue 10: cross-engine check
+
+        install_crosscheck_action(self, case_menu)
 
         view_menu = mb.addMenu("&View")
         dark = self._action("dark_mode", "&Dark palette", self.toggle_dark)

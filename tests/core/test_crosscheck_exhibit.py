@@ -14,7 +14,6 @@ from typing import Any, Iterator
 
 import pytest
 
-from memoview.core.case import Case
 from memoview.core.engines.base import EngineSettings
 from memoview.core.exhibits.export import ExportOptions, export_exhibit
 from memoview.core.jobs import run_job
