@@ -122,3 +122,18 @@ def test_no_check_no_appendix_and_the_manifest_is_unchanged(checked: dict[str, A
     assert "Cross-engine checks" not in text and "Appendix G" not in text
     manifest = json.loads(Path(str(result.manifest_path)).read_text(encoding="utf-8"))
     assert "crosschecks" not in manifest
+
+
+def test_a_prefix_attempt_check_reads_as_one_target(checked: dict[str, Any]) -> None:
+    """A prefix attempt re-scored in bfloat16 (the recorded token ids, scored again): one target compared."""
+    from memoview.core.crosscheck import run_crosscheck
+
+    case, prefix = checked["case"], checked["prefix"]
+    check = run_job(run_crosscheck(case, prefix.id, EngineSettings("transformers", "cpu", "bfloat16")))
+    assert check is not None and check.compared == 1
+    out = checked["root"] / "prefix-checked.pdf"
+    run_job(export_exhibit(case, ExportOptions(attempt_ids=(prefix.id,), creation_date="2026-11-30"), out))
+    text = " ".join(_text(out).split())
+    assert f"Attempt {prefix.id} (W1, prefix): check recorded" in text
+    assert (f"on the greedy exact length in {check.greedy_agree} of 1 target; log10 p_z within 0.1 in "
+            f"{check.pz_agree} of 1") in text

@@ -142,6 +142,21 @@ def test_a_check_that_disagrees_is_marked_in_words(win, qtbot) -> None:  # noqa:
     screenshot(win, "crosscheck_result_disagreement")
 
 
+def test_cancelling_the_check_records_nothing(win, qtbot, fixture_model_dir: Path) -> None:  # noqa: F811
+    from memoview.core.crosscheck import crosschecks
+    from memoview.gui.dialogs.crosscheck_dialog import run_crosscheck_in
+
+    _import(win, qtbot, ["lighthouse_keeper.txt"])
+    sweep, _windows = _recorded_sweep(win, fixture_model_dir)
+    handle = run_crosscheck_in(win, sweep.id, EngineSettings("transformers", "cpu", "bfloat16"))
+    win.cancel_jobs()  # the status bar's Cancel button
+    qtbot.waitUntil(lambda: not win.runner.is_busy(), timeout=300000)
+    assert handle.token.cancelled and win.last_error_dialog is None
+    assert crosschecks(win.case, sweep.id) == []
+    assert "cancelled; nothing was recorded" in win.statusBar().currentMessage()
+    assert win.case.verify().ok
+
+
 def test_an_attempt_that_cannot_be_checked_is_refused_in_words(win, qtbot) -> None:  # noqa: F811
     from memoview.gui.dialogs.crosscheck_dialog import start_crosscheck
 
