@@ -70,6 +70,8 @@ def test_the_check_appears_in_appendix_g_and_on_the_cover(checked: dict[str, Any
     entry = next(e for e in case.audit_entries() if e.event == "crosscheck.record")
     assert manifest["crosschecks"] == [{"attempt_id": sweep.id, "audit_seq": entry.seq, "entry_sha256": entry.hash}]
     assert entry.hash in text
+    assert "the audit entry of each cross-engine check in Appendix G" in text
+    assert "p_z computed for sampling at temperature 1, top-k" in text  # Appendix B says what it binds
     if check.greedy_agree == check.compared and check.pz_agree == check.compared:
         assert "Every compared window agrees on both figures." in text
     else:
@@ -119,7 +121,7 @@ def test_no_check_no_appendix_and_the_manifest_is_unchanged(checked: dict[str, A
     out = checked["root"] / "prefix.pdf"
     result = run_job(export_exhibit(case, ExportOptions(attempt_ids=(prefix.id,), creation_date="2026-11-30"), out))
     text = _text(out)
-    assert "Cross-engine checks" not in text and "Appendix G" not in text
+    assert "Cross-engine checks" not in text and "Appendix G" not in text and "cross-engine" not in text
     manifest = json.loads(Path(str(result.manifest_path)).read_text(encoding="utf-8"))
     assert "crosschecks" not in manifest
 

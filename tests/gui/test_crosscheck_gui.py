@@ -78,7 +78,7 @@ def test_crosscheck_from_the_attempts_table_shows_the_summary(win, qtbot, fixtur
                               f"exact length in {check['greedy_agree']} of {check['compared']} windows; log10 p_z "
                               f"within 0.1 in {check['pz_agree']} of {check['compared']}")
     assert view.table.rowCount() == check["compared"]
-    assert view.table.item(0, 2).text() == str(check["rows"][0]["greedy_then"])
+    assert view.table.item(0, 2).text() == f"{check['rows'][0]['greedy_then']} of 20"  # of the window's 20 tokens
     agree_texts = {view.table.item(r, 7).text() for r in range(view.table.rowCount())}
     assert agree_texts <= {"✓ agrees", "✗ differs: greedy length", "✗ differs: p_z",
                            "✗ differs: greedy length and p_z"}
@@ -123,11 +123,13 @@ def test_a_check_that_disagrees_is_marked_in_words(win, qtbot) -> None:  # noqa:
                       {"engine": "llama.cpp", "library": "llama-cpp-python", "library_version": "0.3.36",
                        "device": "cpu", "dtype": "Q4_K_M", "threads": 2}, compared=3, greedy_agree=2, pz_agree=2,
                       max_abs_diff_log10_pz=0.24)
-    for i, (g, p) in enumerate(((50, -0.12), (50, -0.31), (50, -0.2))):
-        now_g, now_p = (12, -0.55) if i == 1 else (g, p + 0.01)
+    for i, (g, p) in enumerate(((50, -0.12), (50, -0.31), (50, None))):
+        now_g, now_p = (12, -0.55) if i == 1 else (g, None if p is None else p + 0.01)
         made.rows.append({"index": i, "start_char": 100 * i, "end_char": 100 * i + 90, "greedy_then": g,
                           "greedy_now": now_g, "log10_pz_then": p, "log10_pz_now": now_p,
-                          "greedy_agree": g == now_g, "pz_agree": abs(p - now_p) <= 0.1})
+                          "greedy_agree": g == now_g,
+                          "pz_agree": p is None and now_p is None or (p is not None and now_p is not None
+                                                                       and abs(p - now_p) <= 0.1)})
     record(win.case, made)
     win.refresh()
     view = open_crosscheck_view(win, crosschecks(win.case, attempt.id)[-1])
@@ -135,9 +137,10 @@ def test_a_check_that_disagrees_is_marked_in_words(win, qtbot) -> None:  # noqa:
                                           "greedy exact length in 2 of 3 windows; log10 p_z within 0.1 in 2 of 3")
     assert [view.table.item(r, 7).text() for r in range(3)] == ["✓ agrees", "✗ differs: greedy length and p_z",
                                                                  "✓ agrees"]
+    assert view.table.item(2, 4).text() == view.table.item(2, 5).text() == "0 (impossible)"
     assert view.table.item(1, 0).background().color().name() != view.table.item(0, 0).background().color().name()
     view.only_differing.setChecked(True)
-    assert view.table.rowCount() == 1 and view.table.item(0, 3).text() == "12"
+    assert view.table.rowCount() == 1 and view.table.item(0, 3).text() == "12 of 50"
     view.only_differing.setChecked(False)
     screenshot(win, "crosscheck_result_disagreement")
 

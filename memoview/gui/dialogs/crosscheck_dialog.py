@@ -141,7 +141,7 @@ class CrossCheckDialog(EngineDialog):
         self.engine.currentIndexChanged.connect(lambda _i: self._describe())
         self.dtype.currentIndexChanged.connect(lambda _i: self._describe())
         self.device.currentIndexChanged.connect(lambda _i: self._describe())
-        self.resize(780, 520)
+        self.resize(780, 440)
         self._attempt_changed(initial=True)
 
     def attempt_id(self) -> int:

@@ -44,6 +44,24 @@ def identity_line(ident: dict[str, Any]) -> str:
     return " · ".join(str(p) for p in parts if p) or "not recorded"
 
 
+def pz_cell(value: Optional[float]) -> str:
+    """log10 p_z rounded; None from a local engine means p_z = 0 under the scheme (the target leaves the top-k)."""
+    return "0 (impossible)" if value is None else fmt_log10(value)
+
+
+def suffix_tokens(window: Any, attempt_id: int) -> int:
+    """Target tokens per window (or of the target) as the attempt recorded them; 0 when unknown."""
+    try:
+        attempt = window.case.attempt(attempt_id)
+    except Exception:  # a view of a check whose attempt is not in this case still shows its figures
+        return 0
+    for source in (attempt.spec.params or {}, attempt.spec.target or {}):
+        value = source.get("suffix_tokens") or source.get("suffix")
+        if isinstance(value, int) and value > 0:
+            return value
+    return len(attempt.target_token_ids)
+
+
 def agreement_text(row: dict[str, Any]) -> str:
     if row.get("greedy_agree") and row.get("pz_agree"):
         return "✓ agrees"
@@ -59,6 +77,7 @@ class CrossCheckView(QWidget):
         self.check = check
         attempt_id = int(check.get("attempt_id") or 0)
         sweep = check.get("method") == "sweep"
+        self.suffix = suffix_tokens(window, attempt_id)
         title = QLabel(f"<h3>Cross-engine check of attempt #{attempt_id} ({html.escape(str(check.get('method')))})"
                        "</h3>")
         title.setObjectName("crosscheckTitle")
@@ -83,7 +102,8 @@ class CrossCheckView(QWidget):
             + ("A window is compared when both engines' tokenizations put it on the same characters of the work. "
                if sweep else "The recorded prompt and target token ids were scored again. ")
             + "The greedy exact length (leading target tokens the model reproduces exactly) must be equal; p_z "
-            f"agrees when log10 p_z differs by at most {PZ_AGREE_LOG10:g}.</p>")
+            f"agrees when log10 p_z differs by at most {PZ_AGREE_LOG10:g}. A p_z of 0 (impossible: the target "
+            "leaves the sampling scheme's top-k) agrees only with 0.</p>")
         details.setObjectName("crosscheckDetails")
         details.setWordWrap(True)
         details.setTextFormat(Qt.TextFormat.RichText)
@@ -127,9 +147,10 @@ class CrossCheckView(QWidget):
                 where = f"{int(row['start_char']):,}" + (f"–{int(row['end_char']):,}" if row.get("end_char") is not None
                                                          else " onward")
             a, b = row.get("log10_pz_then"), row.get("log10_pz_now")
-            diff = "–" if a is None or b is None else f"{abs(float(a) - float(b)):.3f}"
-            values = [str(row.get("index", "–")), where, str(row.get("greedy_then", "–")),
-                      str(row.get("greedy_now", "–")), fmt_log10(a), fmt_log10(b), diff, agreement_text(row)]
+            diff = ("–" if a is None and b is None else "one is 0" if a is None or b is None
+                    else f"{abs(float(a) - float(b)):.3f}")
+            values = [str(row.get("index", "–")), where, self._exact(row.get("greedy_then")),
+                      self._exact(row.get("greedy_now")), pz_cell(a), pz_cell(b), diff, agreement_text(row)]
             differs = not (row.get("greedy_agree") and row.get("pz_agree"))
             for col, text in enumerate(values):
                 item = QTableWidgetItem(text)
@@ -140,6 +161,11 @@ class CrossCheckView(QWidget):
                     item.setBackground(tint)
                     item.setForeground(ink)
                 self.table.setItem(r, col, item)
+
+    def _exact(self, n: Any) -> str:
+        if n is None:
+            return "–"
+        return f"{int(n)} of {self.suffix}" if self.suffix else str(n)
 
     def refresh_theme(self) -> None:
         self._fill()

@@ -110,7 +110,9 @@ class Appendices(StoryBase):
             f"SHA-256 of the manifest file written beside this PDF (<font name='MV-Mono'>{manifest_name}</font>: "
             "canonical JSON, sorted keys, no whitespace, UTF-8); check it with "
             f"<font name='MV-Mono'>sha256sum {manifest_name}</font>. It binds the documents, model files, every "
-            "attempt's output hash and record hash, and the audit-log head at export.", "small", raw=True), Spacer(1, 4))
+            "attempt's output hash and record hash, "
+            + ("the audit entry of each cross-engine check in Appendix G, " if "crosschecks" in d.manifest else "")
+            + "and the audit-log head at export.", "small", raw=True), Spacer(1, 4))
         doc_lines = [sha256sum_line(w.document.raw_sha256, w.document.filename) for w in d.works]
         self._mono_block("B1. Source documents (original files)", doc_lines)
         names = [w.document.filename for w in d.works]

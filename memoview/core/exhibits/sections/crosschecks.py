@@ -54,10 +54,27 @@ def repeat_command(case_name: str, check: RecordedCheck) -> str:
     return " ".join(shlex.quote(p) for p in parts)
 
 
+IMPOSSIBLE = "impossible"  # a local engine's log10 p_z of None: p_z = 0 under the scheme (the target leaves the top-k)
+
+
+def _pz(value: Optional[float]) -> str:
+    return IMPOSSIBLE if value is None else fmt_log10(value)
+
+
 def _diff(a: Optional[float], b: Optional[float]) -> str:
     if a is None or b is None:
         return "\u2013" if a is None and b is None else "one side impossible"
     return f"{abs(a - b):.3f}"
+
+
+def scheme_text(attempt: Any) -> str:
+    """The sampling scheme p_z was computed for, as the attempt recorded it (both engines used it)."""
+    params, metrics = attempt.spec.params or {}, attempt.metrics or {}
+    t = params.get("pz_temperature", metrics.get("pz_temperature"))
+    k = params.get("pz_top_k", metrics.get("pz_top_k"))
+    return (f"sampling at temperature {t if t is not None else 1.0:g}, "
+            + (f"top-k {k}" if k else "no top-k") + ", as recorded with the attempt; 'impossible' means p_z = 0 "
+            "under it (the target leaves the top-k) and agrees only with 'impossible'")
 
 
 def _window_rows(rows: list[dict[str, Any]], suffix: int) -> list[list[Any]]:
@@ -73,7 +90,7 @@ def _window_rows(rows: list[dict[str, Any]], suffix: int) -> list[list[Any]]:
                                                    else " onward")
         what = [w for w, ok in (("greedy length", r.get("greedy_agree")), ("p_z", r.get("pz_agree"))) if not ok]
         out.append([str(r.get("index", "\u2013")), where, f"{exact(r.get('greedy_then'))} / {exact(r.get('greedy_now'))}",
-                    f"{fmt_log10(r.get('log10_pz_then'))} / {fmt_log10(r.get('log10_pz_now'))}",
+                    f"{_pz(r.get('log10_pz_then'))} / {_pz(r.get('log10_pz_now'))}",
                     _diff(r.get("log10_pz_then"), r.get("log10_pz_now")), " and ".join(what)])
     return out
 
@@ -106,6 +123,7 @@ def crosscheck_appendix(story: Any) -> None:
             ("Recorded with", identity_text(p.get("engine_then") or {})),
             ("Re-scored with", identity_text(p.get("engine_now") or {})),
             ("Result", plain_summary(p)),
+            ("p_z computed for", scheme_text(view.attempt)),
             ("Audit entry SHA-256", check.entry_sha256),
             ("Run the check again", repeat_command(d.case_name, check)),
         ], story.width, key_w=1.6 * inch))
