@@ -139,3 +139,25 @@ def test_a_prefix_attempt_check_reads_as_one_target(checked: dict[str, Any]) -> 
     assert f"Attempt {prefix.id} (W1, prefix): check recorded" in text
     assert (f"on the greedy exact length in {check.greedy_agree} of 1 target; log10 p_z within 0.1 in "
             f"{check.pz_agree} of 1") in text
+
+
+def test_the_cli_prints_the_recorded_checks(checked: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
+    """`memoview crosscheck CASE --attempt ID --recorded` runs nothing and prints what the GUI's result tab shows
+    (every check of the sweep so far: the bfloat16 one, and the hand-made llama.cpp one when that test ran)."""
+    from memoview.cli import main
+    from memoview.core.crosscheck import crosschecks, disagreements, plain_summary
+
+    case, sweep = checked["case"], checked["sweep"]
+    recorded = crosschecks(case, sweep.id)
+    assert recorded
+    capsys.readouterr()
+    assert main(["crosscheck", str(case.path), "--attempt", str(sweep.id), "--recorded"]) == 0
+    out = capsys.readouterr().out
+    for check in recorded:
+        assert f"audit entry {check['audit_seq']} " in out and plain_summary(check) in out
+        for r in disagreements(check):
+            assert f"window {r['index']} (chars {r['start_char']}\u2013{r['end_char']}): greedy {r['greedy_then']} -> " \
+                   f"{r['greedy_now']}" in out
+    assert main(["crosscheck", str(case.path), "--attempt", str(sweep.id), "--recorded", "--json"]) == 0
+    assert [c["audit_seq"] for c in json.loads(capsys.readouterr().out)] == [c["audit_seq"] for c in recorded]
+    assert crosschecks(case, sweep.id) == recorded  # nothing new recorded

@@ -98,7 +98,10 @@ def test_crosscheck_from_the_attempts_table_shows_the_summary(win, qtbot, fixtur
     assert dialog2.attempt_id() == sweep.id
     assert not dialog2.history.isHidden() and "Checked 1 time before" in dialog2.history.text()
     screenshot(dialog2, "crosscheck_dialog_history")
-    dialog2.reject()
+    win.tabs.setCurrentIndex(0)
+    dialog2.show_previous.click()  # reopens the recorded result (its tab) and closes the dialog
+    assert isinstance(win.tabs.currentWidget(), CrossCheckView) and win.tabs.currentWidget() is view
+    assert not dialog2.isVisible()
 
 
 def test_a_check_that_disagrees_is_marked_in_words(win, qtbot) -> None:  # noqa: F811
