@@ -417,7 +417,6 @@ def control_baseline(case: Case, works: list[WorkSummary]) -> Baseline:
 def build_manifest(case: Case, works: list[WorkSummary], views: list[AttemptView], models: list[ModelInfo]) -> dict[str, Any]:
     """The facts the exhibit rests on, hashed into the manifest SHA-256 printed on every page."""
     from memoview.core.exhibits.anchor import verifier_sha256
-
     from memoview.core.exhibits.crosschecks import manifest_part
 
     record_hashes: dict[str, str] = {}
