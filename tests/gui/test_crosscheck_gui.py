@@ -150,10 +150,12 @@ def test_a_check_that_disagrees_is_marked_in_words(win, qtbot) -> None:  # noqa:
 
 def test_cancelling_the_check_records_nothing(win, qtbot, fixture_model_dir: Path) -> None:  # noqa: F811
     from memoview.core.crosscheck import crosschecks
-    from memoview.gui.dialogs.crosscheck_dialog import run_crosscheck_in
+    from memoview.gui.dialogs.crosscheck_dialog import current_attempt_id, run_crosscheck_in
 
     _import(win, qtbot, ["lighthouse_keeper.txt"])
     sweep, _windows = _recorded_sweep(win, fixture_model_dir)
+    win.open_document(sweep.spec.document_id)  # the memorization map in view: its latest sweep is the one meant
+    assert current_attempt_id(win) == sweep.id
     handle = run_crosscheck_in(win, sweep.id, EngineSettings("transformers", "cpu", "bfloat16"))
     win.cancel_jobs()  # the status bar's Cancel button
     qtbot.waitUntil(lambda: not win.runner.is_busy(), timeout=300000)
