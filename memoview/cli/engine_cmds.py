@@ -19,6 +19,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     cc.add_argument("case")
     cc.add_argument("--attempt", type=int, required=True, help="the attempt to re-score")
     engine_args(cc)
+    cc.add_argument("--recorded", action="store_true",
+                    help="run nothing: print the checks of this attempt already recorded in the case")
     cc.add_argument("--allow-pickle", action="store_true")
     cc.add_argument("--quiet", "-q", action="store_true")
     cc.add_argument("--json", action="store_true")
@@ -33,6 +35,8 @@ def cmd_crosscheck(args: argparse.Namespace) -> int:
     from memoview.cli.extraction_cmds import engine_settings
     from memoview.core.crosscheck import run_crosscheck
 
+    if args.recorded:
+        return _print_recorded(args)
     settings = engine_settings(args)
     if settings.engine == "auto":
         raise errors.ValidationError("Name the engine to compare with.",
@@ -55,6 +59,33 @@ def cmd_crosscheck(args: argparse.Namespace) -> int:
                       f"{_f(r['log10_pz_then']):>10} {_f(r['log10_pz_now']):>10}{flag}")
         print("recorded in the case's audit trail (crosscheck.record) and as an annotation of the attempt")
     return 0
+
+
+def _print_recorded(args: argparse.Namespace) -> int:
+    """The checks of one attempt already in the case (what the GUI's result tab shows), oldest first."""
+    from memoview.core.crosscheck import crosschecks, disagreements, plain_summary
+
+    with Case.open(args.case, read_only=True) as case:
+        case.attempt(args.attempt)  # a clear error for an unknown id
+        checks = crosschecks(case, args.attempt)
+    if args.json:
+        print(json.dumps(checks, indent=2))
+        return 0
+    if not checks:
+        print(f"attempt {args.attempt} has no recorded cross-engine check")
+        return 0
+    for c in checks:
+        print(f"audit entry {c['audit_seq']} ({c['at'][:16].replace('T', ' ')} UTC): {plain_summary(c)}")
+        for r in disagreements(c):
+            where = f"window {r['index']} (chars {r['start_char']}–{r.get('end_char', '?')})" \
+                if "index" in r else "target"
+            print(f"  {where}: greedy {r['greedy_then']} -> {r['greedy_now']}, log10 p_z "
+                  f"{_pz(r['log10_pz_then'])} -> {_pz(r['log10_pz_now'])}")
+    return 0
+
+
+def _pz(x: object) -> str:
+    return "impossible (p_z = 0)" if x is None else _f(x)
 
 
 def _f(x: object) -> str:

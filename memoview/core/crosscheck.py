@@ -110,7 +110,8 @@ def compare_sweep(case: Case, attempt: Any, engine: Engine, cancel: Optional[Can
         check.pz_agree += p
         if old.log10_pz is not None and new.log10_pz is not None:
             worst = max(worst, abs(old.log10_pz - new.log10_pz))
-        check.rows.append({"index": old.index, "start_char": old.start_char, "greedy_then": old.greedy_exact,
+        check.rows.append({"index": old.index, "start_char": old.start_char, "end_char": old.end_char,
+                           "greedy_then": old.greedy_exact,
                            "greedy_now": new.greedy_exact, "log10_pz_then": old.log10_pz,
                            "log10_pz_now": new.log10_pz, "greedy_agree": g, "pz_agree": p})
     check.max_abs_diff_log10_pz = worst if check.compared else None
@@ -181,6 +182,47 @@ def record(case: Case, check: CrossCheck) -> None:
     case.annotate("attempt", check.attempt_id, "crosscheck", check.summary())
 
 
+def engine_words(ident: dict[str, Any]) -> str:
+    """An engine identity in a few words: ``llama.cpp (Q4_K_M)``, ``transformers (float32, cpu)``."""
+    name = str(ident.get("engine") or "an unrecorded engine")
+    details = [str(x) for x in (ident.get("dtype"), ident.get("device")) if x and x != "auto"]
+    if name == "llama.cpp" and details:  # the quantization is what identifies a llama.cpp run
+        details = details[:1]
+    return f"{name} ({', '.join(details)})" if details else name
+
+
+def plain_summary(check: dict[str, Any]) -> str:
+    """The result in one plain sentence (GUI result view, exhibit appendix), from a recorded check.
+
+    E.g. "llama.cpp (Q4_K_M) agrees with transformers (float32, cpu) on the greedy exact length in 19 of 20
+    windows; log10 p_z within 0.1 in 17 of 20."
+    """
+    compared = int(check.get("compared") or 0)
+    what = ("window" if check.get("method") == "sweep" else "target") + ("" if compared == 1 else "s")
+    tol = float(check.get("pz_tolerance_log10") or PZ_AGREE_LOG10)
+    now, then = engine_words(check.get("engine_now") or {}), engine_words(check.get("engine_then") or {})
+    if compared == 0:
+        text = f"{now} could not be compared with {then}: no window covered the same text in both"
+    else:
+        text = (f"{now} agrees with {then} on the greedy exact length in {int(check.get('greedy_agree') or 0):,} "
+                f"of {compared:,} {what}; log10 p_z within {tol:g} in {int(check.get('pz_agree') or 0):,} "
+                f"of {compared:,}")
+    worst = check.get("max_abs_diff_log10_pz")
+    if compared and worst is not None:
+        text += f" (largest difference {float(worst):.3f})"
+    text += "."
+    skipped = int(check.get("not_comparable") or 0)
+    if skipped:
+        text += (f" {skipped:,} {'window was' if skipped == 1 else 'windows were'} not comparable (the two "
+                 "tokenizers cut the text differently there).")
+    return text
+
+
+def disagreements(check: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows of a recorded check where greedy exact length or p_z differ."""
+    return [r for r in check.get("rows") or [] if not (r.get("greedy_agree") and r.get("pz_agree"))]
+
+
 def crosschecks(case: Case, attempt_id: Optional[int] = None) -> list[dict[str, Any]]:
     """Recorded cross-engine checks (newest last), optionally of one attempt."""
     out = []
@@ -190,5 +232,5 @@ def crosschecks(case: Case, attempt_id: Optional[int] = None) -> list[dict[str, 
     return out
 
 
-__all__ = ["CrossCheck", "EVENT", "PZ_AGREE_LOG10", "compare_prefix", "compare_sweep", "crosschecks", "record",
-           "run_crosscheck"]
+__all__ = ["CrossCheck", "EVENT", "PZ_AGREE_LOG10", "compare_prefix", "compare_sweep", "crosschecks",
+           "disagreements", "engine_words", "plain_summary", "record", "run_crosscheck"]

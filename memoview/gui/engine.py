@@ -150,7 +150,17 @@ def run_protocol_job(case: Any, cache: dict[str, Any], protocol_path: str, token
 
 def crosscheck_job(case: Any, cache: dict[str, Any], attempt_id: int, settings: EngineSettings,
                    token: CancelToken) -> Any:
-    """Re-score a finished sweep or prefix/p_z attempt with another engine and store the comparison."""
+    """Re-score a finished sweep or prefix/p_z attempt with another engine and store the comparison.
+
+    The second engine is opened through the window's cache (it replaces the model's cached engine, so two
+    copies of a large model are never held at once); an attempt that cannot be checked is refused by the
+    core before any model is opened."""
     from memoview.core.crosscheck import run_crosscheck
 
-    return (yield from run_crosscheck(case, attempt_id, settings, cancel=token))
+    attempt = case.attempt(attempt_id)
+    engine = None
+    if attempt.spec.method in ("sweep", "prefix", "pz") and attempt.status == "done":
+        engine = yield from load_model_job(case, cache, attempt.spec.model_id, token, settings)
+        if engine is None or token.cancelled:
+            return None
+    return (yield from run_crosscheck(case, attempt_id, settings, cancel=token, engine=engine))

@@ -51,6 +51,8 @@ class MainWindow(QMainWindow):
     protocol_finished = Signal(object)  # run_protocol_job's counts (dict)
     documents_imported = Signal(object)  # the importer's report (also after a cancelled import)
     engine_dialog_opened = Signal(object)  # the EngineDialog (gui/dialogs/engine_dialog.py::choose_engine)
+    crosscheck_dialog_opened = Signal(object)  # the CrossCheckDialog (gui/dialogs/crosscheck_dialog.py)
+    crosscheck_shown = Signal(object)  # the recorded cross-check (dict) whose result tab just opened
 
     def __init__(self) -> None:
         super().__init__()
@@ -546,6 +548,12 @@ class MainWindow(QMainWindow):
     def verify_case_fully(self) -> Optional[JobHandle]:
         """Case ▸ Verify case fully: model files re-hashed, greedy and beam attempts re-run."""
         return self.verify_case(full=True)
+
+    def crosscheck_attempt(self) -> None:
+        """Case ▸ Cross-check with another engine: the dialog, then a background job (issue 10)."""
+        from memoview.gui.dialogs.crosscheck_dialog import start_crosscheck
+
+        start_crosscheck(self)
 
     # ================================================================== theme, help, lifetime
     def toggle_dark(self) -> None:

@@ -417,11 +417,13 @@ def control_baseline(case: Case, works: list[WorkSummary]) -> Baseline:
 def build_manifest(case: Case, works: list[WorkSummary], views: list[AttemptView], models: list[ModelInfo]) -> dict[str, Any]:
     """The facts the exhibit rests on, hashed into the manifest SHA-256 printed on every page."""
     from memoview.core.exhibits.anchor import verifier_sha256
+    from memoview.core.exhibits.crosschecks import manifest_part
 
     record_hashes: dict[str, str] = {}
     head = ""
     head_entries = 0
-    for entry in evidence_entries(case):
+    entries = evidence_entries(case)
+    for entry in entries:
         head, head_entries = entry.hash, entry.seq
         if entry.event == "attempt.record":
             record_hashes[entry.subject] = str(entry.payload.get("record_sha256", ""))
@@ -446,6 +448,7 @@ def build_manifest(case: Case, works: list[WorkSummary], views: list[AttemptView
         "audit_head_sha256": head,
         "audit_head_entries": head_entries,
         "standalone_verifier_sha256": verifier_sha256(),
+        **manifest_part(entries, (v.attempt.id for v in views)),  # the cross-engine checks shown, if any
     }
 
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt
-from PySide6.QtGui import QStandardItem, QStandardItemModel
+from PySide6.QtGui import QAction, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMenu,
     QPushButton,
     QTableView,
     QVBoxLayout,
@@ -124,6 +125,8 @@ class AttemptsTable(QWidget):
         self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.table.setWordWrap(False)
         self.table.doubleClicked.connect(self._open)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._context_menu)
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._selection_changed())
 
         self.document_filter = QComboBox()
@@ -266,3 +269,32 @@ class AttemptsTable(QWidget):
 
     def _open(self, index: Any) -> None:
         self.window_.open_attempt(int(index.data(ROLE_ID)))
+
+    def context_actions(self) -> list[QAction]:
+        """What a right-click on the selected rows offers (a method so tests need no popup)."""
+        ids = self.selected_ids()
+        if not ids:
+            return []
+        open_one = QAction(f"Open attempt #{ids[0]}", self)
+        open_one.triggered.connect(lambda _c=False: self.window_.open_attempt(ids[0]))
+        export = QAction(f"Export {len(ids)} selected as exhibit…", self)
+        export.triggered.connect(lambda _c=False: self.export_selected())
+        from memoview.gui.dialogs.crosscheck_dialog import METHODS, start_crosscheck
+
+        attempt = self.window_.case.attempt(ids[0])
+        check = QAction(f"Cross-check attempt #{ids[0]} with another engine…", self)
+        check.setObjectName("action_crosscheck_attempt")
+        check.setEnabled(attempt.spec.method in METHODS and attempt.status == "done")
+        check.setToolTip("Score it again with another engine or precision and compare, window by window"
+                         if check.isEnabled() else "Only finished sweeps and prefix/p_z attempts can be cross-checked")
+        check.triggered.connect(lambda _c=False: start_crosscheck(self.window_, ids[0]))
+        return [open_one, export, check]
+
+    def _context_menu(self, pos: Any) -> None:
+        actions = self.context_actions()
+        if actions:
+            menu = QMenu(self)
+            menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            menu.setToolTipsVisible(True)
+            menu.addActions(actions)
+            menu.popup(self.table.viewport().mapToGlobal(pos))

@@ -73,6 +73,9 @@ MENUS: tuple[tuple[str, tuple[MenuItem, ...]], ...] = (
         MenuAction("verify_case_fully", "Verify case &fully (model files, re-runs)", "verify_case_fully", None,
                    "Also re-hash every model file and re-run the greedy and beam attempts, "
                    "comparing the output token for token", needs_case=True),
+        MenuAction("crosscheck", "Cross-check with another &engine…", "crosscheck_attempt", None,
+                   "Score a finished sweep or prefix/p_z attempt again with another engine or precision and see, "
+                   "window by window, whether the two agree", needs_case=True),
     )),
     ("&View", (
         MenuAction("dark_mode", "&Dark palette", "toggle_dark", checkable=True),

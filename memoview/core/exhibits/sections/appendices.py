@@ -1,4 +1,4 @@
-"""Appendices A-F: attempt log, hash manifest, reproduction, legend, environment, audit extract."""
+"""Appendices A-G: attempt log, hash manifest, reproduction, legend, environment, audit extract, cross-engine checks."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from memoview.core.exhibits.blocks import MONO_SIZE, LegendSample, P, TextBox, k
 from memoview.core.exhibits.data import sha256sum_line, sweep_suffix_tokens
 from memoview.core.exhibits.flowables import colour
 from memoview.core.exhibits.sections.base import StoryBase
+from memoview.core.exhibits.sections.crosschecks import crosscheck_appendix
 from memoview.core.storage.audit import canonical_json
 
 
@@ -48,6 +49,7 @@ class Appendices(StoryBase):
         self.legend()
         self.environment()
         self.audit_extract()
+        crosscheck_appendix(self)  # Appendix G, only when the case recorded cross-engine checks
 
     def sweep_windows(self) -> None:
         """A2: every window of every sweep in the exhibit (long sweeps: the windows with any exact token)."""
@@ -108,7 +110,9 @@ class Appendices(StoryBase):
             f"SHA-256 of the manifest file written beside this PDF (<font name='MV-Mono'>{manifest_name}</font>: "
             "canonical JSON, sorted keys, no whitespace, UTF-8); check it with "
             f"<font name='MV-Mono'>sha256sum {manifest_name}</font>. It binds the documents, model files, every "
-            "attempt's output hash and record hash, and the audit-log head at export.", "small", raw=True), Spacer(1, 4))
+            "attempt's output hash and record hash, "
+            + ("the audit entry of each cross-engine check in Appendix G, " if "crosschecks" in d.manifest else "")
+            + "and the audit-log head at export.", "small", raw=True), Spacer(1, 4))
         doc_lines = [sha256sum_line(w.document.raw_sha256, w.document.filename) for w in d.works]
         self._mono_block("B1. Source documents (original files)", doc_lines)
         names = [w.document.filename for w in d.works]

@@ -13,6 +13,7 @@ from memoview.core.exhibits import anchor, findings_section, fonts, outcomes, se
 from memoview.core.exhibits.blocks import P, _fmt_pz, _pct, kv_table, table
 from memoview.core.exhibits.data import SUCCESS_MIN_WORDS, AttemptView
 from memoview.core.exhibits.flowables import colour
+from memoview.core.exhibits.sections import crosschecks
 from memoview.core.exhibits.sections.base import StoryBase
 
 
@@ -82,6 +83,9 @@ class FrontMatter(StoryBase):
         ]
         if o.expert:
             rows.insert(0, ("Prepared by", o.expert))
+        checked = crosschecks.cover_sentence(self)
+        if checked:  # after "Model(s)": whether another engine gives the same answer
+            rows.insert(next(i for i, r in enumerate(rows) if r[0] == "Model(s)") + 1, ("Cross-engine checks", checked))
         self.add(P("Findings at a glance", "h2"), kv_table(rows, self.width, key_w=2.0 * inch))
         self.add(Spacer(1, 6), P(
             "This exhibit reports every attempt made on the works it covers, including attempts that produced no "
