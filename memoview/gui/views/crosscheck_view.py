@@ -182,12 +182,12 @@ class CrossCheckView(QWidget):
 def open_crosscheck_view(window: Any, check: dict[str, Any]) -> Optional[QWidget]:
     """Show ``check`` in its own tab (one tab per recorded check)."""
     key = f"crosscheck:{check.get('attempt_id')}:{check.get('audit_seq', 'new')}"
-    existing = window._find_tab(key)
+    existing = window.tabs.find_view(key)
     if existing is not None:
         return existing  # type: ignore[no-any-return]
     view = CrossCheckView(window, check)
-    return window._add_tab(key, view, f"Cross-check #{check.get('attempt_id')}",  # type: ignore[no-any-return]
-                           "Cross-engine check: " + plain_summary(check))
+    return window.tabs.add_view(key, view, f"Cross-check #{check.get('attempt_id')}",  # type: ignore[no-any-return]
+                                 "Cross-engine check: " + plain_summary(check))
 
 
 __all__ = ["CrossCheckView", "agreement_text", "identity_line", "open_crosscheck_view"]
