@@ -49,6 +49,17 @@ def test_bundle_version(bundle: Path, tmp_path: Path) -> None:
                          text=True, timeout=300, check=True).stdout
     assert out.splitlines()[0] == f"memoview {__version__}"
     assert "desktop bundle" in out.splitlines()[1]
+    # The versions come from package metadata, which PyInstaller drops unless the spec copies it.
+    for label in ("torch", "transformers", "PySide6 (Qt)", "reportlab"):
+        row = next(line for line in out.splitlines() if line.strip().startswith(label))
+        assert "not installed" not in row, out
+    if _has_llama_cpp(bundle):
+        assert "not installed" not in next(line for line in out.splitlines() if "llama-cpp-python" in line), out
+
+
+def _has_llama_cpp(bundle: Path) -> bool:
+    """Whether the bundle carries the llama.cpp engine (the spec bundles it when it is installed)."""
+    return any((bundle.parent / sub / "llama_cpp" / "lib").is_dir() for sub in ("_internal", "."))
 
 
 def test_bundle_opens_demo_case_runs_an_attempt_and_exports(bundle: Path, tmp_path: Path) -> None:
@@ -62,6 +73,13 @@ def test_bundle_opens_demo_case_runs_an_attempt_and_exports(bundle: Path, tmp_pa
                           capture_output=True, text=True, timeout=1800)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "PASS" in proc.stdout
+    # The demo model is a GGUF: with llama.cpp in the bundle it must run there (libllama.so and friends
+    # collected and loadable), not fall back to dequantizing it for transformers.
+    engine = next(line for line in proc.stdout.splitlines() if "engine:" in line)
+    if _has_llama_cpp(bundle):
+        assert "engine: llama.cpp (llama-cpp-python" in engine, proc.stdout
+    about = next(line for line in proc.stdout.splitlines() if line.startswith("About shows:"))
+    assert "NOT INSTALLED" not in about, about  # About / Copy diagnostics read the same versions
     fonts = subprocess.run(["pdffonts", str(pdf)], check=True, capture_output=True, text=True).stdout
     rows = fonts.strip().splitlines()[2:]
     assert rows and all(r.split()[-5] == "yes" for r in rows) and any("DejaVuSans" in r for r in rows), fonts
@@ -72,3 +90,4 @@ def test_bundle_opens_demo_case_runs_an_attempt_and_exports(bundle: Path, tmp_pa
     if keep.parent.exists():
         keep.mkdir(exist_ok=True)
         (keep / "bundle_selftest_window.png").write_bytes(shot.read_bytes())
+        (keep / "bundle_selftest_about.png").write_bytes((tmp_path / "bundle_window_about.png").read_bytes())
