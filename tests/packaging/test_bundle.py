@@ -87,9 +87,9 @@ def test_bundle_opens_demo_case_runs_an_attempt_and_exports(bundle: Path, tmp_pa
     text = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
     assert "Gettysburg Address" in text
     # The exhibit's standalone verifier (its source is a data file of the bundle) lies beside the PDF and checks
-    # the case with a plain Python, without memoview.
+    # the case with the standard library only (-S: no site-packages, so no memoview).
     verifier = tmp_path / "selftest.verify_standalone.py"
-    check = subprocess.run([sys.executable, "-I", str(verifier), str(tmp_path / "selftest.memoview")], cwd=tmp_path,
+    check = subprocess.run([sys.executable, "-I", "-S", str(verifier), str(tmp_path / "selftest.memoview")], cwd=tmp_path,
                            env=outside_env(), capture_output=True, text=True, timeout=300)
     assert check.returncode == 0 and "intact" in check.stdout, check.stdout + check.stderr
     assert shot.exists()
