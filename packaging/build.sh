@@ -2,25 +2,42 @@
 # Build memoview's one-folder desktop bundle with PyInstaller (and an AppImage of it where appimagetool exists).
 #   bash packaging/build.sh                       # uses .venv/bin/python, or $PYTHON
 #   MEMOVIEW_BUNDLE_DEMO_MODEL=0 bash packaging/build.sh   # without the demo model (~250 MB less)
+#   bash packaging/build.sh --package-only        # no PyInstaller run: check, size and package dist/memoview as is
+#   APPIMAGETOOL=/path/to/appimagetool bash packaging/build.sh   # an appimagetool that is not on PATH
 # Output: dist/memoview/ (run dist/memoview/memoview), and dist/memoview-<version>-x86_64.AppImage on Linux when
-# appimagetool is on PATH. Prints the bundle's size.
+# appimagetool is available. Prints the bundle's size.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+package_only=0
+for arg in "$@"; do
+  case "$arg" in
+    --package-only) package_only=1 ;;
+    *) echo "error: unknown option $arg" >&2; echo "hint: bash packaging/build.sh [--package-only]" >&2; exit 2 ;;
+  esac
+done
 python=${PYTHON:-}
 if [ -z "$python" ]; then
   if [ -x .venv/bin/python ]; then python=.venv/bin/python; else python=python3; fi
 fi
-if ! "$python" -c "import PyInstaller" 2>/dev/null; then
-  echo "error: PyInstaller is not installed for $python." >&2
-  echo "hint: $python -m pip install 'pyinstaller>=6.10'   (or: pip install -e '.[bundle]')" >&2
-  exit 2
-fi
 version=$("$python" -c "import memoview; print(memoview.__version__)")
-workdir=${MEMOVIEW_BUILD_DIR:-build/pyinstaller}
-started=$(date +%s)
-"$python" -m PyInstaller --noconfirm --clean --log-level WARN \
-  --workpath "$workdir" --distpath dist packaging/memoview.spec
-echo "bundle: dist/memoview/ built in $(( $(date +%s) - started )) s"
+if [ "$package_only" = 1 ]; then
+  if [ ! -x dist/memoview/memoview ]; then
+    echo "error: --package-only needs a built bundle in dist/memoview/, and there is none." >&2
+    echo "hint: bash packaging/build.sh" >&2
+    exit 2
+  fi
+else
+  if ! "$python" -c "import PyInstaller" 2>/dev/null; then
+    echo "error: PyInstaller is not installed for $python." >&2
+    echo "hint: $python -m pip install 'pyinstaller>=6.10'   (or: pip install -e '.[bundle]')" >&2
+    exit 2
+  fi
+  workdir=${MEMOVIEW_BUILD_DIR:-build/pyinstaller}
+  started=$(date +%s)
+  "$python" -m PyInstaller --noconfirm --clean --log-level WARN \
+    --workpath "$workdir" --distpath dist packaging/memoview.spec
+  echo "bundle: dist/memoview/ built in $(( $(date +%s) - started )) s"
+fi
 
 # Sanity: no CUDA library or test package made it in.
 leaked=$(find dist/memoview -regextype posix-extended \
@@ -33,7 +50,8 @@ if [ -n "$leaked" ]; then
 fi
 
 if [ "$(uname -s)" = "Linux" ]; then
-  if command -v appimagetool >/dev/null 2>&1; then
+  appimagetool=${APPIMAGETOOL:-$(command -v appimagetool || true)}
+  if [ -n "$appimagetool" ] && [ -x "$appimagetool" ]; then
     appdir=build/memoview.AppDir
     rm -rf "$appdir" && mkdir -p "$appdir/usr/bin"
     cp -a dist/memoview/. "$appdir/usr/bin/"
@@ -41,10 +59,15 @@ if [ "$(uname -s)" = "Linux" ]; then
     sed 's#^Exec=.*#Exec=memoview gui %f#' memoview/resources/desktop/memoview.desktop > "$appdir/memoview.desktop"
     printf '#!/bin/sh\nexec "$(dirname "$(readlink -f "$0")")/usr/bin/memoview" "$@"\n' > "$appdir/AppRun"
     chmod +x "$appdir/AppRun"
-    ARCH=x86_64 appimagetool "$appdir" "dist/memoview-${version}-x86_64.AppImage"
+    # appimagetool is itself an AppImage: APPIMAGE_EXTRACT_AND_RUN lets it run where FUSE is missing.
+    ARCH=x86_64 APPIMAGE_EXTRACT_AND_RUN=1 "$appimagetool" "$appdir" "dist/memoview-${version}-x86_64.AppImage"
     echo "AppImage: dist/memoview-${version}-x86_64.AppImage ($(du -sh "dist/memoview-${version}-x86_64.AppImage" | cut -f1))"
+    echo "  run it without FUSE: dist/memoview-${version}-x86_64.AppImage --appimage-extract-and-run --version"
   else
-    echo "note: appimagetool is not on PATH, so no AppImage was made (the one-folder bundle is complete)."
+    echo "note: no AppImage was made: appimagetool is not on PATH (nor named by APPIMAGETOOL)."
+    echo "  appimagetool and the AppImage runtime it embeds come only from the AppImage project's GitHub releases;"
+    echo "  PyPI, Debian and npm do not provide them (the AppImage builders there download them from GitHub at"
+    echo "  build time; see packaging/README.md). The one-folder bundle dist/memoview/ is complete without it."
   fi
 fi
 size=$(du -sh dist/memoview | cut -f1)

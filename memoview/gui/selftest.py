@@ -61,6 +61,7 @@ def run_selftest(case_path: Path, output: Path, screenshot: Optional[Path] = Non
         if screenshot is not None:
             window.grab().save(str(screenshot))
             say(f"screenshot: {screenshot}")
+        report_versions(window, screenshot)
         state["code"] = 0
         app.quit()
 
@@ -70,6 +71,10 @@ def run_selftest(case_path: Path, output: Path, screenshot: Optional[Path] = Non
             app.quit()
             return
         say(f"attempt {attempt.id}: {attempt.status}, output {attempt.output_text[:60]!r}…")
+        ident = (attempt.environment or {}).get("engine_identity") or {}
+        build = ", ".join(f"{k}={v}" for k, v in sorted((ident.get("build") or {}).items()))
+        say(f"engine: {ident.get('engine')} ({ident.get('library')} {ident.get('library_version')}, "
+            f"{ident.get('device')}, {ident.get('dtype')}{'; ' + build if build else ''})")
         window.refresh()
         window.open_attempt(attempt.id)
         from memoview.core.exhibits.export import ExportOptions, export_exhibit
@@ -94,3 +99,20 @@ def run_selftest(case_path: Path, output: Path, screenshot: Optional[Path] = Non
     window.shutdown()
     say("PASS" if state["code"] == 0 else "FAILED")
     return int(state["code"])
+
+
+def report_versions(window: Any, screenshot: Optional[Path]) -> None:
+    """Print what Help ▸ About shows (package metadata must survive the install, e.g. inside a bundle),
+    and save a picture of the About box next to the window's screenshot."""
+    from memoview.gui.dialogs.about import show_about
+    from memoview.support import library_versions
+
+    shown = ", ".join(f"{label} {version or 'NOT INSTALLED'}" for label, version in library_versions().items())
+    print(f"About shows: {shown}", flush=True)
+    dialog = show_about(window)
+    if screenshot is not None:
+        about = screenshot.with_name(f"{screenshot.stem}_about{screenshot.suffix}")
+        dialog.adjustSize()
+        dialog.grab().save(str(about))
+        print(f"About screenshot: {about}", flush=True)
+    dialog.close()

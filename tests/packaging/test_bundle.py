@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -49,6 +50,17 @@ def test_bundle_version(bundle: Path, tmp_path: Path) -> None:
                          text=True, timeout=300, check=True).stdout
     assert out.splitlines()[0] == f"memoview {__version__}"
     assert "desktop bundle" in out.splitlines()[1]
+    # The versions come from package metadata, which PyInstaller drops unless the spec copies it.
+    for label in ("torch", "transformers", "PySide6 (Qt)", "reportlab"):
+        row = next(line for line in out.splitlines() if line.strip().startswith(label))
+        assert "not installed" not in row, out
+    if _has_llama_cpp(bundle):
+        assert "not installed" not in next(line for line in out.splitlines() if "llama-cpp-python" in line), out
+
+
+def _has_llama_cpp(bundle: Path) -> bool:
+    """Whether the bundle carries the llama.cpp engine (the spec bundles it when it is installed)."""
+    return any((bundle.parent / sub / "llama_cpp" / "lib").is_dir() for sub in ("_internal", "."))
 
 
 def test_bundle_opens_demo_case_runs_an_attempt_and_exports(bundle: Path, tmp_path: Path) -> None:
@@ -62,13 +74,27 @@ def test_bundle_opens_demo_case_runs_an_attempt_and_exports(bundle: Path, tmp_pa
                           capture_output=True, text=True, timeout=1800)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "PASS" in proc.stdout
+    # The demo model is a GGUF: with llama.cpp in the bundle it must run there (libllama.so and friends
+    # collected and loadable), not fall back to dequantizing it for transformers.
+    engine = next(line for line in proc.stdout.splitlines() if "engine:" in line)
+    if _has_llama_cpp(bundle):
+        assert "engine: llama.cpp (llama-cpp-python" in engine, proc.stdout
+    about = next(line for line in proc.stdout.splitlines() if line.startswith("About shows:"))
+    assert "NOT INSTALLED" not in about, about  # About / Copy diagnostics read the same versions
     fonts = subprocess.run(["pdffonts", str(pdf)], check=True, capture_output=True, text=True).stdout
     rows = fonts.strip().splitlines()[2:]
     assert rows and all(r.split()[-5] == "yes" for r in rows) and any("DejaVuSans" in r for r in rows), fonts
     text = subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True, text=True).stdout
     assert "Gettysburg Address" in text
+    # The exhibit's standalone verifier (its source is a data file of the bundle) lies beside the PDF and checks
+    # the case with the standard library only (-S: no site-packages, so no memoview).
+    verifier = tmp_path / "selftest.verify_standalone.py"
+    check = subprocess.run([sys.executable, "-I", "-S", str(verifier), str(tmp_path / "selftest.memoview")], cwd=tmp_path,
+                           env=outside_env(), capture_output=True, text=True, timeout=300)
+    assert check.returncode == 0 and "intact" in check.stdout, check.stdout + check.stderr
     assert shot.exists()
     keep = Path("/tmp/shots/packaging")
     if keep.parent.exists():
         keep.mkdir(exist_ok=True)
         (keep / "bundle_selftest_window.png").write_bytes(shot.read_bytes())
+        (keep / "bundle_selftest_about.png").write_bytes((tmp_path / "bundle_window_about.png").read_bytes())

@@ -118,11 +118,27 @@ def test_open_estimate_uses_this_machines_own_times() -> None:
 
     info = ModelInfo(path="/m/x.gguf", format="gguf", architecture="gemma3", parameter_count=1, fingerprint="f" * 64,
                      files=(ModelFile("x.gguf", 100_000_000, "e" * 64, "weights"),), name="x")
-    first = estimate_open(info)
+    first = estimate_open(info, "transformers")
     assert first.kind == "gguf-first" and "benchmark" in first.basis
     assert first.seconds == pytest.approx(100 * 230 / 253)
     record_open(first, 30.0)
-    second = estimate_open(info)
+    second = estimate_open(info, "transformers")
     assert second.seconds == pytest.approx(30.0) and "this computer's last 1 open" in second.basis
     assert json.loads((Path(__import__("os").environ["MEMOVIEW_CACHE_DIR"]) / "open_times.json")
                       .read_text())["gguf-first"] == [pytest.approx(0.3)]
+
+
+def test_open_estimate_with_llama_cpp_is_not_a_dequantization() -> None:
+    """llama.cpp maps a GGUF file as stored: its estimate must not be the minutes of a transformers first open
+    (a new user of the bundle saw "dequantizing ... about 3 min 50 s" while llama.cpp opened the model)."""
+    from memoview.core.engines import default_engine
+    from memoview.core.models.open_estimate import estimate_open
+    from memoview.core.records import ModelFile, ModelInfo
+
+    info = ModelInfo(path="/m/x.gguf", format="gguf", architecture="gemma3", parameter_count=1, fingerprint="f" * 64,
+                     files=(ModelFile("x.gguf", 253_000_000, "e" * 64, "weights"),), name="x")
+    llama = estimate_open(info, "llama.cpp")
+    assert llama.kind == "gguf-llama" and llama.seconds == pytest.approx(1.49)
+    assert "dequantiz" not in llama.describe() and "no conversion" in llama.describe()
+    assert estimate_open(info, "llama_cpp").kind == "gguf-llama"  # an alias
+    assert estimate_open(info).kind == ("gguf-llama" if default_engine("gguf") == "llama.cpp" else "gguf-first")

@@ -1,13 +1,15 @@
 """How long opening a model will take, and on what basis: for a progress bar that does not lie.
 
-A first open of a GGUF file dequantizes it into torch (one library call that
-reports no progress), so the GUI can only show time against an estimate.
-The estimate is seconds per MB of model files for the kind of open
-(``gguf-first``: dequantize and build the cache; ``gguf-cache``: load the
+A first open of a GGUF file with transformers dequantizes it into torch (one
+library call that reports no progress), so the GUI can only show time against
+an estimate. The estimate is seconds per MB of model files for the kind of
+open (``gguf-llama``: llama.cpp maps the GGUF file as stored, no conversion;
+``gguf-first``: dequantize and build the cache; ``gguf-cache``: load the
 verified cache; ``hf``: load safetensors), taken from this machine's own
 previous opens when there are any (median of the last five), else from
-memoview's benchmark (``bench/model_open.py``: 230 s first open vs 13.5 s
-cached for the 253 MB demo model on a loaded 2-core machine). Each open the
+memoview's benchmarks (``bench/model_open.py``: 230 s first open vs 13.5 s
+cached for the 253 MB demo model on a loaded 2-core machine;
+``bench/engines.py``: 1.49 s for llama.cpp's first open of it). Each open the
 GUI times is recorded, so the second estimate on a machine is its own.
 """
 
@@ -23,19 +25,21 @@ from memoview.paths import user_cache_dir
 TIMES_FILE = "open_times.json"
 KEEP = 5
 # seconds per MB from bench/model_open.py (README "Benchmarks"), used until this machine has its own
-BENCH_SECONDS_PER_MB = {"gguf-first": 230.0 / 253.0, "gguf-cache": 13.5 / 253.0, "hf": 13.5 / 253.0}
+BENCH_SECONDS_PER_MB = {"gguf-first": 230.0 / 253.0, "gguf-cache": 13.5 / 253.0, "hf": 13.5 / 253.0,
+                        "gguf-llama": 1.49 / 253.0}
 BENCH_BASIS = "memoview's benchmark on a 2-core machine; later estimates use this computer's own times"
 
 
 @dataclass(frozen=True)
 class OpenEstimate:
-    kind: str  # gguf-first | gguf-cache | hf
+    kind: str  # gguf-llama | gguf-first | gguf-cache | hf
     seconds: float
     basis: str  # said next to the number
     size_mb: float
 
     def describe(self) -> str:
-        what = {"gguf-first": "first open: dequantizing into a cache (later opens are faster)",
+        what = {"gguf-llama": "llama.cpp reads the GGUF file as stored (no conversion)",
+                "gguf-first": "first open: dequantizing into a cache (later opens are faster)",
                 "gguf-cache": "loading the verified cache", "hf": "loading the weights"}[self.kind]
         amount = format_duration(self.seconds)
         return f"{what}; {'' if self.seconds < 1 else 'about '}{amount} (estimate from {self.basis})"
@@ -51,9 +55,16 @@ def format_duration(seconds: float) -> str:
     return f"{minutes} min {rest:02d} s" if rest else f"{minutes} min"
 
 
-def open_kind(info: ModelInfo) -> str:
+def open_kind(info: ModelInfo, engine: str | None = None) -> str:
+    """The kind of open ``engine`` (default: the engine ``auto`` picks for this model) will do."""
     if info.format != "gguf":
         return "hf"
+    from memoview.core.engines import canonical_name, default_engine
+    from memoview.core.engines.base import ENGINE_AUTO
+
+    name = canonical_name(engine or ENGINE_AUTO)
+    if (default_engine(info.format) if name == ENGINE_AUTO else name) == "llama.cpp":
+        return "gguf-llama"
     from memoview.core.models.load import gguf_cache_dir
 
     return "gguf-cache" if gguf_cache_dir(info.files[0].sha256).exists() else "gguf-first"
@@ -67,8 +78,8 @@ def _load() -> dict[str, list[float]]:
         return {}
 
 
-def estimate_open(info: ModelInfo) -> OpenEstimate:
-    kind = open_kind(info)
+def estimate_open(info: ModelInfo, engine: str | None = None) -> OpenEstimate:
+    kind = open_kind(info, engine)
     size_mb = sum(f.size for f in info.files) / 1e6
     own = _load().get(kind, [])
     if own:
