@@ -59,4 +59,12 @@ def test_exhibit_shows_the_deployed_system_and_its_exchange(tmp_path: Path) -> N
     assert row["request_sha256"] in text and row["response_sha256"] in text
     assert "How does the Gettysburg Address begin?" in text
     assert "UPPER BOUND, not a value" in text
+    # the index gives the bound, labelled, not '–' (read without -layout: the cell wraps inside its column)
+    raw = " ".join(subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True,
+                                  text=True).stdout.split())
+    index = raw[raw.index("Index of every work tested"):]
+    assert "\u2264 10^\u22122.5 (bound)" in index[:3000]
+    # the Model row says what a served model's hash is: an identity hash, not a weight fingerprint
+    assert f"Identity hash (endpoint, model id, date; not a hash of weights): {attempt.spec.model_fingerprint}" in text
+    assert f"fingerprint {attempt.spec.model_fingerprint}" not in text
     case.close()

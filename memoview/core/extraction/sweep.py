@@ -270,6 +270,8 @@ def sweep_json(case: Case, attempt: Attempt, windows: list[SweepWindow]) -> dict
              "memorization_score": w.memorization_score, "log10_p": w.log10_p, "log10_pz": w.log10_pz}
             for w in windows
         ],
+        # Windows skipped (a served model tokenized them differently): index -> reason; gaps in the map.
+        "windows_not_scored": dict(attempt.metrics.get("windows_not_scored_reasons") or {}),
         # Work-level rates with intervals and the controls' false-positive rates (issue 12).
         "findings": _findings_json(case, attempt),
     }
