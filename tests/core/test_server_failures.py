@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import sqlite3
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -162,3 +164,13 @@ def test_a_tokenization_mismatch_skips_the_window_not_the_sweep(tmp_path: Path, 
         assert out["status"] == "done" and len(out["windows"]) == planned - skipped
         # the mangled echo is stored like every other exchange
         assert any(b"#" in r[2] for r in _rows(case, attempt.id))
+        if shutil.which("pdftotext") is None:
+            return
+        from memoview.core.exhibits.export import ExportOptions, export_exhibit
+
+        pdf = tmp_path / "ex.pdf"
+        run_job(export_exhibit(case, ExportOptions(attempt_ids=(attempt.id,), creation_date="2026-11-30"), pdf))
+        text = " ".join(subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True,
+                                       text=True).stdout.split())
+        word = "window" if skipped == 1 else "windows"
+        assert f"{skipped} {word} not scored: tokenization mismatch" in text

@@ -12,7 +12,6 @@ local fault-injecting server; here the server is killed for real.
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 from typing import Any
 
