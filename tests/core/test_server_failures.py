@@ -174,3 +174,23 @@ def test_a_tokenization_mismatch_skips_the_window_not_the_sweep(tmp_path: Path, 
                                        text=True).stdout.split())
         word = "window" if skipped == 1 else "windows"
         assert f"{skipped} {word} not scored: tokenization mismatch" in text
+
+
+def test_a_cross_engine_check_on_a_served_model_keeps_its_exchanges(tmp_path: Path, fixture_model_dir: Path) -> None:
+    from memoview.core.crosscheck import run_crosscheck
+    from memoview.core.engines.base import EngineSettings
+    from memoview.core.extraction.sweep import SweepRequest, run_sweep
+
+    tok = LocalTokenizer.load(fixture_model_dir)
+    with FaultServer(echo_responder(tok)) as srv, _case(tmp_path) as case:
+        eng = _engine(srv.url, tok)
+        req = SweepRequest(prefix=6, suffix=6, stride=24, batch_size=4, pz_top_k=None)
+        attempt, windows = run_job(run_sweep(case, eng, case.documents()[0], req))
+        check = run_job(run_crosscheck(case, attempt.id, EngineSettings(engine="openai"), engine=eng))
+        eng.close()
+        assert check is not None and check.compared == len(windows) and check.greedy_agree == len(windows)
+        with sqlite3.connect(case.path) as conn:
+            n, note = conn.execute("SELECT COUNT(*), MIN(note) FROM server_exchanges WHERE attempt_id IS NULL"
+                                   ).fetchone()
+        assert n == len(windows) and note == f"cross-engine check of attempt {attempt.id}"
+        assert case.verify().ok
