@@ -37,17 +37,20 @@ TEXT = ("The lighthouse keeper counted the ships that passed the rocky point eac
 MANGLE = "ledger"
 
 
-def echo_responder(tok: LocalTokenizer, *, fail_from: int = 0, mangle: str = "") -> Any:
+def echo_responder(tok: LocalTokenizer, *, fail_from: int = 0, mangle: str = "", fail_on: str = "") -> Any:
     """Completions with echo + logprobs, as llama.cpp's server answers them (token strings, top log-probs).
 
-    ``fail_from``: the completions call number from which every answer is a 500. ``mangle``: a prompt containing
-    this word gets an echo whose last token string is not what the tokenizer gives (a tokenization mismatch)."""
+    ``fail_from``: the completions call number from which every answer is a 500; ``fail_on``: a prompt containing
+    this word gets a 500. ``mangle``: a prompt containing this word gets an echo whose last token string is not
+    what the tokenizer gives (a tokenization mismatch)."""
     def respond(path: str, body: dict[str, Any], count: int) -> tuple[int, bytes, dict[str, str]]:
         if path != "/v1/completions":
             return 404, b'{"detail": "Not Found"}', {}
         if fail_from and count >= fail_from:
             return 500, b'{"error": {"message": "CUDA error: an illegal memory access was encountered"}}', {}
         prompt = str(body.get("prompt"))
+        if fail_on and fail_on in prompt:
+            return 500, b'{"error": {"message": "CUDA error: an illegal memory access was encountered"}}', {}
         pieces = tok.pieces(tok.encode(prompt))
         if mangle and mangle in prompt:
             pieces[-1] = pieces[-1] + "#"
@@ -193,4 +196,29 @@ def test_a_cross_engine_check_on_a_served_model_keeps_its_exchanges(tmp_path: Pa
             n, note = conn.execute("SELECT COUNT(*), MIN(note) FROM server_exchanges WHERE attempt_id IS NULL"
                                    ).fetchone()
         assert n == len(windows) and note == f"cross-engine check of attempt {attempt.id}"
+        assert case.verify().ok
+
+
+def test_a_500_mid_sweep_through_the_cli_is_a_failed_attempt_with_its_exchanges(
+        tmp_path: Path, fixture_model_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``memoview sweep --engine openai`` (connect-time probe included) against a server that fails on one window."""
+    from memoview.cli import main
+
+    tok = LocalTokenizer.load(fixture_model_dir)
+    with FaultServer(echo_responder(tok, fail_on=MANGLE)) as srv:
+        _case(tmp_path).close()
+        path = tmp_path / "c.memoview"
+        code = main(["sweep", str(path), "--engine", "openai", "--endpoint", srv.url, "--model", "m", "--tokenizer",
+                     str(fixture_model_dir), "--document", "1", "--prefix", "6", "--suffix", "6", "--stride", "12",
+                     "--batch-size", "1", "--top-k", "1", "-q"])
+        err = capsys.readouterr().err
+    assert code != 0 and "Traceback" not in err and "illegal memory access" in err
+    with Case.open(path) as case:
+        (a,) = [a for a in case.attempts() if a.spec.method == "sweep"]
+        assert a.status == "failed" and f"attempt {a.id}" in err
+        assert 1 <= len(case.sweep_windows(a.id)) < a.metrics["windows_planned"]
+        statuses = [r[0] for r in _rows(case, a.id)]
+        first_500 = statuses.index(500)  # the good windows, then every try of the failed one (all kept)
+        assert first_500 >= 1 and set(statuses[:first_500]) == {200} and set(statuses[first_500:]) == {500}
+        assert len(statuses) - first_500 >= 2
         assert case.verify().ok
