@@ -142,5 +142,10 @@ def test_a_sweep_with_a_window_not_scored_shows_it_in_the_window(qtbot: Any, tmp
     if tabs is not None:  # the overview's memorization map: the skipped window is a gap
         tabs.setCurrentIndex(0)
         qtbot.wait(300)
+        from memoview.gui.views.overview import extraction_text
+        from memoview.core.findings.report import case_findings
+
+        work = case_findings(win.case, align_missing=False).work(win.case.documents()[0].id)
+        assert work is not None and f"; {skipped} not scored" in extraction_text(work, 0.01)
         _shot(win, "server_sweep_not_scored_overview")
     win.close()
