@@ -246,6 +246,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                   f"{w.log10_p:>9.2f} {window_pz_text(w.log10_pz, w.index, m):>9}")
         if is_bound(m):
             print(f"p_z: {m.get('windows_pz_bounded')} windows show an {BOUND_NOTE}")
+        if m.get("windows_not_scored"):
+            from memoview.core.exhibits.outcomes import not_scored_text
+
+            print(not_scored_text(m))
     return 0
 
 

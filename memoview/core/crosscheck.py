@@ -25,6 +25,7 @@ from memoview.core import errors
 from memoview.core.case import Case
 from memoview.core.engines.base import Engine, EngineSettings
 from memoview.core.jobs import CancelToken, Job, Progress
+from memoview.core.timeutil import utc_now
 
 PZ_AGREE_LOG10 = 0.1  # two engines "agree" on p_z when log10 p_z differs by at most this (quantization differs)
 EVENT = "crosscheck.record"
@@ -165,14 +166,26 @@ def run_crosscheck(case: Case, attempt_id: int, settings: EngineSettings, *, all
         if engine is None:
             return None
     yield Progress(0, None, f"Re-scoring attempt {attempt_id} with {engine.name}")
-    if attempt.spec.method == "sweep":
-        check = yield from compare_sweep(case, attempt, engine, cancel)
-    else:
-        check = compare_prefix(case, attempt, engine)
+    started = utc_now()
+    try:
+        if attempt.spec.method == "sweep":
+            check = yield from compare_sweep(case, attempt, engine, cancel)
+        else:
+            check = compare_prefix(case, attempt, engine)
+    finally:  # a served engine's requests and responses (failed ones too) are evidence of the check
+        _store_exchanges(case, attempt_id, started)
     if cancel is not None and cancel.cancelled:
         return None
     record(case, check)
     return check
+
+
+def _store_exchanges(case: Case, attempt_id: int, started: str) -> None:
+    from memoview.core.remote import evidence
+
+    exchanges = evidence.take_for_attempt(started)
+    if exchanges:
+        case.record_server_exchanges(None, exchanges, f"cross-engine check of attempt {attempt_id}")
 
 
 def record(case: Case, check: CrossCheck) -> None:

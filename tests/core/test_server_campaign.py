@@ -5,7 +5,8 @@ The server here is tests/support/fault_server.py's minimal OpenAI-shaped
 server on 127.0.0.1 (free prompts need no model), so the scheduling,
 commit and resume logic is checked deterministically on every machine; the
 same is checked against llama.cpp's real server, killed with SIGKILL, in
-test_server_llamacpp.py.
+test_server_llamacpp.py. A step that fails is a failed attempt with its
+exchanges (extraction/served_failure.py), outside the campaign's samples.
 """
 
 from __future__ import annotations
@@ -73,15 +74,21 @@ def test_concurrent_campaign_over_two_endpoints_then_resume_after_a_dead_server(
         eng.close()
     planned, pending = pending_attempts(case, proto2, data2)
     assert planned == 8 and 0 < pending < 8
+    # the step that was running is a failed attempt holding its failed tries (not a campaign sample: a resumed
+    # run re-runs it)
+    failed = [a for a in case.attempts() if a.protocol_id == proto2.id and a.status == "failed"]
+    assert len(failed) == 1 and failed[0].campaign_key is None and failed[0].metrics["campaign_step"]
+    assert "ServerUnreachableError" in failed[0].error
     with sqlite3.connect(case.path) as conn:
-        n, note = conn.execute("SELECT COUNT(*), MIN(note) FROM server_exchanges WHERE attempt_id IS NULL").fetchone()
-    assert n >= 2 and "not recorded as an attempt" in note and "cannot be reached" in note
+        tries = conn.execute("SELECT status, error FROM server_exchanges WHERE attempt_id = ?",
+                             (failed[0].id,)).fetchall()
+    assert len(tries) >= 2 and all(st == 0 and "no connection" in err for st, err in tries)
     with FaultServer(reply, port=port) as again:
         eng = connect([_ep(again.url)])
         result = run_job(run_campaign_concurrent(case, eng, proto2, data2, workers=3))
         eng.close()
     assert result["attempts_run"] == pending and result["attempts_skipped"] == 8 - pending
-    keys = [(a.protocol_id, a.campaign_key, a.sample_index) for a in case.attempts()]
+    keys = [(a.protocol_id, a.campaign_key, a.sample_index) for a in case.attempts() if a.status != "failed"]
     assert len(keys) == len(set(keys)) == 14
     assert case.verify().ok
     case.close()

@@ -59,4 +59,34 @@ def test_exhibit_shows_the_deployed_system_and_its_exchange(tmp_path: Path) -> N
     assert row["request_sha256"] in text and row["response_sha256"] in text
     assert "How does the Gettysburg Address begin?" in text
     assert "UPPER BOUND, not a value" in text
+    # the index gives the bound, labelled, not '–' (read without -layout: the cell wraps inside its column)
+    raw = " ".join(subprocess.run(["pdftotext", str(pdf), "-"], check=True, capture_output=True,
+                                  text=True).stdout.split())
+    index = raw[raw.index("Index of every work tested"):]
+    assert "\u2264 10^\u22122.5 (bound)" in index[:3000]
+    # the Model row says what a served model's hash is: an identity hash, not a weight fingerprint
+    assert f"Identity hash (endpoint, model id, date; not a hash of weights): {attempt.spec.model_fingerprint}" in text
+    assert f"fingerprint {attempt.spec.model_fingerprint}" not in text
+    case.close()
+
+
+def test_an_empty_chat_reply_says_what_is_missing_in_the_exhibit(tmp_path: Path) -> None:
+    from memoview.core.documents.importer import import_files
+
+    src = tmp_path / "gettysburg.txt"
+    src.write_text(LINCOLN + "\n", encoding="utf-8")
+    case = Case.create(tmp_path / "c.memoview")
+    run_job(import_files(case, [src]))
+    with FaultServer(openai_like(lambda body: "")) as srv:
+        eng = connect([Endpoint(base_url=srv.url, model_id="m", use_keyring=False, api_key_env="MEMOVIEW_NO_KEY")])
+        req = PromptRequest(messages=[{"role": "user", "content": "How does the Gettysburg Address begin?"}],
+                            n_samples=1, decoding="greedy", max_new_tokens=60, prompt_class="ordinary")
+        (attempt,) = run_job(run_prompt(case, eng, req, document=case.documents()[0]))
+        eng.close()
+    assert attempt.output_text == ""
+    pdf = tmp_path / "ex.pdf"
+    run_job(export_exhibit(case, ExportOptions(attempt_ids=(attempt.id,), creation_date="2026-11-30"), pdf))
+    text = " ".join(_pdf_text(pdf).split())
+    assert "Nothing to align: the served model's reply was empty (finish reason 'stop')" in text
+    assert "no output or no source document" not in text and "no output to compare" not in text
     case.close()

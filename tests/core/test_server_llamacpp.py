@@ -12,7 +12,6 @@ local fault-injecting server; here the server is killed for real.
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +29,8 @@ DEMO = Path(__file__).parents[2] / "memoview" / "resources" / "demo"
 
 pytestmark = [pytest.mark.demo, pytest.mark.slow]
 
-
-OPENING = ("Four score and seven years ago our fathers brought forth on this continent, a new nation, conceived in "
-           "Liberty, and dedicated to the proposition that all men are created equal.")
+GETTYSBURG = (DEMO / "gettysburg_address_bliss.txt").read_text(encoding="utf-8")
+GETTYSBURG_CHARS = 950  # about 210 tokens of the demo model: 20 windows of 5 + 5
 
 
 def _case_text(tmp_path: Path, text: str) -> Case:
@@ -63,18 +61,25 @@ def test_capabilities_detected_at_connect(engine: Any) -> None:
     assert engine.capabilities.scoring and not engine.capabilities.full_vocab_logits
 
 
-def test_sweep_through_the_server_agrees_with_in_process_llama_cpp(engine: Any, demo_gguf: Path,
-                                                                   tmp_path: Path, key: None) -> None:
+def test_sweep_through_the_server_agrees_with_in_process_llama_cpp(engine: Any, demo_gguf: Path, tmp_path: Path,
+                                                                   key: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The issue's goal: a sweep through the server agrees with memoview's in-process llama.cpp engine on greedy
+    exact length for at least 95% of windows.
+
+    Both compute the same thing: the server runs with flash attention (the fixture starts it with
+    --flash_attn true, as llama.cpp's automatic setting gives in process) and memoview's engine here with
+    llama.cpp's extra buffer types (repacked weights), which llama-cpp-python's server always uses
+    (MEMOVIEW_LLAMA_EXTRA_BUFTS=1; off by default only because some machines' AMX kernels crash). 20 windows
+    of 5+5 tokens: llama-cpp-python's server sorts the whole 262k-token vocabulary in Python for every echoed
+    token (about a second per token here), so longer windows would make this a many-minute test."""
     from memoview.core.extraction.sweep import SweepRequest, run_sweep
 
-    # Short windows on a short text: llama-cpp-python's server sorts the whole 262k-token vocabulary in Python for
-    # every echoed token (seconds per token here), so a long sweep would take many minutes.
-    with _case_text(tmp_path, OPENING) as case:
+    with _case_text(tmp_path, GETTYSBURG[:GETTYSBURG_CHARS]) as case:
         doc = case.documents()[0]
-        req = SweepRequest(prefix=8, suffix=8, stride=8, pz_top_k=40, generate_best=1, batch_size=4)
+        req = SweepRequest(prefix=5, suffix=5, stride=10, pz_top_k=40, generate_best=0, batch_size=4)
         attempt, windows = run_job(run_sweep(case, engine, doc, req))
         assert attempt.status == "done", attempt.error
-        assert len(windows) >= 3
+        assert len(windows) >= 20
         # every window's request and response are stored with the attempt, hashed
         rows = case.server_exchanges(attempt.id)
         assert attempt.environment["server_exchanges"]["count"] == len(rows) >= len(windows)
@@ -87,42 +92,31 @@ def test_sweep_through_the_server_agrees_with_in_process_llama_cpp(engine: Any, 
         assert attempt.environment["engine_identity"]["engine"] == "openai"
         assert "weights not available" in attempt.environment["engine_identity"]["extra"]["statement"]
         assert attempt.metrics.get("pz_kind", "exact") == "exact"  # 41 top log-probs: p_z exact, not a bound
-        # the same windows, token for token, in process
+        # the same windows, token for token, on memoview's own llama.cpp engine in this process
         from memoview.core.extraction import common
         from memoview.core.extraction.passage import sweep_passages, tokenize_document
 
         tdoc = tokenize_document(engine, doc)
-        passages = sweep_passages(tdoc, 8, 8, 8, "tokens")
+        passages = sweep_passages(tdoc, 5, 5, 10, "tokens")
+        assert len(passages) == len(windows)
         bos = common.bos_ids(engine, common.bos_policy(engine))
         contexts = [bos + list(tdoc.ids[p.prefix_start_token:p.start_token]) for p in passages]
         targets = [list(tdoc.ids[p.start_token:p.end_token]) for p in passages]
-        local = in_process_scores(demo_gguf, contexts, targets)
+        monkeypatch.setenv("MEMOVIEW_LLAMA_EXTRA_BUFTS", "1")
+        local = engine_scores(demo_gguf, contexts, targets)
         agree = sum(1 for w, g in zip(windows, local) if w.greedy_exact == g[0])
+        pz_diffs = [abs(w.log10_pz - g[1]) for w, g in zip(windows, local)
+                    if w.log10_pz is not None and g[1] is not None]
+        print(f"\nserver vs memoview's llama.cpp engine: greedy exact length agrees on {agree}/{len(windows)} windows; "
+              f"server {[w.greedy_exact for w in windows]}, engine {[g[0] for g in local]}; log10 p_z "
+              f"(top-40) exact on both sides for {len(pz_diffs)} windows, max difference "
+              f"{max(pz_diffs, default=0.0):.3f}")
         assert agree / len(windows) >= 0.95, [(w.greedy_exact, g[0]) for w, g in zip(windows, local)]
-        for w, (_, lpz) in zip(windows, local):
-            assert (w.log10_pz is None) == (lpz is None)
-            if lpz is not None:
-                assert abs(w.log10_pz - lpz) < 1e-3  # the same library and numerics on both sides of HTTP
-        # memoview's own llama.cpp engine (batch API) on the same windows: reported, see the README
-        engine = engine_scores(demo_gguf, contexts, targets)
-        print(f"\nserver vs memoview's llama.cpp engine, greedy exact length: "
-              f"{sum(1 for w, g in zip(windows, engine) if w.greedy_exact == g[0])}/{len(windows)} windows agree; "
-              f"server {[w.greedy_exact for w in windows]}, engine {[g[0] for g in engine]}")
-
-
-def in_process_scores(gguf: Path, contexts: list[list[int]], targets: list[list[int]]) -> list[tuple[int, Any]]:
-    """(greedy exact, log10 p_z at T=1, top-40) per window from llama.cpp in process (llama-cpp-python's Llama,
-    the library the server wraps, evaluating each window from position 0 with all logits), scored with
-    memoview's own formula (extraction/probability.py)."""
-    import math
-
-    scheme = ScoringScheme(temperature=1.0, top_k=40, with_ranks=False)
-    out = _llama_direct(gguf, contexts, targets, scheme)
-    return [(s.greedy_exact, None if s.log_pz is None else s.log_pz / math.log(10)) for s in out]
 
 
 def engine_scores(gguf: Path, contexts: list[list[int]], targets: list[list[int]]) -> list[tuple[int, Any]]:
-    """The same from memoview's llama.cpp engine (engines/llamacpp.py: batch API, logits at target positions)."""
+    """(greedy exact, log10 p_z at T=1, top-40) per window from memoview's llama.cpp engine (engines/llamacpp.py:
+    batch API, logits at target positions)."""
     import math
 
     from memoview.core.engines.base import EngineSettings
@@ -134,25 +128,6 @@ def engine_scores(gguf: Path, contexts: list[list[int]], targets: list[list[int]
     finally:
         eng.close()
     return [(s.greedy_exact, None if s.log_pz is None else s.log_pz / math.log(10)) for s in out]
-
-
-def _llama_direct(gguf: Path, contexts: list[list[int]], targets: list[list[int]], scheme: ScoringScheme) -> list[Any]:
-    import numpy as np
-    import torch
-    from llama_cpp import Llama
-
-    from memoview.core.extraction.probability import score_targets
-
-    llm = Llama(model_path=str(gguf), n_ctx=256, logits_all=True, n_threads=2, verbose=False)
-    out = []
-    for c, t in zip(contexts, targets):
-        llm.reset()
-        llm.eval(c + t[:-1])
-        logits = np.array(llm.scores[len(c) - 1: len(c) + len(t) - 1], dtype=np.float32)
-        tgt = torch.tensor([t])
-        out += score_targets(torch.from_numpy(logits)[None], tgt, torch.ones_like(tgt), scheme.temperature,
-                             scheme.top_k, with_ranks=False)
-    return out
 
 
 def test_chat_attempt_is_stored_with_request_response_and_hashes_and_no_key(server: llama_server.LlamaServer,
@@ -212,9 +187,10 @@ def test_killing_the_server_mid_campaign_is_a_clear_error_and_the_case_resumes(
     planned, pending = pending_attempts(case, proto, data)
     assert planned == 6 and 0 < pending < 6
     before = case.attempt_count()
-    with sqlite3.connect(case.path) as conn:
-        orphans = conn.execute("SELECT COUNT(*), MIN(note) FROM server_exchanges WHERE attempt_id IS NULL").fetchone()
-    assert orphans[0] >= 1 and "not recorded" in orphans[1]  # the failed tries are evidence too
+    # the step that was running is a failed attempt with its failed tries: they are evidence too
+    failed = [a for a in case.attempts() if a.status == "failed"]
+    assert len(failed) == 1 and failed[0].campaign_key is None and "ServerUnreachableError" in failed[0].error
+    assert len(case.server_exchanges(failed[0].id)) >= 1
     # the server comes back at the same address: the rerun does only what is missing
     srv2 = llama_server.start(demo_gguf, tmp_path, api_key=API_KEY, n_ctx=256, port=port)
     try:
@@ -225,7 +201,7 @@ def test_killing_the_server_mid_campaign_is_a_clear_error_and_the_case_resumes(
         srv2.stop()
     assert result["attempts_run"] == pending and result["attempts_skipped"] == 6 - pending
     assert case.attempt_count() == before + pending
-    keys = [(a.campaign_key, a.sample_index) for a in case.attempts()]
+    keys = [(a.campaign_key, a.sample_index) for a in case.attempts() if a.status != "failed"]
     assert len(keys) == len(set(keys)) == 6
     case.close()
 

@@ -51,6 +51,8 @@ DEPLOYED_STATEMENT = ("deployed system, identified by endpoint, model id and dat
                       "weights not available to the examiner")
 TOKENIZER_NOTE = "tokenizer: "
 KEY_NOTE = "API key read from the environment variable "  # the variable's name only; never the key
+CAPS_NOTE = "capabilities when added: "
+CAPS_SEPARATOR = " | "
 
 
 def unavailable_reason() -> Optional[str]:
@@ -102,6 +104,7 @@ def served_model_info(endpoint: Endpoint, caps: ServerCapabilities, tokenizer: O
     if tokenizer is not None:
         notes.append(f"{TOKENIZER_NOTE}{tokenizer.path} (SHA-256 {tokenizer.sha256})")
     notes.append(f"{KEY_NOTE}{endpoint.api_key_env} (or the OS keyring); the key is never stored")
+    notes.append(CAPS_NOTE + CAPS_SEPARATOR.join(caps.lines()))  # shown by the engine dialog without a new probe
     return ModelInfo(
         path=served_path(endpoint), format="openai", architecture="served model", parameter_count=0,
         fingerprint=served_fingerprint(endpoint), files=(), dtype="unknown (served)", device="remote",
@@ -117,6 +120,14 @@ def key_env_from_info(info: ModelInfo) -> Optional[str]:
         if note.startswith(KEY_NOTE):
             return note[len(KEY_NOTE):].split(" ", 1)[0]
     return None
+
+
+def capabilities_from_info(info: ModelInfo) -> list[str]:
+    """The capability lines the probe found when the served model was added ([] for older records)."""
+    for note in info.notes:
+        if note.startswith(CAPS_NOTE):
+            return note[len(CAPS_NOTE):].split(CAPS_SEPARATOR)
+    return []
 
 
 def tokenizer_from_info(info: ModelInfo) -> Optional[str]:
@@ -500,6 +511,6 @@ def with_info(engine: OpenAIEngine, info: ModelInfo) -> OpenAIEngine:
     return engine
 
 
-__all__ = ["ChatReply", "DEPLOYED_STATEMENT", "declared_capabilities", "NAME", "OpenAIEngine", "connect", "endpoints_from_settings",
+__all__ = ["capabilities_from_info", "ChatReply", "DEPLOYED_STATEMENT", "declared_capabilities", "NAME", "OpenAIEngine", "connect", "endpoints_from_settings",
            "open_engine", "parse_served_path", "served_fingerprint", "served_model_info", "served_path",
            "key_env_from_info", "tokenizer_from_info", "unavailable_reason"]

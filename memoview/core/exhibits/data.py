@@ -152,7 +152,9 @@ def align_attempt(case: Case, attempt: Attempt, document: Optional[Document]) ->
     """The stored alignment as shown in the app, else a fresh one with default options (not stored:
     a preview must not change the case), with a note saying which."""
     if document is None or not attempt.output_text:
-        return None, "no output to compare" if document is not None else "no document"
+        from memoview.core.alignment.nothing import nothing_to_align
+
+        return None, nothing_to_align(attempt, document)
     try:
         alignment, origin = alignment_for(case, attempt, document, store=False)
     except MemoviewError as exc:  # shown on the page; one bad record must not hide the others

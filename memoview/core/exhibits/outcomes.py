@@ -181,6 +181,16 @@ def pz_bound_text(metrics: dict[str, Any]) -> str:
             "The server returned fewer top log-probs than the scheme's top-k.")
 
 
+def not_scored_text(metrics: dict[str, Any]) -> str:
+    """'2 windows not scored: tokenization mismatch (...)' for a sweep that skipped windows, else ''."""
+    n = int((metrics or {}).get("windows_not_scored") or 0)
+    if not n:
+        return ""
+    return (f"{n:,} window{'s' if n != 1 else ''} not scored: tokenization mismatch (the server split "
+            f"{'them' if n != 1 else 'it'} into other tokens than the model's tokenizer, so no score could be "
+            "attributed to the tokens sent; gaps in the map).")
+
+
 def count_text(value: Optional[float]) -> str:
     """A large count rounded for reading ('about 17,000')."""
     if value is None:

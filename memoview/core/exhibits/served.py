@@ -10,7 +10,7 @@ writes the bytes out; ``sha256sum`` gives the same hashes).
 from __future__ import annotations
 
 import json
-from typing import Any, Sequence
+from typing import Any, Optional, Sequence
 
 MAX_BODY_CHARS = 4000
 DEPLOYED_STATEMENT = ("Deployed system, identified by endpoint, model id and date; "
@@ -29,6 +29,49 @@ def _pretty(raw: bytes) -> str:
     if len(text) > MAX_BODY_CHARS:
         text = text[:MAX_BODY_CHARS] + f"\n[… {len(text) - MAX_BODY_CHARS:,} more characters; complete bytes in the case]"
     return text
+
+
+IDENTITY_HASH_LABEL = "identity hash (endpoint, model id, date; not a hash of weights)"
+
+
+def attempt_is_served(attempt: Any) -> bool:
+    """Whether the attempt ran on a served model (its recorded engine is the OpenAI-compatible one)."""
+    env = attempt.environment or {}
+    return bool(env.get("server_exchanges")) or (env.get("engine_identity") or {}).get("engine") == "openai"
+
+
+def model_row(attempt: Any) -> str:
+    """The exhibit's per-attempt 'Model' value: a weight fingerprint for a local model; for a served one, what
+    it is (a deployed system) and its identity hash, labelled as such (there are no weights to hash)."""
+    spec = attempt.spec
+    if not attempt_is_served(attempt):
+        return f"model {spec.model_id}, fingerprint {spec.model_fingerprint}"
+    return f"model {spec.model_id}: {DEPLOYED_STATEMENT} {IDENTITY_HASH_LABEL[0].upper()}{IDENTITY_HASH_LABEL[1:]}: " \
+           f"{spec.model_fingerprint}"
+
+
+def best_pz_bound(views: Sequence[Any]) -> Optional[float]:
+    """The largest upper bound on log10 p_z over finished attempts whose p_z is only bounded (served models
+    returning fewer top log-probs than the scheme's top-k), or None."""
+    from memoview.core.extraction.pz_label import is_bound
+
+    bounds: list[float] = []
+    for v in views:
+        a = v.attempt
+        m = a.metrics or {}
+        if a.status != "done" or not is_bound(m):
+            continue
+        ub = m.get("max_log10_pz_upper_bound" if a.spec.method == "sweep" else "log10_pz_upper_bound")
+        if ub is not None:
+            bounds.append(float(ub))
+    return max(bounds) if bounds else None
+
+
+def bound_cell(log10_bound: float) -> str:
+    """'≤ 10^-3.2 (bound)': an upper bound, never written as a value."""
+    from memoview.core.findings.stats import fmt_log10
+
+    return f"\u2264 10^{fmt_log10(log10_bound)} (bound)"
 
 
 def exchange_rows(attempt: Any) -> list[tuple[str, str]]:

@@ -131,7 +131,18 @@ def run_prefix(case: Case, lm: Engine | LoadedModel, document: Document, request
             target=passage.target_dict(doc), bos_policy=policy, seed=seed,
         )
         tgt_text = document.text[spec.target["start_char"]:spec.target["end_char"]]
-        attempt = _one(lm, spec, prompt, target, cancel, env, tgt_text)
+        started = utc_now()
+        try:
+            attempt = _one(lm, spec, prompt, target, cancel, env, tgt_text)
+        except errors.ServerError as exc:  # a served model failed mid-request: recorded with its exchanges
+            from memoview.core.extraction.served_failure import record_server_failure
+
+            record_server_failure(case, Attempt(
+                id=0, spec=spec, status=AttemptStatus.FAILED.value, prompt_text=lm.decode(prompt[len(
+                    common.bos_ids(lm, policy)):]), prompt_token_ids=tuple(prompt), target_text=tgt_text,
+                target_token_ids=tuple(target), environment=env, started_at=started, protocol_id=protocol_id,
+                campaign_key=campaign_key, sample_index=i), exc)
+            raise
         attempt = replace(attempt, protocol_id=protocol_id, campaign_key=campaign_key, sample_index=i)
         results.append(case.record_attempt(attempt))
     yield Progress(n, n, "done")

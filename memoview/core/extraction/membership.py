@@ -86,12 +86,20 @@ def run_membership(case: Case, lm: Any, document: Document, *, k_percent: float 
     model_info = ensure_model(case, lm)
     yield Progress(0, 1, f"membership signals for '{document.title}'")
     started = utc_now()
-    metrics = signals(lm, document.text, k_percent, cancel)
-    status = AttemptStatus.CANCELLED.value if cancel is not None and cancel.cancelled else AttemptStatus.DONE.value
     spec = AttemptSpec(method=Method.MEMBERSHIP.value, prompt_class=PromptClass.PREFIX.value,
                        model_id=int(model_info.id or 0), model_fingerprint=model_info.fingerprint,
                        document_id=document.id, params={"k_percent": k_percent, "decoding": "none"},
                        bos_policy=common.bos_policy(lm))
+    try:
+        metrics = signals(lm, document.text, k_percent, cancel)
+    except errors.ServerError as exc:  # a served model failed mid-request: recorded with its exchanges
+        from memoview.core.extraction.served_failure import record_server_failure
+
+        record_server_failure(case, Attempt(id=0, spec=spec, status=AttemptStatus.FAILED.value,
+                                            environment=common.environment(lm), started_at=started,
+                                            protocol_id=protocol_id, campaign_key=campaign_key), exc)
+        raise
+    status = AttemptStatus.CANCELLED.value if cancel is not None and cancel.cancelled else AttemptStatus.DONE.value
     attempt = Attempt(id=0, spec=spec, status=status, metrics=metrics, environment=common.environment(lm),
                       started_at=started, finished_at=utc_now(), protocol_id=protocol_id, campaign_key=campaign_key)
     stored = case.record_attempt(attempt)

@@ -34,6 +34,8 @@ from memoview.core.records import (Attempt, AttemptSpec, AttemptStatus, Document
                                    best_window_key)
 from memoview.core.timeutil import utc_now
 
+NOT_SCORED_TOKENIZATION = "tokenization mismatch"  # the reason a window is not scored (a gap, counted)
+
 
 @dataclass(frozen=True)
 class SweepRequest:
@@ -82,11 +84,15 @@ class SweepRequest:
 
 def sweep_windows(lm: Engine | LoadedModel, document: Document, request: SweepRequest,
                   cancel: Optional[CancelToken] = None, attempt_id: int = 0,
-                  pz_bounds: Optional[dict[int, float]] = None) -> Job[list[SweepWindow]]:
+                  pz_bounds: Optional[dict[int, float]] = None, sink: Optional[list[SweepWindow]] = None,
+                  not_scored: Optional[dict[int, str]] = None) -> Job[list[SweepWindow]]:
     """Score every window; stops between batches (and within generation) on cancel.
 
     A window whose p_z the engine can only bound (top-N log-probs) gets ``log10_pz`` None and its upper
-    bound in ``pz_bounds`` (window index -> log10 bound), never a point value."""
+    bound in ``pz_bounds`` (window index -> log10 bound), never a point value. ``sink``, when given, receives
+    the windows as they are scored (what a failed sweep keeps). A window a served model tokenized differently
+    from the local tokenizer is skipped, its reason in ``not_scored`` (window index -> reason): a gap in the
+    map, counted in the results, never a score attributed to tokens the server did not score."""
     request.validate()
     lm = common.engine_of(lm)
     lm.capabilities.require_method("sweep", lm.name)
@@ -94,7 +100,7 @@ def sweep_windows(lm: Engine | LoadedModel, document: Document, request: SweepRe
     passages = sweep_passages(doc, request.prefix, request.suffix, request.stride, request.stride_unit)
     bos = common.bos_ids(lm, common.bos_policy(lm))
     common.check_model_context(lm, len(bos) + request.prefix + request.suffix, "A sweep window")
-    out: list[SweepWindow] = []
+    out: list[SweepWindow] = sink if sink is not None else []
     total = len(passages)
     for lo in range(0, total, request.batch_size):
         if cancel is not None and cancel.cancelled:
@@ -103,10 +109,18 @@ def sweep_windows(lm: Engine | LoadedModel, document: Document, request: SweepRe
         batch = passages[lo: lo + request.batch_size]
         contexts = [bos + list(doc.ids[p.prefix_start_token:p.start_token]) for p in batch]
         targets = [list(doc.ids[p.start_token:p.end_token]) for p in batch]
-        scores = common.score_continuations(lm, contexts, targets, request.pz_temperature, request.pz_top_k,
-                                            with_ranks=False)  # windows store no per-token ranks
+        scored = score_or_skip(lm, contexts, targets, request)
+        skipped = {j: reason for j, reason in enumerate(scored) if isinstance(reason, str)}
+        if skipped:
+            if not_scored is not None:
+                not_scored.update({lo + j: reason for j, reason in skipped.items()})
+            batch = [p for j, p in enumerate(batch) if j not in skipped]
+            contexts = [c for j, c in enumerate(contexts) if j not in skipped]
+            targets = [t for j, t in enumerate(targets) if j not in skipped]
+        indexes = [lo + j for j in range(len(scored)) if j not in skipped]
+        scores = [s for s in scored if not isinstance(s, str)]
         continuations: list[Optional[list[int]]] = [None] * len(batch)
-        if request.generate:
+        if request.generate and batch:
             params = {"decoding": "greedy", "max_new_tokens": request.suffix, "repetition_penalty": 1.0}
             continuations = list(common.generate(lm, contexts, params, cancel=cancel))
             if cancel is not None and cancel.cancelled:
@@ -119,9 +133,9 @@ def sweep_windows(lm: Engine | LoadedModel, document: Document, request: SweepRe
             else:
                 score = sum(1 for a, b in zip(cont, targets[j]) if a == b) / m
             if s.pz_kind != "exact" and s.log_pz is not None and pz_bounds is not None:
-                pz_bounds[lo + j] = s.log_pz / LN10
+                pz_bounds[indexes[j]] = s.log_pz / LN10
             out.append(SweepWindow(
-                attempt_id=attempt_id, index=lo + j, start_token=p.start_token,
+                attempt_id=attempt_id, index=indexes[j], start_token=p.start_token,
                 start_char=doc.char_start(p.start_token), end_char=doc.char_end(p.end_token),
                 prefix_start_char=doc.char_start(p.prefix_start_token), greedy_exact=s.greedy_exact,
                 memorization_score=score, log10_p=s.log_p / LN10,
@@ -140,7 +154,29 @@ def sweep_windows(lm: Engine | LoadedModel, document: Document, request: SweepRe
             for w, cont in zip(best, generated):
                 by_index[w.index] = replace(w, continuation=lm.decode(cont))
             out = [by_index.get(w.index, w) for w in out]
-    yield Progress(len(out), total, "sweep done" if len(out) == total else "sweep stopped")
+    finished = len(out) + (len(not_scored) if not_scored is not None else 0)
+    yield Progress(len(out), total, "sweep done" if finished == total else "sweep stopped")
+    return out
+
+
+def score_or_skip(lm: Engine, contexts: list[list[int]], targets: list[list[int]],
+                  request: SweepRequest) -> list[Any]:
+    """The batch's scores; where a served model tokenized a window differently (TokenizationMismatchError),
+    the batch is scored window by window and each such window gives its reason (a str) instead of a score."""
+    def one(ctxs: list[list[int]], tgts: list[list[int]]) -> list[Any]:
+        return list(common.score_continuations(lm, ctxs, tgts, request.pz_temperature, request.pz_top_k,
+                                               with_ranks=False))  # windows store no per-token ranks
+    try:
+        return one(contexts, targets)
+    except errors.TokenizationMismatchError as exc:
+        if len(contexts) == 1:
+            return [f"{NOT_SCORED_TOKENIZATION}: {exc.message}"]
+    out: list[Any] = []
+    for ctx, tgt in zip(contexts, targets):
+        try:
+            out.extend(one([ctx], [tgt]))
+        except errors.TokenizationMismatchError as exc:
+            out.append(f"{NOT_SCORED_TOKENIZATION}: {exc.message}")
     return out
 
 
@@ -165,8 +201,14 @@ def run_sweep(case: Case, lm: Engine | LoadedModel, document: Document, request:
     error = ""
     windows: list[SweepWindow] = []
     bounds: dict[int, float] = {}
+    partial: list[SweepWindow] = []
+    not_scored: dict[int, str] = {}
+    server_error: Optional[errors.ServerError] = None
     try:
-        windows = yield from sweep_windows(lm, document, request, cancel, pz_bounds=bounds)
+        windows = yield from sweep_windows(lm, document, request, cancel, pz_bounds=bounds, sink=partial,
+                                           not_scored=not_scored)
+    except errors.ServerError as exc:  # recorded below as a failed attempt with its exchanges, then raised
+        server_error, windows = exc, list(partial)
     except errors.MemoviewError:
         raise
     except Exception as exc:
@@ -193,6 +235,9 @@ def run_sweep(case: Case, lm: Engine | LoadedModel, document: Document, request:
         metrics.update(pz_kind=PZ_UPPER_BOUND, pz_bound_basis=BOUND_NOTE, windows_pz_bounded=len(bounds),
                        windows_pz_upper_bound={str(i): v for i, v in sorted(bounds.items())},
                        max_log10_pz_upper_bound=max(bounds.values()))
+    if not_scored:  # windows a served model tokenized differently: gaps, each with its reason
+        metrics["windows_not_scored"] = len(not_scored)
+        metrics["windows_not_scored_reasons"] = {str(i): r for i, r in sorted(not_scored.items())}
     # Work-level rates (issue 12), stored with the sweep; also recomputable from the windows.
     from memoview.core.findings.coverage import sweep_rates
 
@@ -200,6 +245,11 @@ def run_sweep(case: Case, lm: Engine | LoadedModel, document: Document, request:
     attempt = Attempt(id=0, spec=spec, status=status, metrics=metrics, environment=env, error=error,
                       started_at=started, finished_at=utc_now(), protocol_id=protocol_id, campaign_key=campaign_key,
                       output_text="", output_sha256="")
+    if server_error is not None:
+        from memoview.core.extraction.served_failure import record_server_failure
+
+        record_server_failure(case, attempt, server_error, windows)
+        raise server_error
     stored = case.record_attempt(attempt, windows)
     return stored, case.sweep_windows(stored.id)
 
@@ -220,6 +270,8 @@ def sweep_json(case: Case, attempt: Attempt, windows: list[SweepWindow]) -> dict
              "memorization_score": w.memorization_score, "log10_p": w.log10_p, "log10_pz": w.log10_pz}
             for w in windows
         ],
+        # Windows skipped (a served model tokenized them differently): index -> reason; gaps in the map.
+        "windows_not_scored": dict(attempt.metrics.get("windows_not_scored_reasons") or {}),
         # Work-level rates with intervals and the controls' false-positive rates (issue 12).
         "findings": _findings_json(case, attempt),
     }

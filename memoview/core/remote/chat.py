@@ -67,12 +67,21 @@ def run_served_prompt(case: Case, engine: object, request: PromptRequest, *, doc
         spec = sample_spec(method, request, model_info, document, params, "server", seed)
         started = utc_now()
         gen = GenerationParams.from_params(params, seed=seed)
-        if chat:
-            reply = engine.chat(request.messages or [], gen, 1, [seed])[0]
-            text, finish = reply.text, reply.finish_reason
-        else:
-            text_reply = engine.generate_text(str(request.text), gen)
-            text, finish = text_reply
+        try:
+            if chat:
+                reply = engine.chat(request.messages or [], gen, 1, [seed])[0]
+                text, finish = reply.text, reply.finish_reason
+            else:
+                text_reply = engine.generate_text(str(request.text), gen)
+                text, finish = text_reply
+        except errors.ServerError as exc:  # recorded as a failed attempt with its exchanges, then raised
+            from memoview.core.extraction.served_failure import record_server_failure
+
+            record_server_failure(case, Attempt(
+                id=0, spec=spec, status=AttemptStatus.FAILED.value, prompt_text=prompt_text,
+                metrics={"prompt_construction": note, "model_identity": DEPLOYED_STATEMENT}, environment=env,
+                started_at=started, protocol_id=protocol_id, campaign_key=campaign_key, sample_index=i), exc)
+            raise
         out_ids: tuple[int, ...] = tuple(engine.encode(text)) if engine.tokenizer is not None else ()
         refusal = detect_refusal(text)
         status = AttemptStatus.REFUSED.value if refusal else AttemptStatus.DONE.value

@@ -23,6 +23,7 @@ GIB = 1024 ** 3
 ENGINE_TEXT = {
     "transformers": "transformers (the reference: the model's weights in float32 unless you choose otherwise)",
     "llama.cpp": "llama.cpp (runs a GGUF file in its own quantization, memory-mapped: the numbers it deploys)",
+    "openai": "openai (a served model over HTTP: vLLM, llama.cpp's server, a deployed API)",
 }
 DTYPE_TEXT = {
     "float32": "float32 — the reference precision (recommended on a CPU)",
@@ -53,6 +54,11 @@ class EngineDialog(QDialog):
         self.info = info
         self.available = available_engines()
         current = current or EngineSettings()
+        if info.format == "openai":  # a served model: endpoint, model id, capabilities (dialogs/served_engine.py)
+            from memoview.gui.dialogs.served_engine import build_served
+
+            build_served(self, info)
+            return
 
         intro = QLabel(f"<b>{info.name}</b> — {info.format.upper()}, {info.architecture}, "
                        f"{info.parameter_count:,} parameters"
@@ -64,8 +70,9 @@ class EngineDialog(QDialog):
         auto = default_engine(info.format)
         self.engine.addItem(f"Automatic ({auto})", "auto")
         for name, reason in self.available.items():
-            usable = reason is None and (name != "llama.cpp" or info.format == "gguf")
-            why = reason or ("" if usable else "llama.cpp opens GGUF files only")
+            usable = reason is None and (name != "llama.cpp" or info.format == "gguf") and name != "openai"
+            why = reason or ("" if usable else "llama.cpp opens GGUF files only" if name == "llama.cpp" else
+                             "for served models: add one with File > Add served model…")
             self.engine.addItem(ENGINE_TEXT.get(name, name) + ("" if usable else f" — not available: {why}"), name)
             item = cast(QStandardItemModel, self.engine.model()).item(self.engine.count() - 1)
             item.setEnabled(usable)
@@ -118,6 +125,8 @@ class EngineDialog(QDialog):
 
     def settings(self) -> EngineSettings:
         name = str(self.engine.currentData())
+        if name == "openai":
+            return EngineSettings(engine="openai")
         llama = self.engine_name() == "llama.cpp"
         return EngineSettings(engine=name, device="auto" if llama else str(self.device.currentData()),
                               dtype="auto" if llama else str(self.dtype.currentData()))
@@ -165,7 +174,7 @@ def choose_engine(window: Any, info: ModelInfo) -> EngineDialog:
     def accepted() -> None:
         choices[info.fingerprint] = dialog.settings()
         window.statusBar().showMessage(f"{info.name} will run with {dialog.engine_name()}"
-                                       + ("" if dialog.engine_name() == "llama.cpp" else
+                                       + ("" if dialog.engine_name() in ("llama.cpp", "openai") else
                                           f" on {dialog.settings().device} in {dialog.settings().dtype}"), 8000)
 
     dialog.accepted.connect(accepted)

@@ -64,7 +64,9 @@ def attempt_result(attempt: Any) -> str:
         if n is None or exact is None:
             return "sweep done"
         text = f"{exact} of {plural(int(n), 'window')} exact"
-        return text + (f", best {plural(int(best), 'token')}" if best is not None else "")
+        text += f", best {plural(int(best), 'token')}" if best is not None else ""
+        skipped = int(m.get("windows_not_scored") or 0)  # a served model tokenized them differently: gaps
+        return text + (f"; {skipped} not scored (tokenization mismatch)" if skipped else "")
     if "greedy_exact" in m and attempt.target_token_ids:
         total = len(attempt.target_token_ids)
         return f"{m['greedy_exact']} of {plural(total, 'token')} exact"

@@ -209,7 +209,11 @@ class ComparisonView(QWidget):
                           label=f"Aligning attempt {att.id}", key=f"align:{att.id}",
                           on_result=self.set_alignment)
         else:
-            self.match_label.setText("Nothing to align (no output or no source document).")
+            from memoview.core.alignment.nothing import missing_output, nothing_to_align
+
+            self.match_label.setText(nothing_to_align(self.attempt, self.document))
+            if not self.attempt.output_text:  # an empty pane says why it is empty
+                self.output_edit.setPlaceholderText(f"({missing_output(self.attempt)})")
 
     # ------------------------------------------------------------------ building
     def _pane(self, name: str, accessible: str) -> QPlainTextEdit:

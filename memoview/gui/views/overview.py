@@ -72,8 +72,9 @@ def extraction_text(work: WorkFindings, tau: Optional[float]) -> str:
     t = s.rates.at(tau)
     if t is None:
         return "\u2013"
+    skipped = int((s.attempt.metrics or {}).get("windows_not_scored") or 0)  # a served model's mismatches
     return (f"{fmt_pct(t.char_fraction)} of the text;\nwindows {t.windows.k:,}/{t.windows.n:,} = "
-            f"{t.windows.short()}")
+            f"{t.windows.short()}" + (f"; {skipped:,} not scored" if skipped else ""))
 
 
 def control_text(work: WorkFindings, tau: Optional[float]) -> str:

@@ -152,7 +152,8 @@ class FrontMatter(StoryBase):
                   "Coverage: fraction of the compared source words inside any matched span (best prefix or free-prompt "
                   "attempt; a sweep reports windows instead: see its leading exact tokens and longest run). "
                   "p<sub size='8'>z</sub>: the highest chance that sampling reproduces a target exactly, over every attempt and "
-                  "window (\u2013: not computed).")
+                  "window (\u2013: not computed; \u2264 \u2026 (bound): only an upper bound was available, from a served "
+                  "model's top log-probs).")
         self.add(P("Index of every work tested", "h1"), P(intro, "small", raw=True), Spacer(1, 6))
         rows: list[list[Any]] = [["#", "Work", "Attempts", "Outcomes", "Longest verbatim run", "Most leading tokens exact",
                                   "Coverage", "Best p_z"]]
@@ -164,7 +165,7 @@ class FrontMatter(StoryBase):
             rows.append([f"W{i}", P(title, "cell", max_chars=2000), f"{w.attempts:,}",
                          P(outcomes.tiers_short(w.tiers).replace(" \u00b7 ", "<br/>"), "cell", raw=True),
                          f"{w.longest_words:,} words", f"{best.exact_tokens:,} of {best.target_tokens:,}" if best else "0",
-                         _pct(w.coverage), P(_fmt_pz(w.best_log10_pz), "cell")])
+                         _pct(w.coverage), P(_best_pz_cell(w), "cell")])
         widths = [0.38, 1.9, 0.72, 0.9, 0.85, 0.85, 0.72, 1.05]
         scale = self.width / (sum(widths) * inch)
         self.add(table(rows, [x * inch * scale for x in widths]), Spacer(1, 6), P(
@@ -324,3 +325,15 @@ class FrontMatter(StoryBase):
             key_w = 1.6 * inch
             col_w = (self.width - key_w) / len(chunk)
             self.add(table([head] + body, [key_w] + [col_w] * len(chunk)), Spacer(1, 4))
+
+
+def _best_pz_cell(w: Any) -> str:
+    """The index's p_z cell: the best value; where only upper bounds exist (a served model) the largest bound,
+    labelled; where a bound exceeds the best value, both."""
+    bound = served.best_pz_bound(w.views)
+    value = w.best_log10_pz
+    if bound is None:
+        return _fmt_pz(value)
+    if value is None:
+        return served.bound_cell(bound)
+    return _fmt_pz(value) + (f"; {served.bound_cell(bound)}" if bound > value else "")

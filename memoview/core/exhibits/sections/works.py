@@ -115,7 +115,7 @@ class WorkSections(StoryBase):
                                           "no seed (greedy decoding draws nothing at random)"
                                           if (spec.params or {}).get("decoding") in ("greedy", "beam") else "no seed recorded")
                  + f"; {bos[0].lower() + bos[1:]}"),
-                ("Model", f"model {spec.model_id}, fingerprint {spec.model_fingerprint}"),
+                ("Model", served.model_row(a)),
                 ("Run at (UTC)", f"{(a.started_at or '?')[:19].replace('T', ' ')} \u2192 "
                                  f"{(a.finished_at or '?')[:19].replace('T', ' ')}"),
                 ("Output SHA-256", a.output_sha256 or "\u2013"),
@@ -278,7 +278,8 @@ class WorkSections(StoryBase):
             f"{len(windows):,} windows across the work; bar height: {q.name}. {q.explanation} Dark bars: whole "
             f"window reproduced exactly by greedy decoding ({len(exact):,}); light bars: partly ({len(partial):,}); "
             f"grey stubs: no leading token ({len(windows) - len(exact) - len(partial):,}). "
-            "Every window is listed in Appendix A.", "small"),
+            "Every window is listed in Appendix A." + (f" {skipped}" if (skipped := outcomes.not_scored_text(
+                a.metrics or {})) else ""), "small"),
             MemorizationMap([w.start_char for w in windows], [q.level(w) for w in windows], kinds,
                             doc_length=len(doc.text), y_max=1.0, x_label="position in the work (characters)",
                             y_label=q.short, y_ticks=q.ticks())]))
