@@ -231,7 +231,21 @@ def test_attempts_table_filters_fits_1280_and_shows_sweep_figures(win, qtbot) ->
     qtbot.wait(50)
     total = table.proxy.rowCount()
     assert total == len(win.case.attempts())
-    assert table.table.horizontalScrollBar().maximum() == 0  # every column visible at 1280 px
+    assert table.table.horizontalScrollBar().maximum() == 0  # no sideways scrolling at 1280 px
+    from memoview.gui.views.attempts_table import COL_DOC, COL_PROMPT_CLASS, COL_STATUS, DOC_MIN_WIDTH
+
+    # The document column stays readable (it was squeezed to about 40 px): secondary columns make room,
+    # and what they held is still in every row's tooltip.
+    assert table.table.columnWidth(COL_DOC) >= DOC_MIN_WIDTH
+    assert table.table.isColumnHidden(COL_PROMPT_CLASS)
+    assert "Prompt class: prefix" in table.proxy.index(0, COL_DOC).data(Qt.ItemDataRole.ToolTipRole)
+    win.resize(1920, 1080)
+    qtbot.wait(50)
+    assert not table.table.isColumnHidden(COL_PROMPT_CLASS) and not table.table.isColumnHidden(COL_STATUS)
+    assert table.table.columnWidth(COL_DOC) >= DOC_MIN_WIDTH
+    assert table.table.horizontalScrollBar().maximum() == 0
+    win.resize(1280, 800)
+    qtbot.wait(50)
     # Outcome filter: "found something" = found or partial.
     table.outcome_filter.setCurrentIndex(table.outcome_filter.findData("found,partial"))
     shown = {table.proxy.index(r, 5).data() for r in range(table.proxy.rowCount())}
