@@ -271,7 +271,7 @@ def test_attempts_table_filters_fits_1280_and_shows_sweep_figures(win, qtbot) ->
 
 
 # ---------------------------------------------------------------- dialogs
-def test_every_dialog_fits_1280x800_and_the_preview_refreshes_itself(win, qtbot) -> None:
+def test_every_dialog_fits_1280x800_and_the_preview_refreshes_itself_unlogged(win, qtbot, tmp_path: Path) -> None:
     wizard = win.run_extraction()
     wizard.show()
     for w in (wizard,):
@@ -282,11 +282,32 @@ def test_every_dialog_fits_1280x800_and_the_preview_refreshes_itself(win, qtbot)
     dialog = win.export_exhibit()
     assert dialog.width() <= 1240 and dialog.height() <= 720
     assert dialog.minimumSizeHint().height() <= 800 and dialog.minimumSizeHint().width() <= 1280
+    entries_before = len(win.case.audit_entries())
     qtbot.waitUntil(lambda: dialog.preview_result is not None, timeout=120000)
     first = dialog.preview_result
     dialog.caption.setText("Memorization tests of the fixture model")  # no button pressed
     qtbot.waitUntil(lambda: dialog.preview_result is not first, timeout=120000)
     assert dialog.preview_result.path is not None
+    # N automatic refreshes add no audit entry: a preview is a watermarked draft, not a production ...
+    for n in range(3):
+        previous = dialog.preview_result
+        dialog.number.setText(f"1{n}")
+        qtbot.waitUntil(lambda previous=previous: dialog.preview_result is not previous, timeout=120000)
+    preview = dialog.preview_result
+    assert len(win.case.audit_entries()) == entries_before
+    from memoview.core.exhibits.exports_log import exports_log
+
+    assert exports_log(win.case) == []
+    # ... while saving the exhibit still records its export, with the same pages as the last preview.
+    out = tmp_path / "exhibit-12.pdf"
+    dialog.save_to(out)
+    qtbot.waitUntil(lambda: dialog.last_result is not None, timeout=120000)
+    entries = win.case.audit_entries()
+    assert len(entries) == entries_before + 1 and entries[-1].event == "exhibit.export"
+    assert [r.file_name for r in exports_log(win.case)] == ["exhibit-12.pdf"]
+    assert dialog.last_result.pages == preview.pages and dialog.last_result.bates_last == preview.bates_last
+    assert dialog.last_result.pdf_sha256 != preview.pdf_sha256  # the preview carries the PREVIEW mark
+    assert win.case.verify().ok
     dialog.close()
     from memoview.core.errors import ModelError
 
