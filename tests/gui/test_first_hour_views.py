@@ -389,6 +389,8 @@ def test_screenshots_of_every_main_view(win, qtbot, palette: str, size: tuple[in
     qtbot.waitUntil(lambda: "Target:" in wizard.passage_page.plan.text(), timeout=120000)
     screenshot(wizard, f"wizard_passage_{tag}")
     wizard.next()
+    note = wizard.method_page.unavailable  # a greyed-out method says why on the page, not only on hover
+    assert note.isVisibleTo(wizard) and "Whole-work sweep" in note.text() and "go Back" in note.text()
     screenshot(wizard, f"wizard_method_{tag}")
     wizard.next()
     wizard.next()

@@ -210,6 +210,7 @@ class ExportDialog(QDialog):
         splitter.addWidget(left_box)
         splitter.addWidget(self.preview)
         splitter.setStretchFactor(1, 2)
+        splitter.setSizes([2, 3])  # the preview gets the larger share (the form keeps its 360 px minimum)
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
         self._watch_options()

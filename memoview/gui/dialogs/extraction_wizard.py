@@ -47,6 +47,7 @@ from PySide6.QtWidgets import (
 
 from memoview.core.errors import MemoviewError
 from memoview.gui import palette_colors
+from memoview.gui.dialogs import method_note
 from memoview.gui.dialogs.wizard_plan import Planner
 from memoview.gui.engine import RunRequest, run_attempt_job
 from memoview.gui.wording import decoding_words, plural, scheme_words
@@ -394,6 +395,7 @@ class MethodPage(QWizardPage):
         self.group = QButtonGroup(self)
         self.radios: dict[str, QRadioButton] = {}
         layout = QVBoxLayout(self)
+        self.unavailable = method_note.unavailable_label(layout)  # why a method is greyed out, on the page
         for key, meta in METHODS.items():
             radio = QRadioButton(meta["name"])
             radio.setObjectName(f"method_{key}")
@@ -425,6 +427,7 @@ class MethodPage(QWizardPage):
             else:
                 radio.setToolTip("Covers the whole work: go Back and choose 'The whole work (sweep)' "
                                  "on the passage page.")
+        method_note.show_unavailable(self.unavailable, {k: m["name"] for k, m in METHODS.items()}, allowed, refusals, whole)
         current = self.method()
         if current not in allowed and allowed:
             self.radios["sweep" if whole and "sweep" in allowed else allowed[0]].setChecked(True)

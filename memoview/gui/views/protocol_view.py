@@ -76,7 +76,9 @@ class ProtocolView(QWidget):
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.text)
         splitter.addWidget(self.attempt_list)
-        splitter.setSizes([400, 600])
+        splitter.setSizes([340, 660])  # the results need the room more than the short protocol text
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 2)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.header)
