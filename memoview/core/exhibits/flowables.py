@@ -181,9 +181,9 @@ class TwoColumns(Flowable):
                 self._draw_numbers(self.left, x_left, y_cols, self.first_numbers[0])
                 self._draw_numbers(self.right, x_right, y_cols, self.first_numbers[1])
             with tagging.structure(c, "TR"):
-                for lines, x in ((self.left, x_left), (self.right, x_right)):
+                for column, x in ((self.left, x_left), (self.right, x_right)):
                     with tagging.content(c, "TD"):
-                        self._draw_column(lines, x, y_cols)
+                        self._draw_column(column, x, y_cols)
 
     def _draw_numbers(self, lines: Sequence[Line], x0: float, top: float, first: int) -> None:
         c = self.canv
