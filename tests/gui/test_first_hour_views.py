@@ -220,6 +220,10 @@ def test_case_tree_markers_legend_plurals_and_protocol(win, qtbot) -> None:
     assert "[[steps]]" in view.text.toPlainText()
     n = len(win.case.attempts(protocol_id=int(protocol_item.data(0, ROLE_ID))))
     assert view.attempt_list.topLevelItemCount() == n > 0
+    qtbot.wait(50)
+    results = view.attempt_list  # at 1280 px every result is shown whole (they were cut with "…")
+    need = max(results.fontMetrics().horizontalAdvance(results.topLevelItem(i).text(3)) for i in range(n))
+    assert results.header().sectionSize(3) >= need + results.iconSize().width()
     first = view.attempt_list.topLevelItem(0)
     view.attempt_list.itemActivated.emit(first, 0)
     assert win.tabs.currentWidget() is not view
