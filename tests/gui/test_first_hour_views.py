@@ -309,6 +309,9 @@ def test_every_dialog_fits_1280x800_and_the_preview_refreshes_itself_unlogged(wi
     entries = win.case.audit_entries()
     assert len(entries) == entries_before + 1 and entries[-1].event == "exhibit.export"
     assert [r.file_name for r in exports_log(win.case)] == ["exhibit-12.pdf"]
+    win.actions_by_name["exports_log"].trigger()
+    assert not win.exports_dialog.previews.isVisibleTo(win.exports_dialog)  # no previews, no switch for them
+    win.exports_dialog.close()
     assert dialog.last_result.pages == preview.pages and dialog.last_result.bates_last == preview.bates_last
     assert dialog.last_result.pdf_sha256 != preview.pdf_sha256  # the preview carries the PREVIEW mark
     assert win.case.verify().ok
