@@ -184,8 +184,12 @@ def test_tables_are_tagged_by_row_and_cell(exhibit: tuple[Case, Path]) -> None:
     assert all(c["/A"]["/Scope"] == "/Column" for c in _kids(first_row))
     body = _kids(outcome)[1]
     assert {c["/S"] for c in _kids(body)} == {"/TD"} and any(text_of(c).strip() for c in _kids(body))
+    # The work-level findings table (spanned cells included): header TH cells, then rows of TD cells.
+    findings = next(t for t, h in zip(tables, headers) if [x.strip() for x in h[:2]] == ["Work", "Measure"])
+    assert len(_kids(findings)) > 1 and all(c["/S"] == "/TD" for r in _kids(findings)[1:] for c in _kids(r))
     decoding = next(t for t, h in zip(tables, headers) if h and h[0].strip() == "Setting")
     assert len(_kids(decoding)) > 2 and all(c["/S"] == "/TD" for r in _kids(decoding)[1:] for c in _kids(r)[1:])
+    assert all(_kids(r)[0]["/S"] == "/TH" and _kids(r)[0]["/A"]["/Scope"] == "/Row" for r in _kids(decoding)[1:])
     # A key/value table: the key column is a row header.
     kv = next(t for t in tables if len(_kids(_kids(t)[0])) == 2 and _kids(_kids(t)[0])[0]["/S"] == "/TH"
               and _kids(_kids(t)[0])[1]["/S"] == "/TD")
