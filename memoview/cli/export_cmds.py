@@ -45,7 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     log = subparsers.add_parser("exports", help="list every exhibit exported from a case (file, SHA-256, Bates range, date)")
     log.add_argument("case", help="the .memoview case file")
     log.add_argument("--json", action="store_true", help="machine-readable output")
-    log.add_argument("--no-previews", action="store_true", help="leave out the GUI's preview exports")
+    log.add_argument("--no-previews", action="store_true", help="leave out preview exports logged by versions before previews went unlogged")
     log.set_defaults(handler=cmd_exports)
 
 

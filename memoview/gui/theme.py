@@ -48,7 +48,7 @@ QRadioButton::indicator, QCheckBox::indicator { width: 13px; height: 13px; borde
 QRadioButton::indicator { border-radius: 7px; }
 QRadioButton::indicator:checked { background: qradialgradient(cx:0.5, cy:0.5, radius:0.5, fx:0.5, fy:0.5,
     stop:0 #8CBCFF, stop:0.45 #8CBCFF, stop:0.55 #1B1D20, stop:1 #1B1D20); }
-QCheckBox::indicator:checked { background: #8CBCFF; border-color: #8CBCFF; }
+QCheckBox::indicator:checked { background: #8CBCFF; border-color: #8CBCFF; image: url("@CHECK@"); }
 QRadioButton::indicator:disabled, QCheckBox::indicator:disabled { border-color: #60656C; }
 """
 
@@ -56,7 +56,10 @@ QRadioButton::indicator:disabled, QCheckBox::indicator:disabled { border-color: 
 def apply_theme(app: QApplication, name: str) -> None:
     """Switch between the light and dark palettes (persisted by the caller)."""
     app.setPalette(dark_palette() if name == "dark" else light_palette())
-    app.setStyleSheet(DARK_INDICATORS if name == "dark" else "")
+    from memoview.paths import resource
+
+    check = resource("icons", "check_dark.svg").as_posix()  # a check mark in the box, not only a filled box
+    app.setStyleSheet(DARK_INDICATORS.replace("@CHECK@", check) if name == "dark" else "")
     app.setProperty("memoview_theme", name)
 
 

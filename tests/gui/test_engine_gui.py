@@ -100,6 +100,13 @@ def test_llamacpp_in_the_gui_greys_out_beam_and_runs_a_sweep(win, qtbot) -> None
     attempt = sweep.result_attempt
     assert attempt.status == "done" and attempt.environment["engine_identity"]["engine"] == "llama.cpp"
     assert attempt.environment["engine_identity"]["dtype"] == "Q4_K_M"
+    # The work's tab was open during the sweep (the import opened it): its map row is there as soon as the
+    # run finishes (it was missing in the last wave's screenshot: open views were not refreshed).
+    docview = win._find_tab(f"document:{doc.id}")  # not open_document(), which would re-read the case itself
+    assert docview is not None and len(docview.map_panel.bars) == 1 and docview.windows
+    assert len(docview.windows) == len(win.case.sweep_windows(attempt.id))
     sweep.accept()
-    qtbot.waitUntil(lambda: win.tabs.currentWidget().objectName() == "documentView", timeout=10000)
+    qtbot.waitUntil(lambda: win.tabs.currentWidget() is docview, timeout=10000)
+    qtbot.wait(50)  # "Open the result" lands here once the wizard is gone
+    assert len(docview.map_panel.bars) == 1 and docview.map_panel.isVisible() and docview.map_label.isVisible()
     _shot(win, "document_view_llamacpp_sweep")

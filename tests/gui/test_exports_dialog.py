@@ -51,6 +51,7 @@ def test_exports_dialog_lists_each_export(qtbot, case_path: Path, tmp_path: Path
         assert cells[0][0] == "ex12.pdf" and cells[1][0] == "ex13.pdf"
         assert cells[0][1] == "Exhibit 12" and cells[0][2] == "2025-02-03" and cells[0][3].startswith("PLTF-000001")
         assert cells[0][6] == hashlib.sha256(pdfs[0].read_bytes()).hexdigest()
+        assert dlg.previews.isVisibleTo(dlg)  # shown only because this case holds a logged preview
         dlg.previews.setChecked(True)
         assert table.rowCount() == 3 and "(preview)" in table.item(2, 0).text()
         saved = dlg.save_json(str(tmp_path / "log.json"))

@@ -220,6 +220,10 @@ def test_case_tree_markers_legend_plurals_and_protocol(win, qtbot) -> None:
     assert "[[steps]]" in view.text.toPlainText()
     n = len(win.case.attempts(protocol_id=int(protocol_item.data(0, ROLE_ID))))
     assert view.attempt_list.topLevelItemCount() == n > 0
+    qtbot.wait(50)
+    results = view.attempt_list  # at 1280 px every result is shown whole (they were cut with "…")
+    need = max(results.fontMetrics().horizontalAdvance(results.topLevelItem(i).text(3)) for i in range(n))
+    assert results.header().sectionSize(3) >= need + results.iconSize().width()
     first = view.attempt_list.topLevelItem(0)
     view.attempt_list.itemActivated.emit(first, 0)
     assert win.tabs.currentWidget() is not view
@@ -231,7 +235,21 @@ def test_attempts_table_filters_fits_1280_and_shows_sweep_figures(win, qtbot) ->
     qtbot.wait(50)
     total = table.proxy.rowCount()
     assert total == len(win.case.attempts())
-    assert table.table.horizontalScrollBar().maximum() == 0  # every column visible at 1280 px
+    assert table.table.horizontalScrollBar().maximum() == 0  # no sideways scrolling at 1280 px
+    from memoview.gui.views.attempts_table import COL_DOC, COL_PROMPT_CLASS, COL_STATUS, DOC_MIN_WIDTH
+
+    # The document column stays readable (it was squeezed to about 40 px): secondary columns make room,
+    # and what they held is still in every row's tooltip.
+    assert table.table.columnWidth(COL_DOC) >= DOC_MIN_WIDTH
+    assert table.table.isColumnHidden(COL_PROMPT_CLASS)
+    assert "Prompt class: prefix" in table.proxy.index(0, COL_DOC).data(Qt.ItemDataRole.ToolTipRole)
+    win.resize(1920, 1080)
+    qtbot.wait(50)
+    assert not table.table.isColumnHidden(COL_PROMPT_CLASS) and not table.table.isColumnHidden(COL_STATUS)
+    assert table.table.columnWidth(COL_DOC) >= DOC_MIN_WIDTH
+    assert table.table.horizontalScrollBar().maximum() == 0
+    win.resize(1280, 800)
+    qtbot.wait(50)
     # Outcome filter: "found something" = found or partial.
     table.outcome_filter.setCurrentIndex(table.outcome_filter.findData("found,partial"))
     shown = {table.proxy.index(r, 5).data() for r in range(table.proxy.rowCount())}
@@ -257,7 +275,7 @@ def test_attempts_table_filters_fits_1280_and_shows_sweep_figures(win, qtbot) ->
 
 
 # ---------------------------------------------------------------- dialogs
-def test_every_dialog_fits_1280x800_and_the_preview_refreshes_itself(win, qtbot) -> None:
+def test_every_dialog_fits_1280x800_and_the_preview_refreshes_itself_unlogged(win, qtbot, tmp_path: Path) -> None:
     wizard = win.run_extraction()
     wizard.show()
     for w in (wizard,):
@@ -268,11 +286,35 @@ def test_every_dialog_fits_1280x800_and_the_preview_refreshes_itself(win, qtbot)
     dialog = win.export_exhibit()
     assert dialog.width() <= 1240 and dialog.height() <= 720
     assert dialog.minimumSizeHint().height() <= 800 and dialog.minimumSizeHint().width() <= 1280
+    entries_before = len(win.case.audit_entries())
     qtbot.waitUntil(lambda: dialog.preview_result is not None, timeout=120000)
     first = dialog.preview_result
     dialog.caption.setText("Memorization tests of the fixture model")  # no button pressed
     qtbot.waitUntil(lambda: dialog.preview_result is not first, timeout=120000)
     assert dialog.preview_result.path is not None
+    # N automatic refreshes add no audit entry: a preview is a watermarked draft, not a production ...
+    for n in range(3):
+        previous = dialog.preview_result
+        dialog.number.setText(f"1{n}")
+        qtbot.waitUntil(lambda previous=previous: dialog.preview_result is not previous, timeout=120000)
+    preview = dialog.preview_result
+    assert len(win.case.audit_entries()) == entries_before
+    from memoview.core.exhibits.exports_log import exports_log
+
+    assert exports_log(win.case) == []
+    # ... while saving the exhibit still records its export, with the same pages as the last preview.
+    out = tmp_path / "exhibit-12.pdf"
+    dialog.save_to(out)
+    qtbot.waitUntil(lambda: dialog.last_result is not None, timeout=120000)
+    entries = win.case.audit_entries()
+    assert len(entries) == entries_before + 1 and entries[-1].event == "exhibit.export"
+    assert [r.file_name for r in exports_log(win.case)] == ["exhibit-12.pdf"]
+    win.actions_by_name["exports_log"].trigger()
+    assert not win.exports_dialog.previews.isVisibleTo(win.exports_dialog)  # no previews, no switch for them
+    win.exports_dialog.close()
+    assert dialog.last_result.pages == preview.pages and dialog.last_result.bates_last == preview.bates_last
+    assert dialog.last_result.pdf_sha256 != preview.pdf_sha256  # the preview carries the PREVIEW mark
+    assert win.case.verify().ok
     dialog.close()
     from memoview.core.errors import ModelError
 
@@ -354,6 +396,8 @@ def test_screenshots_of_every_main_view(win, qtbot, palette: str, size: tuple[in
     qtbot.waitUntil(lambda: "Target:" in wizard.passage_page.plan.text(), timeout=120000)
     screenshot(wizard, f"wizard_passage_{tag}")
     wizard.next()
+    note = wizard.method_page.unavailable  # a greyed-out method says why on the page, not only on hover
+    assert note.isVisibleTo(wizard) and "Whole-work sweep" in note.text() and "go Back" in note.text()
     screenshot(wizard, f"wizard_method_{tag}")
     wizard.next()
     wizard.next()

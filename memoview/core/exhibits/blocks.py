@@ -13,7 +13,7 @@ from reportlab.lib.units import inch
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable, KeepTogether, Paragraph, Table, TableStyle
 
-from memoview.core.exhibits import fonts, layout
+from memoview.core.exhibits import fonts, layout, tagging
 from memoview.core.exhibits.flowables import TwoColumns, colour
 
 # Type sizes (points). A judge reads the exhibit on paper: body text and the
@@ -103,7 +103,7 @@ def table(rows: Sequence[Sequence[Any]], widths: Sequence[float], *, header: boo
 
 def kv_table(rows: Sequence[tuple[str, str]], width: float, key_w: float = 1.9 * inch) -> Table:
     data = [[cell(k, "cellb", key_w), cell(v, "cell", width - key_w)] for k, v in rows]
-    t = Table(data, colWidths=[key_w, width - key_w])
+    t = tagging.header_columns(Table(data, colWidths=[key_w, width - key_w]), (0,))  # keys tagged TH
     t.setStyle(TableStyle(_cell_style(fonts.SANS, CELL_SIZE) + [
         ("FONTNAME", (0, 0), (0, -1), fonts.SANS_BOLD),
         ("GRID", (0, 0), (-1, -1), 0.4, colour("#888888")),
@@ -133,7 +133,7 @@ def kv_grid(rows: Sequence[tuple[str, str]], width: float, key_w: float = 1.35 *
     for k, v in long:
         spans.append(("SPAN", (1, len(data)), (3, len(data))))
         data.append([P(k, "cellb"), P(v, "cell"), "", ""])
-    t = Table(data, colWidths=[key_w, val_w, key_w, val_w])
+    t = tagging.header_columns(Table(data, colWidths=[key_w, val_w, key_w, val_w]), (0, 2))  # keys tagged TH
     t.setStyle(TableStyle(_cell_style(fonts.SANS, CELL_SIZE) + spans + [
         ("GRID", (0, 0), (-1, -1), 0.4, colour("#888888")),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),

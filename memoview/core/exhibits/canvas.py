@@ -64,11 +64,21 @@ def canvas_maker(band: PageBand, creation: Optional[time.struct_time], pages_out
                 self._doc._timeStamp = _fixed_timestamp(creation)
             self._states: list[dict[str, Any]] = []
             self._struct = tagging.StructureRecorder()
-            self._page_roles: list[list[str]] = []
+            self._page_roles: list[list[tagging.Node]] = []
 
-        def begin_tag(self, role: str) -> None:
+        def begin_tag(self, role: str, scope: str = "") -> None:
             """Open a marked-content sequence (see :mod:`.tagging`)."""
-            self._struct.begin(self._code, role)
+            self._struct.begin(self._code, role, scope)
+
+        def begin_artifact(self) -> None:
+            self._struct.begin_artifact(self._code)
+
+        def begin_group(self, role: str) -> None:
+            """Open a structure element that holds the next tags (a table, a row)."""
+            self._struct.begin_group(role)
+
+        def end_group(self) -> None:
+            self._struct.end_group()
 
         def end_tag(self) -> None:
             self._struct.end(self._code)

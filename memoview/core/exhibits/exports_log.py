@@ -17,7 +17,7 @@ from typing import Any, Iterable, Sequence
 from memoview.core.records import AuditEntry
 
 EXPORT_EVENT = "exhibit.export"
-PREVIEW_PREFIX = "PREVIEW-"  # the GUI's preview files (real exports, logged like any other)
+PREVIEW_PREFIX = "PREVIEW-"  # previews logged by earlier versions (previews are no longer logged)
 
 
 @dataclass(frozen=True)

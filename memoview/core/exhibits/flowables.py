@@ -9,7 +9,7 @@ from reportlab.lib import colors
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable
 
-from memoview.core.exhibits import fonts, layout, styles
+from memoview.core.exhibits import fonts, layout, styles, tagging
 from memoview.core.exhibits.layout import Line
 
 _COLOURS: dict[str, Any] = {}
@@ -139,50 +139,65 @@ class TwoColumns(Flowable):
                           continued=True, legend=self.legend)
         return [first, rest]
 
+    tags_itself = True  # tagged as a two-column table (see :mod:`.tagging`), not as one block
+
     def draw(self) -> None:
+        """Drawn in reading order for the structure tree: legend (the table's caption), the two column
+        titles (header row), then each column's text as one cell; rules and line numbers are artifacts."""
         c = self.canv
         col_w = self.column_width(self.width)
         x_left = 0.0
         x_right = self.GUTTER + col_w + self.GAP
         top = self.height
-        c.saveState()
-        c.setFont(fonts.SANS_BOLD, self.size)
-        c.setFillColor(colors.black)
-        for x, lines in ((x_left, self.title_lines[0]), (x_right, self.title_lines[1])):
-            for i, line in enumerate(lines):
-                c.drawString(x + self.GUTTER, top - self.size * (1.0 + 1.2 * i), line)
         n_title = max(len(self.title_lines[0]), len(self.title_lines[1]), 1)
         y_rule = top - n_title * self.size * 1.2 - self.size * 0.45
-        c.setLineWidth(0.6)
-        c.line(x_left, y_rule, x_left + self.GUTTER + col_w, y_rule)
-        c.line(x_right, y_rule, x_right + self.GUTTER + col_w, y_rule)
-        c.restoreState()
-        lead = LEGEND_SIZE * 1.45
-        for i, legend_line in enumerate(self.legend_lines):
-            base = y_rule - 2 - (i + 1) * lead + lead * 0.3
-            for seg in legend_line:
-                self._draw_seg(seg, 2, base, lead, LEGEND_SIZE)
-        c.saveState()
-        c.setStrokeColor(colour("#999999"))
-        mid = self.GUTTER + col_w + self.GAP / 2
         y_cols = top - self.header
-        c.line(mid, 0, mid, y_cols + self.size * 0.3)
-        c.restoreState()
-        self._draw_column(self.left, x_left, y_cols, col_w, self.first_numbers[0])
-        self._draw_column(self.right, x_right, y_cols, col_w, self.first_numbers[1])
+        with tagging.structure(c, "Table"):
+            if self.legend_lines:
+                with tagging.content(c, "Caption"):
+                    lead = LEGEND_SIZE * 1.45
+                    for i, legend_line in enumerate(self.legend_lines):
+                        base = y_rule - 2 - (i + 1) * lead + lead * 0.3
+                        for seg in legend_line:
+                            self._draw_seg(seg, 2, base, lead, LEGEND_SIZE)
+            with tagging.structure(c, "TR"):
+                for x, lines in ((x_left, self.title_lines[0]), (x_right, self.title_lines[1])):
+                    with tagging.content(c, "TH", scope="Column"):
+                        c.saveState()
+                        c.setFont(fonts.SANS_BOLD, self.size)
+                        c.setFillColor(colors.black)
+                        for i, line in enumerate(lines):
+                            c.drawString(x + self.GUTTER, top - self.size * (1.0 + 1.2 * i), line)
+                        c.restoreState()
+            with tagging.artifact(c):
+                c.saveState()
+                c.setLineWidth(0.6)
+                c.line(x_left, y_rule, x_left + self.GUTTER + col_w, y_rule)
+                c.line(x_right, y_rule, x_right + self.GUTTER + col_w, y_rule)
+                c.setStrokeColor(colour("#999999"))
+                mid = self.GUTTER + col_w + self.GAP / 2
+                c.line(mid, 0, mid, y_cols + self.size * 0.3)
+                c.restoreState()
+                self._draw_numbers(self.left, x_left, y_cols, self.first_numbers[0])
+                self._draw_numbers(self.right, x_right, y_cols, self.first_numbers[1])
+            with tagging.structure(c, "TR"):
+                for column, x in ((self.left, x_left), (self.right, x_right)):
+                    with tagging.content(c, "TD"):
+                        self._draw_column(column, x, y_cols)
 
-    def _draw_column(self, lines: Sequence[Line], x0: float, top: float, col_w: float, first: int) -> None:
+    def _draw_numbers(self, lines: Sequence[Line], x0: float, top: float, first: int) -> None:
         c = self.canv
-        size = self.size
         lead = self.leading
-        number = first
+        c.setFont(fonts.MONO, max(MIN_SIZE, self.size * 0.72))
+        c.setFillColor(colour("#707070"))
+        for i, _line in enumerate(lines):
+            c.drawRightString(x0 + self.GUTTER - 4, top - (i + 1) * lead + lead * 0.28, str(first + i))
+
+    def _draw_column(self, lines: Sequence[Line], x0: float, top: float) -> None:
+        lead = self.leading
         text_x = x0 + self.GUTTER
         for i, line in enumerate(lines):
             base = top - (i + 1) * lead + lead * 0.28
-            c.setFont(fonts.MONO, max(MIN_SIZE, size * 0.72))
-            c.setFillColor(colour("#707070"))
-            c.drawRightString(x0 + self.GUTTER - 4, base, str(number))
-            number += 1
             for seg in line:
                 self._draw_seg(seg, text_x, base, lead)
 

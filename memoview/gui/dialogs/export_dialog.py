@@ -6,11 +6,17 @@ wheels among them), so the fallback renders the pages with poppler's
 ``pdftoppm`` (on the worker) and shows them as images; both show the very
 file that was written.
 
-The preview refreshes by itself a short pause after the last change. It is a real export (same code path, same options, same fixed
-creation date) written to memoview's cache folder, so what is previewed is
-byte-for-byte what "Save" writes. Because every export is logged, each
-preview also appears in the case's audit log, named ``PREVIEW-….pdf``:
-the log then shows honestly that drafts were looked at.
+The preview refreshes by itself a short pause after the last change. It runs the export's own code
+path with the same options and the same fixed creation date, written to memoview's cache folder, so its
+pages, page count and Bates range are those that "Save" writes; it differs only in the band line
+"PREVIEW – NOT AN EXHIBIT – NOT FOR FILING" on every page, and it has no manifest.
+
+A preview is not recorded in the case's audit log (``preview=True`` in the core export): it is a draft
+that never leaves this machine, overwritten by the next refresh, and watermarked so that it cannot be
+filed as the exhibit. Logging one entry per automatic refresh would make the production log (Case ▸
+Exports) count pauses in typing rather than productions. What is produced — every saved exhibit — is
+logged as before, with its SHA-256 and Bates range. (Cases from earlier versions may hold logged
+``PREVIEW-….pdf`` entries; the exports log still reads them back and marks them as previews.)
 """
 
 from __future__ import annotations
@@ -98,10 +104,10 @@ class ImagePdfPreview(QScrollArea):
         return len(self.page_labels)
 
 
-def _export_job(case: Any, options: Any, path: Path, token: Any) -> Any:
+def _export_job(case: Any, options: Any, path: Path, token: Any, preview: bool = False) -> Any:
     from memoview.core.exhibits.export import export_exhibit
 
-    return (yield from export_exhibit(case, options, path, cancel=token))
+    return (yield from export_exhibit(case, options, path, cancel=token, preview=preview))
 
 
 class ExportDialog(QDialog):
@@ -162,9 +168,9 @@ class ExportDialog(QDialog):
         self.manifest.setChecked(True)
         form.addRow("", self.manifest)
 
-        note = QLabel("The exhibit lists every attempt, failures included. The preview refreshes by itself a short pause after the last change. It is a real export "
-                      f"dated {self.creation_date}; saving writes the same file. Previews are logged in the "
-                      "case's audit log too.")
+        note = QLabel("The exhibit lists every attempt, failures included. The preview refreshes by itself a short pause after the last change. It has the exhibit's "
+                      f"pages (dated {self.creation_date}) marked PREVIEW, and is not logged; saving writes the exhibit "
+                      "without the mark and records it in the case's audit log.")
         note.setWordWrap(True)
         note.setStyleSheet(f"color: {palette_colors.colors().secondary}")
         self.preview_button = QPushButton("Update preview now")
@@ -204,6 +210,7 @@ class ExportDialog(QDialog):
         splitter.addWidget(left_box)
         splitter.addWidget(self.preview)
         splitter.setStretchFactor(1, 2)
+        splitter.setSizes([2, 3])  # the preview gets the larger share (the form keeps its 360 px minimum)
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
         self._watch_options()
@@ -279,7 +286,7 @@ class ExportDialog(QDialog):
             return None
         self.preview_status.setText("Building the preview…")
         case = self.case
-        return self.window_.submit(lambda token: _export_job(case, options, path, token),
+        return self.window_.submit(lambda token: _export_job(case, options, path, token, preview=True),
                                    label="Building the exhibit preview", key="exhibit-preview",
                                    on_result=self._preview_ready)
 

@@ -48,8 +48,10 @@ class ExportsDialog(QDialog):
         intro = QLabel("Every exhibit exported from this case, oldest first, as recorded in the case's hash-chained "
                        "audit log. Check a PDF in hand against its SHA-256 here (sha256sum FILE.pdf).")
         intro.setWordWrap(True)
-        self.previews = QCheckBox("Show previews (drafts built by the export dialog, not for filing)")
+        self.previews = QCheckBox("Show previews logged by earlier versions (drafts, not for filing)")
         self.previews.setChecked(False)
+        # Previews are no longer logged (see export_dialog); the switch shows only where old ones exist.
+        self.previews.setVisible(any(r.is_preview for r in exports_log(case)))
         self.previews.toggled.connect(lambda _on: self.refresh())
 
         self.table = QTableWidget(0, len(COLUMNS))

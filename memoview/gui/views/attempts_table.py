@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt
+from PySide6.QtCore import QEvent, QObject, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QAction, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QComboBox,
     QHBoxLayout,
     QHeaderView,
@@ -29,9 +31,14 @@ from memoview.gui.views.case_tree import SHORT_METHOD_NAMES, attempt_result, met
 from memoview.gui.wording import OUTCOMES, one_in, plural, pz_sentence
 
 # The finish time is the machine's own clock (integrity: "self-asserted"); two header lines keep it narrow.
-COLUMNS = ("#", "Document", "Method", "Prompt class", "Status", "Outcome", "Result", "Exact tokens", "p_z",
+COLUMNS = ("#", "Document", "Method", "Prompt\nclass", "Status", "Outcome", "Result", "Exact\ntokens", "p_z",
            "Finished (UTC)\nself-asserted")
-COL_DOC, COL_METHOD, COL_STATUS, COL_OUTCOME = 1, 2, 4, 5
+COL_DOC, COL_METHOD, COL_PROMPT_CLASS, COL_STATUS, COL_OUTCOME = 1, 2, 3, 4, 5
+# The document column never gets narrower than this (a title must be readable without its tooltip).
+DOC_MIN_WIDTH = 220
+# Columns hidden, in this order, when the table is too narrow for them and a readable document column:
+# their values stay in every row's tooltip, and their filters keep working on the hidden column.
+SECONDARY_COLUMNS = (COL_PROMPT_CLASS, COL_STATUS)
 ROLE_KIND = Qt.ItemDataRole.UserRole + 3  # on the document cell: "work" or "control"
 ROLE_OUTCOME = Qt.ItemDataRole.UserRole + 4
 OUTCOME_FILTERS = (("", "Any outcome"), ("found,partial", "Found something (found or partial)"),
@@ -96,6 +103,14 @@ class _Proxy(QSortFilterProxyModel):
         return True
 
 
+class _ElideMiddle(QStyledItemDelegate):
+    """Long titles lose their middle, not their end: "[control]" and the last words stay visible."""
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index: Any) -> None:  # noqa: N802 - Qt name
+        super().initStyleOption(option, index)
+        option.textElideMode = Qt.TextElideMode.ElideMiddle  # type: ignore[attr-defined]
+
+
 class AttemptsTable(QWidget):
     def __init__(self, window: Any) -> None:
         super().__init__()
@@ -123,7 +138,9 @@ class AttemptsTable(QWidget):
         header.setSectionResizeMode(COL_DOC, QHeaderView.ResizeMode.Stretch)  # long titles are elided
         header.setMinimumSectionSize(40)
         self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.table.setItemDelegateForColumn(COL_DOC, _ElideMiddle(self.table))
         self.table.setWordWrap(False)
+        self.table.viewport().installEventFilter(self)  # re-fit the columns whenever the table resizes
         self.table.doubleClicked.connect(self._open)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._context_menu)
@@ -207,7 +224,9 @@ class AttemptsTable(QWidget):
                 item.setData(key, ROLE_SORT)
                 item.setData(a.id, ROLE_ID)
                 row.append(item)
-            row[COL_DOC].setToolTip(doc_name)
+            details = f"{doc_name}\nPrompt class: {a.spec.prompt_class} · status: {a.status}"
+            for cell in row:
+                cell.setToolTip(details)  # the hidden secondary columns stay readable here
             row[COL_METHOD].setToolTip(method_name(a.spec.method))
             row[COL_DOC].setData("control" if doc is not None and doc.is_control else "work", ROLE_KIND)
             row[COL_STATUS].setIcon(status_icon(a.status))
@@ -227,6 +246,29 @@ class AttemptsTable(QWidget):
         self._fill_filter(self.method_filter, "All methods", sorted({self.model.item(r, COL_METHOD).text() for r in range(self.model.rowCount())}))
         self._fill_filter(self.status_filter, "Any status", sorted({self.model.item(r, COL_STATUS).text() for r in range(self.model.rowCount())}))
         self._update_count()
+        self.fit_columns()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt name
+        if event.type() == QEvent.Type.Resize and watched is self.table.viewport():
+            self.fit_columns()
+        return False
+
+    def fit_columns(self) -> None:
+        """Show the secondary columns only where the document column still gets DOC_MIN_WIDTH pixels.
+
+        At 1280 px the ten columns left the titles about 40 px; prompt class and status are the least
+        needed in the row (the outcome column already says "failed"), so they go first, into the tooltip."""
+        header = self.table.horizontalHeader()
+        available = self.table.viewport().width()
+        widths = {c: max(header.sectionSizeHint(c), self.table.sizeHintForColumn(c)) for c in range(len(COLUMNS))}
+        needed = sum(w for c, w in widths.items() if c != COL_DOC) + DOC_MIN_WIDTH
+        for column in SECONDARY_COLUMNS:
+            self.table.setColumnHidden(column, False)
+        for column in SECONDARY_COLUMNS:
+            if needed <= available:
+                break
+            self.table.setColumnHidden(column, True)
+            needed -= widths[column]
 
     def _refilter(self) -> None:
         self.proxy.set_outcomes(str(self.outcome_filter.currentData() or ""))

@@ -221,6 +221,17 @@ class DocumentView(QWidget):
         self.map_label.setVisible(bool(findings_text))
         self._shade()
 
+    def refresh_from_case(self, case: Any) -> None:
+        """Re-read this work's sweeps (the main window calls this after every run, import or change).
+
+        Without it, a document view left open while a sweep ran kept the map it had when it was opened:
+        after the sweep finished the map row was missing until the tab was opened again."""
+        from memoview.gui.views.overview import findings_sentence, sweep_layers
+
+        if case is None:
+            return
+        self.set_sweeps(sweep_layers(case, self.document.id), findings_sentence(case, self.document.id))
+
     @property
     def quantity(self) -> Any:
         return self.layers[-1].quantity(self.map_panel.kind) if self.layers else None

@@ -167,6 +167,10 @@ class CaseOverview(QWidget):
         layout.addWidget(self.table, 1)
         self.refresh_from_case(case)
 
+    def refresh_theme(self) -> None:
+        """Re-pick the note's colour for the new palette (it kept light mode's grey on a dark window)."""
+        self.note.setStyleSheet(f"color: {palette_colors.colors().secondary}")  # the rows follow via refresh()
+
     @property
     def tau(self) -> Optional[float]:
         data = self.tau_combo.currentData()

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from memoview.gui import palette_colors
-from memoview.gui.views.case_tree import ROLE_ID, attempt_result, method_name, outcome_marker
+from memoview.gui.views.case_tree import ROLE_ID, SHORT_METHOD_NAMES, attempt_result, method_name, outcome_marker
 from memoview.gui.views.find_bar import install_find_and_zoom
 from memoview.gui.wording import OUTCOMES, plural
 
@@ -52,8 +52,9 @@ class ProtocolView(QWidget):
             outcome, icon = outcome_marker(a, case)
             counts[outcome] = counts.get(outcome, 0) + 1
             doc = titles.get(a.spec.document_id, "—") if a.spec.document_id is not None else "—"
-            item = QTreeWidgetItem([f"{a.id}", doc, method_name(a.spec.method),
+            item = QTreeWidgetItem([f"{a.id}", doc, SHORT_METHOD_NAMES.get(a.spec.method, method_name(a.spec.method)),
                                     f"{OUTCOMES[outcome][0]}: {attempt_result(a)}"])
+            item.setToolTip(2, method_name(a.spec.method))  # short names leave the result its room
             item.setIcon(3, icon)
             item.setToolTip(3, item.text(3))
             item.setData(0, ROLE_ID, a.id)
@@ -76,7 +77,9 @@ class ProtocolView(QWidget):
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.text)
         splitter.addWidget(self.attempt_list)
-        splitter.setSizes([400, 600])
+        splitter.setSizes([300, 700])  # the results need the room more than the short protocol text
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 2)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.header)

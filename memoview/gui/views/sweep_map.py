@@ -47,18 +47,27 @@ class SweepLayer:
 
     attempt: Any
     windows: tuple[Any, ...]
-    label: str  # "sweep #12 · gemma (GGUF) · k 50 / m 50 · T 1, top-k 40"
+    label: str  # "sweep #12 · gemma (GGUF) · prompt 50, target 50 tokens"
 
     def quantity(self, kind: str) -> MapQuantity:
         return MapQuantity.for_sweep(kind, self.attempt.spec.params or {}, self.attempt.metrics)
 
 
 def layer_label(attempt: Any, model_name: str) -> str:
+    """A map row's label in plain words (it was "k 30/m 30 · T 1.0, top-k 40", cut at 360 px)."""
     p = attempt.spec.params or {}
-    model_name = model_name if len(model_name) <= 28 else model_name[:27] + "\u2026"
-    return (f"sweep #{attempt.id} · {model_name} · k {p.get('prefix_tokens', '?')}/m {p.get('suffix_tokens', '?')}"
-            f" · T {p.get('pz_temperature', '?')}, top-k {p.get('pz_top_k', '?')}"
+    model_name = model_name if len(model_name) <= 24 else model_name[:23] + "\u2026"
+    return (f"sweep #{attempt.id} · {model_name} · prompt {p.get('prefix_tokens', '?')}, "
+            f"target {p.get('suffix_tokens', '?')} tokens"
             + ("" if attempt.status == "done" else f" · {attempt.status}"))
+
+
+def layer_tooltip(layer: "SweepLayer") -> str:
+    """The row's label plus the sampling scheme its p_z was computed for."""
+    p = layer.attempt.spec.params or {}
+    return (f"{layer.label}\nEach window: the model is given {p.get('prefix_tokens', '?')} tokens of the work and "
+            f"compared with the next {p.get('suffix_tokens', '?')}.\nExact-copy probability (p_z) computed for "
+            f"sampling at temperature {p.get('pz_temperature', '?')}, top-k {p.get('pz_top_k', '?')}.")
 
 
 def window_at(windows: Sequence[Any], char: int, quantity: MapQuantity) -> Optional[Any]:
@@ -266,7 +275,7 @@ class SweepMapPanel(QWidget):
             label = QLabel(layer.label)
             label.setObjectName("mapBarLabel")
             label.setFixedWidth(360)
-            label.setToolTip(layer.label)
+            label.setToolTip(layer_tooltip(layer))
             label.setStyleSheet(f"color: {palette_colors.colors().secondary}; font-size: 8.5pt")  # readable in dark mode too
             bar = MapBar(layer, self.doc_length, self.kind)
             bar.window_clicked.connect(self.window_clicked)

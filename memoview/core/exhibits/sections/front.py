@@ -9,7 +9,7 @@ from reportlab.lib.units import inch
 from reportlab.platypus import CondPageBreak, PageBreak, Spacer, Table, TableStyle
 
 from memoview.core.alignment.types import AlignOptions
-from memoview.core.exhibits import anchor, findings_section, fonts, outcomes, served
+from memoview.core.exhibits import anchor, findings_section, fonts, outcomes, served, tagging
 from memoview.core.exhibits.blocks import P, _fmt_pz, _pct, kv_table, table
 from memoview.core.exhibits.data import SUCCESS_MIN_WORDS, AttemptView
 from memoview.core.exhibits.flowables import colour
@@ -324,7 +324,8 @@ class FrontMatter(StoryBase):
                 body.append(row)
             key_w = 1.6 * inch
             col_w = (self.width - key_w) / len(chunk)
-            self.add(table([head] + body, [key_w] + [col_w] * len(chunk)), Spacer(1, 4))
+            settings = tagging.header_columns(table([head] + body, [key_w] + [col_w] * len(chunk)), (0,))
+            self.add(settings, Spacer(1, 4))  # each setting's name is its row's header (TH) in the tagged PDF
 
 
 def _best_pz_cell(w: Any) -> str:

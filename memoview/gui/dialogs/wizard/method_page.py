@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Optional
 
 from PySide6.QtWidgets import QButtonGroup, QRadioButton, QVBoxLayout, QWizardPage
 
+from memoview.gui.dialogs import method_note
 from memoview.gui.dialogs.wizard.methods import METHODS, PASSAGE_METHODS, WHOLE_WORK_METHODS
 from memoview.gui.dialogs.wizard.widgets import explain, secondary
 
@@ -22,6 +23,7 @@ class MethodPage(QWizardPage):
         self.group = QButtonGroup(self)
         self.radios: dict[str, QRadioButton] = {}
         layout = QVBoxLayout(self)
+        self.unavailable = method_note.unavailable_label(layout)  # why a method is greyed out, on the page
         for key, meta in METHODS.items():
             radio = QRadioButton(meta["name"])
             radio.setObjectName(f"method_{key}")
@@ -53,6 +55,8 @@ class MethodPage(QWizardPage):
             else:
                 radio.setToolTip("Covers the whole work: go Back and choose 'The whole work (sweep)' "
                                  "on the passage page.")
+        method_note.show_unavailable(self.unavailable, {k: m["name"] for k, m in METHODS.items()}, allowed, refusals,
+                                     whole)
         current = self.method()
         if current not in allowed and allowed:
             self.radios["sweep" if whole and "sweep" in allowed else allowed[0]].setChecked(True)
