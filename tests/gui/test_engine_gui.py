@@ -102,7 +102,7 @@ def test_llamacpp_in_the_gui_greys_out_beam_and_runs_a_sweep(win, qtbot) -> None
     assert attempt.environment["engine_identity"]["dtype"] == "Q4_K_M"
     # The work's tab was open during the sweep (the import opened it): its map row is there as soon as the
     # run finishes (it was missing in the last wave's screenshot: open views were not refreshed).
-    docview = win._find_tab(f"document:{doc.id}")  # not open_document(), which would re-read the case itself
+    docview = win.tabs.find_view(f"document:{doc.id}")  # not open_document(), which would re-read the case itself
     assert docview is not None and len(docview.map_panel.bars) == 1 and docview.windows
     assert len(docview.windows) == len(win.case.sweep_windows(attempt.id))
     sweep.accept()
