@@ -407,7 +407,7 @@ class MainWindow(QMainWindow):
 
         view = self._find_tab("overview")
         if view is None and self.case is not None:
-            view = CaseOverview(self.case)
+            view = CaseOverview(self.case, runner=self.runner)  # computed by the worker, off the UI thread
             view.document_requested.connect(self.open_document)
             view.setProperty("tab_key", "overview")
             self.tabs.insertTab(0, view, "Overview")
@@ -422,6 +422,7 @@ class MainWindow(QMainWindow):
         self.runner.cancel()
         overview = self._find_tab("overview")
         if overview is not None:
+            overview.cancel()  # type: ignore[attr-defined]
             self.tabs.removeTab(self.tabs.indexOf(overview))
             overview.deleteLater()
         while self.tabs.count() > 1:

@@ -47,6 +47,7 @@ from PySide6.QtWidgets import (
 
 from memoview.core.errors import MemoviewError
 from memoview.gui import palette_colors
+from memoview.gui.dialogs.bos_choice import BosPolicyCombo
 from memoview.gui.dialogs.wizard_plan import Planner
 from memoview.gui.engine import RunRequest, run_attempt_job
 from memoview.gui.wording import decoding_words, plural, scheme_words
@@ -369,7 +370,7 @@ class PassagePage(QWizardPage):
         from memoview.core.extraction.preview import first_valid_start
 
         try:
-            self.set_start(first_valid_start(tok, self.w.parameters_page.prefix.value(),
+            self.set_start(first_valid_start(tok, self.w.parameters_page.bos.work_prefix(self.w.parameters_page.prefix.value()),
                                              self.w.parameters_page.suffix.value()))
         except MemoviewError:
             return
@@ -529,6 +530,7 @@ class ParametersPage(QWizardPage):
         self.stride_unit.setObjectName("strideUnit")
         self.stride_unit.addItem("tokens (survey)", "tokens")
         self.stride_unit.addItem("characters (forensic)", "chars")
+        self.bos = BosPolicyCombo()
         advanced = QFormLayout()
         advanced.addRow("Temperature", self.temperature)
         advanced.addRow("Top-k (0 = off)", self.top_k)
@@ -538,6 +540,7 @@ class ParametersPage(QWizardPage):
         advanced.addRow("Seed", self.seed)
         advanced.addRow("Sweep stride", self.stride)
         advanced.addRow("Stride unit", self.stride_unit)
+        advanced.addRow("Start-of-text token", self.bos)
         self.advanced_rows = advanced
         self.advanced_box = QGroupBox()
         self.advanced_box.setLayout(advanced)
@@ -564,6 +567,7 @@ class ParametersPage(QWizardPage):
         for spin in (self.prefix, self.suffix, self.stride):
             spin.valueChanged.connect(self._changed)
         self.stride_unit.currentIndexChanged.connect(self._changed)
+        self.bos.currentIndexChanged.connect(self._changed)
         self.decoding.currentIndexChanged.connect(lambda _i: self._show_rows())
         for edit in (self.prompt_text, self.chat_system, self.chat_user):
             edit.textChanged.connect(self._changed)
@@ -587,7 +591,7 @@ class ParametersPage(QWizardPage):
             "chat_system": method == "chat", "chat_user": method == "chat", "prompt_class": free,
             "temperature": sample or method in ("pz", "sweep"), "top_k": sample or method in ("pz", "sweep"),
             "top_p": sample, "beams": generates and decoding == "beam", "samples": sample, "seed": sample,
-            "stride": method == "sweep", "stride_unit": method == "sweep",
+            "stride": method == "sweep", "stride_unit": method == "sweep", "bos": method in BosPolicyCombo.APPLIES,
         }
 
     def _show_rows(self) -> None:
@@ -595,7 +599,7 @@ class ParametersPage(QWizardPage):
         show = self.applicable(method)
         for name in ("prefix", "suffix", "decoding", "prompt_text", "chat_system", "chat_user", "prompt_class"):
             self.basic_rows.setRowVisible(getattr(self, name), show[name])
-        advanced = ("temperature", "top_k", "top_p", "beams", "samples", "seed", "stride", "stride_unit")
+        advanced = ("temperature", "top_k", "top_p", "beams", "samples", "seed", "stride", "stride_unit", "bos")
         for name in advanced:
             self.advanced_rows.setRowVisible(getattr(self, name), show[name])
         any_advanced = any(show[n] for n in advanced)
@@ -642,14 +646,14 @@ class ParametersPage(QWizardPage):
         if method == "sweep":
             return {"prefix": self.prefix.value(), "suffix": self.suffix.value(), "stride": self.stride.value(),
                     "stride_unit": self.stride_unit.currentData(), "pz_top_k": top_k,
-                    "pz_temperature": self.temperature.value()}
+                    "pz_temperature": self.temperature.value(), **self.bos.params()}
         if method == "pz":
             return {"prefix": self.prefix.value(), "suffix": self.suffix.value(),
-                    "pz_temperature": self.temperature.value(), "pz_top_k": top_k}
+                    "pz_temperature": self.temperature.value(), "pz_top_k": top_k, **self.bos.params()}
         if method == "prefix":
             decoding = self.decoding.currentData()
             params: dict[str, Any] = {"prefix": self.prefix.value(), "suffix": self.suffix.value(),
-                                      "decoding": decoding}
+                                      "decoding": decoding, **self.bos.params()}
             if decoding == "sample":
                 params.update(temperature=self.temperature.value(), top_k=top_k, top_p=self.top_p.value(),
                               n_samples=self.samples.value(), seed=self.seed.value())
@@ -850,7 +854,7 @@ class ExtractionWizard(QWizard):
         model_id = self.model_page.model_id()
         key = (for_page, model_id, self.document_page.document_id(), self.method_page.method(),
                self.passage_page.whole_work(), self.passage_page.char_start.value(), p.prefix.value(),
-               p.suffix.value(), p.stride.value(), p.stride_unit.currentData(), p.prompt_text.toPlainText(),
+               p.suffix.value(), p.stride.value(), p.stride_unit.currentData(), p.prompt_text.toPlainText(), p.bos.choice(),
                p.chat_system.toPlainText(), p.chat_user.toPlainText(), len(self.planner.tokenized),
                len(self.planner.prompts), len(self.planner.errors), len(self.planner.pending),
                palette_colors.colors().base,
@@ -898,7 +902,7 @@ class ExtractionWizard(QWizard):
                 return PlanState(True, (("note", "", f"The model scores the whole work's own text: "
                                                      f"{plural(len(tok.ids), 'token')}. Nothing is generated."),))
             if method == "sweep":
-                sp = plan_sweep(tok, p.prefix.value(), p.suffix.value(), p.stride.value(),
+                sp = plan_sweep(tok, p.bos.work_prefix(p.prefix.value()), p.suffix.value(), p.stride.value(),
                                 str(p.stride_unit.currentData()))
                 return PlanState(True, (
                     ("note", "", f"{plural(sp.windows, 'window')} over the work's {plural(sp.document_tokens, 'token')}: "
@@ -908,7 +912,7 @@ class ExtractionWizard(QWizard):
                          sp.first_prompt_text),
                     _box("target", f"Target ({plural(sp.suffix_tokens, 'token')}, what the model must reproduce)",
                          sp.first_target_text)))
-            plan = plan_passage(tok, p.prefix.value(), p.suffix.value(), self.passage_page.char_start.value())
+            plan = plan_passage(tok, p.bos.work_prefix(p.prefix.value()), p.suffix.value(), self.passage_page.char_start.value())
         except MemoviewError as exc:
             return PlanState(False, (), f"{exc.message} {exc.hint}".strip())
         return PlanState(True, (
@@ -953,7 +957,7 @@ class ExtractionWizard(QWizard):
                 from memoview.core.extraction.preview import first_valid_start
 
                 try:
-                    page.set_start(first_valid_start(tok, self.parameters_page.prefix.value(),
+                    page.set_start(first_valid_start(tok, self.parameters_page.bos.work_prefix(self.parameters_page.prefix.value()),
                                                      self.parameters_page.suffix.value()))
                 except MemoviewError:
                     pass

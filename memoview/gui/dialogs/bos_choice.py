@@ -1,0 +1,52 @@
+"""The wizard's start-of-text (BOS) choice for prefix, p_z and sweep attempts (issue 12 item 6).
+
+A small widget of its own so the wizard needs only a few lines: the choice,
+its plain-words explanation, the request fields it adds, and how many tokens
+of the work the prompt then holds (for the preview of what will be sent).
+The two policies are described in :mod:`memoview.core.extraction.bos`.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox, QWidget
+
+from memoview.core.extraction import bos
+
+
+class BosPolicyCombo(QComboBox):
+    """Where BOS goes: before the k prefix tokens (default) or counted among them (Cooper et al.)."""
+
+    APPLIES = ("prefix", "pz", "sweep")  # the methods whose prompt is k tokens of the work
+
+    def __init__(self, parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("bosPolicy")
+        self.setAccessibleName("Start-of-text token")
+        for choice in bos.CHOICES:
+            self.addItem(bos.CHOICE_LABELS[choice], choice)
+            self.setItemData(self.count() - 1, bos.CHOICE_TOOLTIPS[choice], Qt.ItemDataRole.ToolTipRole)
+        self.currentIndexChanged.connect(self._explain)
+        self._explain()
+
+    def _explain(self, *_args: object) -> None:
+        self.setToolTip(bos.CHOICE_TOOLTIPS[self.choice()])
+
+    def choice(self) -> bos.BosChoice:
+        return bos.IN_PREFIX if self.currentData() == bos.IN_PREFIX else bos.OUTSIDE
+
+    def set_choice(self, choice: str) -> None:
+        index = self.findData(choice)
+        if index >= 0:
+            self.setCurrentIndex(index)
+
+    def params(self) -> dict[str, str]:
+        """The request field this choice sets (none for the default, so default requests stay as they were)."""
+        return {"bos": bos.IN_PREFIX} if self.choice() == bos.IN_PREFIX else {}
+
+    def work_prefix(self, k: int) -> int:
+        """Tokens of the work in a prompt of length ``k`` (one fewer when BOS counts in k), at least 1 for the
+        preview; a prompt of BOS alone (k = 1) is run by the core but previewed as one token of the work."""
+        return max(1, k - 1) if self.choice() == bos.IN_PREFIX else k

@@ -1,0 +1,58 @@
+"""The wizard's start-of-text choice (issue 12 item 6) on the real window with the tiny fixture model: the
+preview shows the prompt the core will send, and the run records the policy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.gui.support import screenshot
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture()
+def win(make_window, tmp_path: Path, fixture_model_dir: Path):  # type: ignore[no-untyped-def]
+    import torch
+
+    from memoview.core.jobs import run_job
+    from memoview.core.models.inspect import inspect_model
+    from tests.support.fixture_case import make_fixture_case
+
+    torch.set_num_threads(1)
+    case = make_fixture_case(tmp_path / "bos.memoview")
+    case.add_model(run_job(inspect_model(fixture_model_dir)))
+    case.close()
+    return make_window(tmp_path / "bos.memoview", size=(1280, 800))
+
+
+def test_bos_inside_the_prefix_from_the_wizard(win, qtbot) -> None:  # type: ignore[no-untyped-def]
+    wizard = win.run_extraction()
+    wizard.resize(900, 680)
+    while wizard.currentPage() is not wizard.method_page:
+        wizard.next()
+    wizard.method_page.radios["prefix"].setChecked(True)
+    while wizard.currentPage() is not wizard.parameters_page:
+        wizard.next()
+    params = wizard.parameters_page
+    params.advanced_toggle.setChecked(True)
+    assert params.bos.isVisibleTo(params) and params.bos.choice() == "outside"
+    assert "bos" not in params.params("prefix")  # the default request is unchanged
+    qtbot.waitUntil(lambda: wizard.tokenized() is not None, timeout=120000)
+    params.prefix.setValue(30)
+    params.suffix.setValue(20)
+    params.bos.set_choice("in-prefix")
+    assert "Cooper et al." in params.bos.toolTip()
+    assert params.params("prefix")["bos"] == "in-prefix" and params.params("sweep")["bos"] == "in-prefix"
+    wizard.next()
+    qtbot.waitUntil(lambda: wizard.run_page.run_button.isEnabled(), timeout=10000)
+    assert "Prompt: 29 tokens of the work" in wizard.run_page.plan.text()  # BOS is the 30th
+    screenshot(params, "findings_wizard_bos")
+    wizard.run_page.run_button.click()
+    qtbot.waitUntil(lambda: wizard.result_attempt is not None or win.last_error_dialog is not None, timeout=180000)
+    assert win.last_error_dialog is None, win.last_error_dialog.message
+    a = wizard.result_attempt
+    assert a.spec.bos_policy == "bos-in-prefix" and len(a.prompt_token_ids) == 30
+    assert a.spec.target["prefix_tokens"] == 29
+    wizard.close()
