@@ -184,3 +184,17 @@ def test_llamacpp_engine_builds_the_same_prompts(tmp_path: Path, monkeypatch: py
             assert wins[0].start_token == 7
     finally:
         eng.close()
+
+
+@pytest.mark.demo
+def test_served_model_with_a_local_tokenizer_counts_bos_inside(engine, key, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """llama.cpp's real OpenAI-compatible server (session fixture), tokenized locally with the demo GGUF: the
+    in-prefix p_z attempt sends BOS + k - 1 tokens of the work, and the server scores it (echo log-probs)."""
+    with make_fixture_case(tmp_path / "served.memoview") as case:
+        doc = _memorized(case)
+        ids = engine.encode(doc.text)
+        a = run_job(run_prefix(case, engine, doc, PrefixRequest(token_start=12, prefix=6, suffix=4, bos="in-prefix"),
+                               method="pz"))[0]
+        assert a.status == "done", a.error
+        assert a.spec.bos_policy == "bos-in-prefix" and list(a.prompt_token_ids) == [engine.bos_token_id] + ids[7:12]
+        assert a.environment["engine"] == "openai" and a.metrics.get("greedy_exact") is not None

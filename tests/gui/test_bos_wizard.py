@@ -56,3 +56,20 @@ def test_bos_inside_the_prefix_from_the_wizard(win, qtbot) -> None:  # type: ign
     assert a.spec.bos_policy == "bos-in-prefix" and len(a.prompt_token_ids) == 30
     assert a.spec.target["prefix_tokens"] == 29
     wizard.close()
+
+
+def test_a_sweep_windows_comparison_and_header_name_the_works_tokens() -> None:
+    """A window of an in-prefix sweep, opened from the map: 'given 19 tokens of the work' for k = 20."""
+    from memoview.core.records import Attempt, AttemptSpec, SweepWindow
+    from memoview.gui.views.window_comparison import window_attempt
+    from memoview.gui.wording import bos_words
+
+    spec = AttemptSpec(method="sweep", prompt_class="prefix", model_id=1, model_fingerprint="ab" * 32, document_id=1,
+                       params={"prefix_tokens": 20, "suffix_tokens": 20, "bos": "in-prefix"},
+                       bos_policy="bos-in-prefix")
+    window = SweepWindow(1, 0, 19, 80, 160, 0, 20, 1.0, -0.1, -0.1, continuation="x")
+    assert window_attempt(Attempt(id=1, spec=spec, status="done"), window).spec.target["prefix_tokens"] == 19
+    default = Attempt(id=2, spec=AttemptSpec(**{**spec.__dict__, "params": {"prefix_tokens": 20},
+                                                "bos_policy": "prepend-bos"}), status="done")
+    assert window_attempt(default, window).spec.target["prefix_tokens"] == 20
+    assert "Cooper et al." in bos_words("bos-in-prefix") and "k \u2212 1 tokens of the work" in bos_words("bos-in-prefix")
