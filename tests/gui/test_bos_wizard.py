@@ -48,6 +48,7 @@ def test_bos_inside_the_prefix_from_the_wizard(win, qtbot) -> None:  # type: ign
     wizard.next()
     qtbot.waitUntil(lambda: wizard.run_page.run_button.isEnabled(), timeout=10000)
     assert "Prompt: 29 tokens of the work" in wizard.run_page.plan.text()  # BOS is the 30th
+    assert "prompt 30 tokens (the start-of-text token and 29 tokens of the work)" in wizard.run_page.summary.text()
     screenshot(params, "findings_wizard_bos")
     wizard.run_page.run_button.click()
     qtbot.waitUntil(lambda: wizard.result_attempt is not None or win.last_error_dialog is not None, timeout=180000)

@@ -8,12 +8,13 @@ The two policies are described in :mod:`memoview.core.extraction.bos`.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QWidget
 
 from memoview.core.extraction import bos
+from memoview.gui.wording import plural
 
 
 class BosPolicyCombo(QComboBox):
@@ -50,3 +51,13 @@ class BosPolicyCombo(QComboBox):
         """Tokens of the work in a prompt of length ``k`` (one fewer when BOS counts in k), at least 1 for the
         preview; a prompt of BOS alone (k = 1) is run by the core but previewed as one token of the work."""
         return max(1, k - 1) if self.choice() == bos.IN_PREFIX else k
+
+
+def prompt_words(params: dict[str, Any]) -> str:
+    """'prompt 50 tokens of the work, target 50 tokens' for the Run page's summary; with BOS counted inside the
+    prefix, 'prompt 50 tokens (the start-of-text token and 49 tokens of the work), target 50 tokens'."""
+    k, m = int(params["prefix"]), int(params["suffix"])
+    if params.get("bos") == bos.IN_PREFIX:
+        return (f"prompt {plural(k, 'token')} (the start-of-text token and {plural(k - 1, 'token')} of the work), "
+                f"target {plural(m, 'token')}")
+    return f"prompt {plural(k, 'token')} of the work, target {plural(m, 'token')}"

@@ -47,7 +47,7 @@ from PySide6.QtWidgets import (
 
 from memoview.core.errors import MemoviewError
 from memoview.gui import palette_colors
-from memoview.gui.dialogs.bos_choice import BosPolicyCombo
+from memoview.gui.dialogs.bos_choice import BosPolicyCombo, prompt_words as bos_prompt_words
 from memoview.gui.dialogs.wizard_plan import Planner
 from memoview.gui.engine import RunRequest, run_attempt_job
 from memoview.gui.wording import decoding_words, plural, scheme_words
@@ -1098,8 +1098,7 @@ def settings_words(method: str, params: dict[str, Any]) -> str:
     """The settings of a request in words (no parameter names)."""
     parts: list[str] = []
     if "prefix" in params:
-        parts.append(f"prompt {plural(int(params['prefix']), 'token')} of the work, "
-                     f"target {plural(int(params['suffix']), 'token')}")
+        parts.append(bos_prompt_words(params))
     if method == "sweep":
         unit = "tokens" if params.get("stride_unit") == "tokens" else "characters"
         parts.append(f"a new window every {params.get('stride')} {unit}")
