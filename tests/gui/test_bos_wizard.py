@@ -73,4 +73,8 @@ def test_a_sweep_windows_comparison_and_header_name_the_works_tokens() -> None:
     default = Attempt(id=2, spec=AttemptSpec(**{**spec.__dict__, "params": {"prefix_tokens": 20},
                                                 "bos_policy": "prepend-bos"}), status="done")
     assert window_attempt(default, window).spec.target["prefix_tokens"] == 20
+    from memoview.gui.views.sweep_map import layer_label
+
+    assert layer_label(Attempt(id=1, spec=spec, status="done"), "m").endswith("BOS counted in k")
+    assert "BOS" not in layer_label(default, "m")  # two sweeps shown one above the other stay distinguishable
     assert "Cooper et al." in bos_words("bos-in-prefix") and "k \u2212 1 tokens of the work" in bos_words("bos-in-prefix")

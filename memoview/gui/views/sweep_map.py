@@ -58,6 +58,7 @@ def layer_label(attempt: Any, model_name: str) -> str:
     model_name = model_name if len(model_name) <= 28 else model_name[:27] + "\u2026"
     return (f"sweep #{attempt.id} · {model_name} · k {p.get('prefix_tokens', '?')}/m {p.get('suffix_tokens', '?')}"
             f" · T {p.get('pz_temperature', '?')}, top-k {p.get('pz_top_k', '?')}"
+            + (" · BOS counted in k" if p.get("bos") == "in-prefix" else "")
             + ("" if attempt.status == "done" else f" · {attempt.status}"))
 
 
