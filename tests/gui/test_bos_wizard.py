@@ -44,6 +44,8 @@ def test_bos_inside_the_prefix_from_the_wizard(win, qtbot) -> None:  # type: ign
     params.suffix.setValue(20)
     params.bos.set_choice("in-prefix")
     assert "Cooper et al." in params.bos.toolTip()
+    label = params.basic_rows.labelForField(params.prefix)
+    assert "start-of-text token and k \u2212 1 tokens of the work" in label.text()
     assert params.params("prefix")["bos"] == "in-prefix" and params.params("sweep")["bos"] == "in-prefix"
     wizard.next()
     qtbot.waitUntil(lambda: wizard.run_page.run_button.isEnabled(), timeout=10000)

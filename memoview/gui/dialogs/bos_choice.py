@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QWidget
+from PySide6.QtWidgets import QComboBox, QLabel, QWidget
 
 from memoview.core.extraction import bos
 from memoview.gui.wording import plural
@@ -32,8 +32,19 @@ class BosPolicyCombo(QComboBox):
         self.currentIndexChanged.connect(self._explain)
         self._explain()
 
+    PREFIX_LABELS = {bos.OUTSIDE: "Prompt length (tokens of the work given to the model)",
+                     bos.IN_PREFIX: "Prompt length k (the start-of-text token and k \u2212 1 tokens of the work)"}
+
     def _explain(self, *_args: object) -> None:
         self.setToolTip(bos.CHOICE_TOOLTIPS[self.choice()])
+        label = getattr(self, "_prefix_label", None)
+        if label is not None:
+            label.setText(self.PREFIX_LABELS[self.choice()])
+
+    def bind_prefix_label(self, label: Optional[QWidget]) -> None:
+        """Keep the prompt-length field's label true to the choice (k counts BOS or not)."""
+        self._prefix_label = label if isinstance(label, QLabel) else None
+        self._explain()
 
     def choice(self) -> bos.BosChoice:
         return bos.IN_PREFIX if self.currentData() == bos.IN_PREFIX else bos.OUTSIDE

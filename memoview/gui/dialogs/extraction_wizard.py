@@ -568,6 +568,7 @@ class ParametersPage(QWizardPage):
             spin.valueChanged.connect(self._changed)
         self.stride_unit.currentIndexChanged.connect(self._changed)
         self.bos.currentIndexChanged.connect(self._changed)
+        self.bos.bind_prefix_label(self.basic_rows.labelForField(self.prefix))
         self.decoding.currentIndexChanged.connect(lambda _i: self._show_rows())
         for edit in (self.prompt_text, self.chat_system, self.chat_user):
             edit.textChanged.connect(self._changed)
