@@ -66,6 +66,13 @@ def _passage_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--pz-top-k", type=bounded_int, default=40, help="top-k of the p_z scheme (default 40; 0 rejected)")
     p.add_argument("--pz-temperature", type=finite_float, default=1.0, help="temperature of the p_z scheme (default 1.0)")
     p.add_argument("--prompt-class", default="prefix", choices=["ordinary", "indirect", "prefix", "adversarial"])
+    _bos_arg(p)
+
+
+def _bos_arg(p: argparse.ArgumentParser) -> None:
+    from memoview.core.extraction import bos
+
+    p.add_argument("--bos-policy", default=bos.OUTSIDE, choices=list(bos.CHOICES), help=bos.CLI_HELP)
 
 
 def _decoding_args(p: argparse.ArgumentParser, default: str = "greedy") -> None:
@@ -95,6 +102,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                     help="without --generate: generate the continuations of the N windows with the longest exact "
                          "continuations, for the exhibit's side-by-side view (default 3; 0 for none)")
     sw.add_argument("--batch-size", type=bounded_int, default=16)
+    _bos_arg(sw)
     sw.set_defaults(handler=cmd_sweep)
 
     ex = subparsers.add_parser("extract", help="prefix continuation (discoverable extraction) of one passage")
@@ -224,7 +232,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         doc = case.resolve_document(args.document)
         req = SweepRequest(prefix=args.prefix, suffix=args.suffix, stride=args.stride, stride_unit=args.stride_unit,
                            pz_top_k=args.top_k, pz_temperature=args.temperature, generate=args.generate,
-                           generate_best=args.generate_best, batch_size=args.batch_size)
+                           generate_best=args.generate_best, batch_size=args.batch_size, bos=args.bos_policy)
         req.validate()
         lm = open_case_model(case, args.model, args.allow_pickle, args.quiet, engine_settings(args))
         _threads(lm, args.threads)
@@ -265,7 +273,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
                             temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
                             num_beams=args.num_beams, n_samples=n, seed=args.seed,
                             pz_temperature=args.pz_temperature, pz_top_k=args.pz_top_k,
-                            prompt_class=args.prompt_class)
+                            prompt_class=args.prompt_class, bos=args.bos_policy)
         req.validate()
         lm = open_case_model(case, args.model, args.allow_pickle, args.quiet, engine_settings(args))
         _threads(lm, args.threads)

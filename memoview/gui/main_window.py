@@ -201,7 +201,7 @@ class MainWindow(QMainWindow):
 
         view = self.tabs.find_view("overview")
         if view is None and self.case is not None:
-            view = CaseOverview(self.case)
+            view = CaseOverview(self.case, runner=self.runner)  # computed by the worker, off the UI thread
             view.document_requested.connect(self.open_document)
             self.tabs.pin("overview", view, "Overview")
             if self.case.attempt_count():  # an empty case keeps the Start page (its next steps) in front

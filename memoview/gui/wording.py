@@ -103,6 +103,9 @@ def bos_words(policy: Optional[str]) -> str:
         return "a start-of-text marker was placed before the prompt, as the model expects"
     if policy == "none":
         return "no start-of-text marker before the prompt"
+    if policy == "bos-in-prefix":
+        return ("the start-of-text marker was counted as one of the prompt's k tokens (as in Cooper et al.'s code): "
+                "it and k \u2212 1 tokens of the work were given")
     return "start-of-text handling not recorded"
 
 

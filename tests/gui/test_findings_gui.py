@@ -59,11 +59,18 @@ def window(qtbot, case_path: Path):  # type: ignore[no-untyped-def]
     win.shutdown()
 
 
+def _computed(ov, qtbot):  # type: ignore[no-untyped-def]
+    """Wait (no timing assert) until the worker's overview is on screen."""
+    qtbot.waitUntil(lambda: ov.data is not None and not ov.computing, timeout=60000)
+    return ov
+
+
 def test_overview_is_the_first_tab_with_rates_and_error_rates(window, qtbot) -> None:  # type: ignore[no-untyped-def]
     from memoview.gui.views.overview import CaseOverview
 
     ov = window.tabs.widget(0)
     assert isinstance(ov, CaseOverview) and window.tabs.currentIndex() == 0
+    _computed(ov, qtbot)
     ov.tau_combo.setCurrentIndex(0)  # p_z >= 0.5
     rows = ov.row_texts()
     assert [r[0] for r in rows] == ["The Raven", "Control essay"]
@@ -134,3 +141,82 @@ def test_clicking_the_map_opens_the_window_comparison(window, qtbot) -> None:  #
     img = bar.grab().toImage()
     x = int((500 / len(view.text)) * bar.width())
     assert QColor(img.pixel(x, 5)) != QColor("#f4f4f4")
+
+
+# ---------------------------------------------------------------- the overview computes on the worker
+class _Gate:
+    """A job that holds the window's one worker until released: whatever is submitted after it must wait,
+    so a test can see the overview's "computing" state deterministically (no sleeps, no timing)."""
+
+    def __init__(self, runner) -> None:  # type: ignore[no-untyped-def]
+        import threading
+
+        self.started, self.release = threading.Event(), threading.Event()
+
+        def job(_token):  # type: ignore[no-untyped-def]
+            self.started.set()
+            self.release.wait(60)
+            return None
+            yield  # a generator
+
+        self.handle = runner.submit(job, label="gate")
+        assert self.started.wait(60)
+
+
+def test_overview_computes_on_the_worker_and_shows_computing(window, qtbot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import threading
+
+    from memoview.gui.views import overview_data
+
+    ov = _computed(window.tabs.widget(0), qtbot)
+    threads: list[str] = []
+    real = overview_data.case_findings
+
+    def recording(case, *a, **k):  # type: ignore[no-untyped-def]
+        threads.append(threading.current_thread().name)
+        return real(case, *a, **k)
+
+    monkeypatch.setattr(overview_data, "case_findings", recording)
+    gate = _Gate(window.runner)
+    raven = window.case.documents()[0]
+    _sweep(window.case, raven, [(200, 400, -0.01, 10), (400, 600, -0.1, 10)])  # a new attempt finished
+    window.refresh()  # what the window does after every finished job
+    assert ov.computing and ov.state.isVisible() and "Computing" in ov.state.text()
+    assert not ov.table.isEnabled()  # the old figures are greyed while they are brought up to date
+    assert threads == []  # nothing computed on the UI thread
+    _shot(window, "overview_computing")
+    gate.release.set()
+    with qtbot.waitSignal(ov.computed, timeout=60000):
+        pass
+    assert threads and all(t.startswith("memoview-worker") for t in threads)
+    assert not ov.state.isVisible() and ov.table.isEnabled()
+    ov.tau_combo.setCurrentIndex(0)  # p_z >= 0.5: the new sweep's two windows (10^-0.01, 10^-0.1) count
+    assert "windows 2/2 = 100%" in ov.row_texts()[0][4]
+    assert ov.row_texts()[0][2] == "3"
+    ov.tau_combo.setCurrentIndex(2)
+
+
+def test_a_superseded_or_cancelled_overview_never_lands(window, qtbot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    ov = _computed(window.tabs.widget(0), qtbot)
+    before = ov.row_texts()
+    gate = _Gate(window.runner)
+    ov.refresh_from_case(window.case)
+    first = ov._handle
+    raven = window.case.documents()[0]
+    _sweep(window.case, raven, [(200, 400, -0.01, 10)])
+    ov.refresh_from_case(window.case)  # a newer request supersedes the first: its result is dropped
+    assert first.stale and first.token.cancelled and ov._handle is not first
+    gate.release.set()
+    with qtbot.waitSignal(ov.computed, timeout=60000):
+        pass
+    assert ov.row_texts()[0][2] == "3" and ov.row_texts() != before
+    # Cancel (the tab or case closing): the computation stops and nothing it returns is shown.
+    gate = _Gate(window.runner)
+    shown = ov.row_texts()
+    ov.refresh_from_case(window.case)
+    handle = ov._handle
+    ov.cancel()
+    assert handle.token.cancelled and not ov.computing
+    gate.release.set()
+    qtbot.waitUntil(lambda: not window.runner.is_busy(), timeout=60000)
+    assert ov.row_texts() == shown

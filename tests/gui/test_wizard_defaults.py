@@ -130,7 +130,8 @@ def test_only_settings_that_apply_and_empty_request_refused(win, qtbot) -> None:
     visible = {name for name in ("temperature", "top_k", "top_p", "beams", "samples", "seed", "stride")
                if getattr(params, name).isVisibleTo(params)}
     assert visible == set()
-    assert not params.advanced_toggle.isVisibleTo(params)
+    # Only the start-of-text choice (issue 12: BOS before or inside the prefix) is under Advanced.
+    assert params.advanced_toggle.isVisibleTo(params) and params.bos.isVisibleTo(params)
     params.decoding.setCurrentIndex(params.decoding.findData("beam"))
     assert params.beams.isVisibleTo(params) and not params.stride.isVisibleTo(params)
     params.decoding.setCurrentIndex(params.decoding.findData("greedy"))

@@ -23,6 +23,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Iterable, Optional, Sequence
 
+from memoview.core.extraction.bos import sweep_k_words
 from memoview.core.findings.stats import UNDERFLOW_LOG10, fmt_log10
 from memoview.core.records import AttemptSpec, SweepWindow, best_window_key
 
@@ -225,6 +226,8 @@ def prefix_tokens(spec: AttemptSpec) -> Optional[int]:
                 value = int(source.get(key) or 0)
             except (TypeError, ValueError):
                 value = 0
+            if value > 0 and source is not t and (spec.params or {}).get("bos") == "in-prefix":
+                return value - 1  # a sweep's k counts the start-of-text token; the work gave one fewer
             if value > 0:
                 return value
     try:
@@ -304,6 +307,8 @@ _SETTING_LABELS = (
     ("generate", "Continuation generated for every window"),
     ("generate_best", "Continuations generated for the best windows"),
     ("batch_size", "Batch size (no effect on results)"),
+    ("bos", "Start-of-text token"),
+    ("start_of_text", "Start-of-text token"),
 )
 
 
@@ -323,6 +328,8 @@ def setting_value(key: str, value: Any, decoding: str) -> str:
         return f"{value:g} (no effect on greedy decoding)" if isinstance(value, (int, float)) else str(value)
     if key == "num_beams" and str(value) == "1":
         return "1 (no beam search)"
+    if key == "bos" and value == "in-prefix":
+        return "counted as one of the k prompt tokens (Cooper et al.)"
     if key == "repetition_penalty" and float(value) == 1.0:
         return "none (1.0)"
     if isinstance(value, bool):
@@ -339,6 +346,8 @@ def settings_rows(params: dict[str, Any]) -> list[tuple[str, str]]:
     decoding = str(params.get("decoding", ""))
     rows: list[tuple[str, str]] = []
     known = {k for k, _ in _SETTING_LABELS}
+    if params.get("bos") == "in-prefix" and isinstance(params.get("prefix_tokens"), int):  # a sweep's k counts BOS
+        params = {**params, "prefix_tokens": sweep_k_words(params["prefix_tokens"])}
     for key, label in _SETTING_LABELS:
         if key in params:
             rows.append((label, setting_value(key, params[key], decoding)))

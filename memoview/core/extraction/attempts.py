@@ -13,6 +13,7 @@ from typing import Any, Callable, Optional
 
 from memoview.core import errors
 from memoview.core.case import Case
+from memoview.core.extraction import bos as bos_policy
 from memoview.core.extraction import common
 from memoview.core.extraction.passage import locate_passage, tokenize_document
 from memoview.core.extraction.probability import pz_metrics
@@ -42,6 +43,8 @@ class PrefixRequest:
     pz_temperature: float = 1.0
     pz_top_k: Optional[int] = 40
     prompt_class: str = PromptClass.PREFIX.value
+    # Where BOS goes: before the k prefix tokens (default) or counted among them (Cooper et al.); see extraction/bos.py.
+    bos: bos_policy.BosChoice = bos_policy.OUTSIDE
 
     def params(self) -> dict[str, Any]:
         sample = self.decoding == "sample"
@@ -56,6 +59,7 @@ class PrefixRequest:
             "repetition_penalty": 1.0,
             "pz_temperature": self.pz_temperature,
             "pz_top_k": self.pz_top_k,
+            **bos_policy.params_entry(self.bos),
         }
 
     def validate(self) -> None:
@@ -65,6 +69,7 @@ class PrefixRequest:
         if self.prefix < 1:
             raise errors.ValidationError(f"The prefix must be at least 1 token (got {self.prefix}).",
                                          "Give --prefix 1 or more.")
+        bos_policy.validate_choice(self.bos)
         common.validate_decoding(self.params())
         common.validate_scheme(self.pz_temperature, self.pz_top_k)
         if self.prompt_class not in {p.value for p in PromptClass}:
@@ -105,10 +110,11 @@ def run_prefix(case: Case, lm: Engine | LoadedModel, document: Document, request
     if method != Method.PZ.value:
         lm.capabilities.require_decoding(request.decoding, lm.name)
     model_info = ensure_model(case, lm)
+    policy = common.bos_policy(lm, request.bos)
     doc = tokenize_document(lm, document)
-    passage = locate_passage(doc, request.prefix, request.suffix, token_start=request.token_start,
-                             char_start=request.char_start, select=request.select)
-    policy = common.bos_policy(lm)
+    passage = locate_passage(doc, bos_policy.work_prefix(request.prefix, policy), request.suffix,
+                             token_start=request.token_start, char_start=request.char_start, select=request.select,
+                             min_prefix=0 if policy == bos_policy.COUNTED else 1)
     prompt = common.bos_ids(lm, policy) + list(doc.ids[passage.prefix_start_token:passage.start_token])
     target = list(doc.ids[passage.start_token:passage.end_token])
     common.check_model_context(lm, len(prompt) + len(target), "This passage")

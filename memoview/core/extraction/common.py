@@ -17,13 +17,15 @@ import sys
 from typing import Any, Optional, Sequence
 
 from memoview.core import errors
+from memoview.core.extraction import bos
 from memoview.core.engines.base import CapabilityError, Engine, GenerationParams, ScoringScheme
 from memoview.core.extraction.probability import TargetScores
 from memoview.core.jobs import CancelToken
 from memoview.core.models.base import LoadedModel
 
-BOS_PREPEND = "prepend-bos"
-BOS_NONE = "none"
+BOS_PREPEND = bos.PREPEND
+BOS_NONE = bos.NONE
+BOS_IN_PREFIX = bos.COUNTED
 DECODINGS = ("greedy", "sample", "beam")
 
 
@@ -74,12 +76,13 @@ def environment(lm: Any = None) -> dict[str, Any]:
     return env
 
 
-def bos_policy(lm: Any) -> str:
-    return BOS_PREPEND if lm.adds_bos and lm.bos_token_id is not None else BOS_NONE
+def bos_policy(lm: Any, choice: str = bos.OUTSIDE) -> str:
+    """The recorded BOS policy for a request's ``choice`` (see :mod:`memoview.core.extraction.bos`)."""
+    return bos.policy_for(lm, choice)
 
 
 def bos_ids(lm: Any, policy: str) -> list[int]:
-    return [int(lm.bos_token_id)] if policy == BOS_PREPEND and lm.bos_token_id is not None else []
+    return bos.ids(lm, policy)
 
 
 def generation_config(lm: Any, params: dict[str, Any]) -> Any:

@@ -68,9 +68,10 @@ class Passage:
         }
 
 
-def check_lengths(doc: TokenizedDocument, prefix: int, suffix: int) -> None:
+def check_lengths(doc: TokenizedDocument, prefix: int, suffix: int, min_prefix: int = 1) -> None:
+    """``min_prefix`` is 0 when BOS is counted inside the prefix (a prompt of BOS alone is then allowed)."""
     n = len(doc.ids)
-    if prefix < 1:
+    if prefix < min_prefix:
         raise errors.ValidationError(f"The prefix must be at least 1 token (got {prefix}).", "Give --prefix 1 or more.")
     if suffix < 1:
         raise errors.ValidationError(f"The suffix must be at least 1 token (got {suffix}).", "Give --suffix 1 or more.")
@@ -83,9 +84,11 @@ def check_lengths(doc: TokenizedDocument, prefix: int, suffix: int) -> None:
 
 
 def locate_passage(doc: TokenizedDocument, prefix: int, suffix: int, *, token_start: Optional[int] = None,
-                   char_start: Optional[int] = None, select: Optional[str] = None) -> Passage:
-    """The passage whose *target* starts at a token, a character, or the start of a selected text."""
-    check_lengths(doc, prefix, suffix)
+                   char_start: Optional[int] = None, select: Optional[str] = None, min_prefix: int = 1) -> Passage:
+    """The passage whose *target* starts at a token, a character, or the start of a selected text.
+
+    ``prefix`` counts tokens of the work only (a BOS counted inside the prefix is not one of them)."""
+    check_lengths(doc, prefix, suffix, min_prefix)
     given = [x is not None for x in (token_start, char_start, select)]
     if sum(given) != 1:
         raise errors.ValidationError("Give exactly one of a token start, a character start or a text selection.")
@@ -122,9 +125,12 @@ def locate_passage(doc: TokenizedDocument, prefix: int, suffix: int, *, token_st
     return Passage(token_start - prefix, token_start, token_start + suffix)
 
 
-def sweep_passages(doc: TokenizedDocument, prefix: int, suffix: int, stride: int, unit: str = "tokens") -> list[Passage]:
-    """Windows at multiples of the stride in the document's token sequence (or its characters)."""
-    check_lengths(doc, prefix, suffix)
+def sweep_passages(doc: TokenizedDocument, prefix: int, suffix: int, stride: int, unit: str = "tokens",
+                   min_prefix: int = 1) -> list[Passage]:
+    """Windows at multiples of the stride in the document's token sequence (or its characters).
+
+    ``prefix`` counts tokens of the work only; a window starts at its first prefix token."""
+    check_lengths(doc, prefix, suffix, min_prefix)
     if stride < 1:
         raise errors.ValidationError(f"The stride must be at least 1 (got {stride}).")
     n = len(doc.ids)

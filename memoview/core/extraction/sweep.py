@@ -23,6 +23,7 @@ from typing import Any, Optional
 
 from memoview.core import errors
 from memoview.core.case import Case
+from memoview.core.extraction import bos as bos_policy
 from memoview.core.extraction import common
 from memoview.core.extraction.attempts import ensure_model
 from memoview.core.extraction.passage import sweep_passages, tokenize_document
@@ -51,6 +52,8 @@ class SweepRequest:
     generate: bool = False
     generate_best: int = 3
     batch_size: int = 16
+    # Where BOS goes: before the k prefix tokens (default) or counted among them (Cooper et al.); see extraction/bos.py.
+    bos: bos_policy.BosChoice = bos_policy.OUTSIDE
 
     def params(self) -> dict[str, Any]:
         return {
@@ -60,6 +63,7 @@ class SweepRequest:
             "stride": self.stride, "stride_unit": self.stride_unit, "pz_top_k": self.pz_top_k,
             "pz_temperature": self.pz_temperature, "generate": self.generate,
             "generate_best": 0 if self.generate else self.generate_best, "batch_size": self.batch_size,
+            **bos_policy.params_entry(self.bos),
         }
 
     @classmethod
@@ -69,17 +73,25 @@ class SweepRequest:
             prefix=int(p["prefix_tokens"]), suffix=int(p["suffix_tokens"]), stride=int(p["stride"]),
             stride_unit=str(p.get("stride_unit", "tokens")), pz_top_k=p.get("pz_top_k"),
             pz_temperature=float(p.get("pz_temperature", 1.0)), generate=False, generate_best=0,
-            batch_size=int(p.get("batch_size", 16)))
+            batch_size=int(p.get("batch_size", 16)), bos=bos_policy.IN_PREFIX if p.get("bos") == bos_policy.IN_PREFIX
+            else bos_policy.OUTSIDE)
         values.update(overrides)
         return cls(**values)
 
     def validate(self) -> None:
+        bos_policy.validate_choice(self.bos)
         common.validate_scheme(self.pz_temperature, self.pz_top_k)
         if self.batch_size < 1:
             raise errors.ValidationError("The batch size must be at least 1.")
         if self.generate_best < 0:
             raise errors.ValidationError(f"generate_best must be 0 or more (got {self.generate_best}).",
                                          "Use 0 to generate no continuations, or 3 to show the best three windows.")
+
+
+def _passages(doc: Any, request: SweepRequest, policy: str) -> list[Any]:
+    """The windows of a sweep; with BOS counted inside the prefix each holds k − 1 prefix tokens of the work."""
+    return sweep_passages(doc, bos_policy.work_prefix(request.prefix, policy), request.suffix, request.stride,
+                          request.stride_unit, min_prefix=0 if policy == bos_policy.COUNTED else 1)
 
 
 def sweep_windows(lm: Engine | LoadedModel, document: Document, request: SweepRequest,
@@ -96,10 +108,12 @@ def sweep_windows(lm: Engine | LoadedModel, document: Document, request: SweepRe
     request.validate()
     lm = common.engine_of(lm)
     lm.capabilities.require_method("sweep", lm.name)
+    policy = common.bos_policy(lm, request.bos)
     doc = tokenize_document(lm, document)
-    passages = sweep_passages(doc, request.prefix, request.suffix, request.stride, request.stride_unit)
-    bos = common.bos_ids(lm, common.bos_policy(lm))
-    common.check_model_context(lm, len(bos) + request.prefix + request.suffix, "A sweep window")
+    passages = _passages(doc, request, policy)
+    bos = common.bos_ids(lm, policy)
+    common.check_model_context(lm, len(bos) + bos_policy.work_prefix(request.prefix, policy) + request.suffix,
+                               "A sweep window")
     out: list[SweepWindow] = sink if sink is not None else []
     total = len(passages)
     for lo in range(0, total, request.batch_size):
@@ -188,7 +202,7 @@ def run_sweep(case: Case, lm: Engine | LoadedModel, document: Document, request:
     lm = common.engine_of(lm)
     lm.capabilities.require_method("sweep", lm.name)
     model_info = ensure_model(case, lm)
-    policy = common.bos_policy(lm)
+    policy = common.bos_policy(lm, request.bos)
     env = common.environment(lm)
     started = utc_now()
     doc = tokenize_document(lm, document)
@@ -215,7 +229,7 @@ def run_sweep(case: Case, lm: Engine | LoadedModel, document: Document, request:
         status, error = AttemptStatus.FAILED.value, f"{type(exc).__name__}: {exc}"
     if cancel is not None and cancel.cancelled:
         status = AttemptStatus.CANCELLED.value
-    expected = len(sweep_passages(doc, request.prefix, request.suffix, request.stride, request.stride_unit))
+    expected = len(_passages(doc, request, policy))
     memorized = [w for w in windows if w.greedy_exact == request.suffix]
     metrics: dict[str, Any] = {
         "windows": len(windows),

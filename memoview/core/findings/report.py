@@ -43,6 +43,7 @@ class Procedure:
     stride_unit: str
     pz_top_k: Any
     pz_temperature: Any
+    bos_policy: str = ""  # a control run with another start-of-text policy is another procedure
 
     @classmethod
     def of(cls, attempt: Attempt) -> "Procedure":
@@ -50,10 +51,13 @@ class Procedure:
         return cls(int(attempt.spec.model_id), attempt.spec.method,
                    int(p.get("prefix_tokens", t.get("prefix_tokens", 0)) or 0),
                    int(p.get("suffix_tokens", t.get("suffix_tokens", 0)) or 0),
-                   p.get("stride"), str(p.get("stride_unit", "")), p.get("pz_top_k"), p.get("pz_temperature"))
+                   p.get("stride"), str(p.get("stride_unit", "")), p.get("pz_top_k"), p.get("pz_temperature"),
+                   attempt.spec.bos_policy or "")
 
     def describe(self) -> str:
         text = f"model {self.model_id}, {self.method}, k = {self.prefix} / m = {self.suffix} tokens"
+        if self.bos_policy == "bos-in-prefix":
+            text += " (k counts the start-of-text token)"
         if self.stride is not None:
             text += f", stride {self.stride} {self.stride_unit}"
         return text + f", p_z scheme T = {self.pz_temperature}, top-k = {self.pz_top_k}"
@@ -331,7 +335,7 @@ def _attempt_procedure(a: Attempt) -> Procedure:
     p, t = a.spec.params or {}, a.spec.target or {}
     return Procedure(int(a.spec.model_id), f"{a.spec.method} ({p.get('decoding', '?')})",
                      int(t.get("prefix_tokens", 0) or 0), int(t.get("suffix_tokens", 0) or 0), None, "",
-                     p.get("pz_top_k"), p.get("pz_temperature"))
+                     p.get("pz_top_k"), p.get("pz_temperature"), a.spec.bos_policy or "")
 
 
 def _prefix_findings(attempts: Sequence[Attempt], taus: Sequence[float]) -> list[AttemptFinding]:

@@ -159,7 +159,7 @@ class ExtractionWizard(QWizard):
         model_id = self.model_page.model_id()
         key = (for_page, model_id, self.document_page.document_id(), self.method_page.method(),
                self.passage_page.whole_work(), self.passage_page.char_start.value(), p.prefix.value(),
-               p.suffix.value(), p.stride.value(), p.stride_unit.currentData(), p.prompt_text.toPlainText(),
+               p.suffix.value(), p.stride.value(), p.stride_unit.currentData(), p.prompt_text.toPlainText(), p.bos.choice(),
                p.chat_system.toPlainText(), p.chat_user.toPlainText(), len(self.planner.tokenized),
                len(self.planner.prompts), len(self.planner.errors), len(self.planner.pending),
                palette_colors.colors().base,
@@ -196,7 +196,7 @@ class ExtractionWizard(QWizard):
                 from memoview.core.extraction.preview import first_valid_start
 
                 try:
-                    page.set_start(first_valid_start(tok, self.parameters_page.prefix.value(),
+                    page.set_start(first_valid_start(tok, self.parameters_page.bos.work_prefix(self.parameters_page.prefix.value()),
                                                      self.parameters_page.suffix.value()))
                 except MemoviewError:
                     pass

@@ -8,6 +8,10 @@ same quantity as the document view. Clicking a row opens the work.
 
 Numbers come from :func:`memoview.core.findings.report.case_findings`, the
 same function behind ``memoview findings`` and the exhibit's findings table.
+They are computed by the window's one worker (:mod:`memoview.gui.views.overview_data`),
+never on the UI thread: the view says "Computing…" meanwhile, and each new
+request supersedes the one before it (a late result never overwrites a newer
+one). Closing the tab or the case cancels the computation.
 """
 
 from __future__ import annotations
@@ -15,7 +19,9 @@ from __future__ import annotations
 import html
 from typing import Any, Optional
 
-from PySide6.QtCore import Qt, Signal
+import shiboken6
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -31,8 +37,10 @@ from PySide6.QtWidgets import (
 from memoview.core.findings.coverage import DEFAULT_TAUS, tau_label
 from memoview.core.findings.report import NO_CONTROLS, CaseFindings, WorkFindings, case_findings
 from memoview.core.findings.stats import fmt_pct
+from memoview.core.jobs import run_job
 from memoview.gui import palette_colors, settings
-from memoview.gui.views.sweep_map import MapThumbnail, SweepLayer, chosen_kind, layer_label
+from memoview.gui.views.overview_data import THUMB_WIDTH, OverviewData, Thumbnail, overview_job
+from memoview.gui.views.sweep_map import SweepLayer, chosen_kind, heat_color, layer_label
 
 TAU_SETTING = "findings/tau"
 DEFAULT_TAU = 0.01
@@ -108,19 +116,57 @@ def findings_sentence(case: Any, doc_id: int, tau: Optional[float] = None) -> st
             f"False positives on controls: {control_text(work, tau)}.").replace("\n", " ") + sampled
 
 
+class ThumbnailStrip(QWidget):
+    """A small, non-interactive map of one sweep, painted from columns computed by the worker."""
+
+    def __init__(self, thumb: Thumbnail, parent: Optional[QWidget] = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("mapThumbnail")
+        self.thumb = thumb
+        self.setFixedSize(THUMB_WIDTH, 14)
+        self.setToolTip(f"{thumb.quantity_name}\n{thumb.label}")
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt name
+        p = QPainter(self)
+        p.fillRect(self.rect(), QColor("#f4f4f4"))
+        h = self.height()
+        for x, (level, covered) in enumerate(zip(self.thumb.levels, self.thumb.covered)):
+            if covered:
+                p.fillRect(QRectF(x, h - 2, 1.0, 2), QColor("#d0d0d0"))
+            if level > 0:
+                p.fillRect(QRectF(x, 0, 1.0, h - 2), heat_color(level))
+        p.setPen(QColor("#999999"))
+        p.drawRect(self.rect().adjusted(0, 0, -1, -1))
+        p.end()
+
+
 class CaseOverview(QWidget):
-    """The overview tab."""
+    """The overview tab.
+
+    ``runner`` is the window's :class:`~memoview.gui.jobs.JobRunner`; without one (a view built on its own)
+    the overview computes in place, synchronously."""
 
     document_requested = Signal(int)
+    computed = Signal()  # a computation's result is on screen (tests wait for it)
 
-    def __init__(self, case: Any, parent: Optional[QWidget] = None) -> None:
+    JOB_KEY = "case-overview"
+
+    def __init__(self, case: Any, parent: Optional[QWidget] = None, runner: Any = None) -> None:
         super().__init__(parent)
         self.setObjectName("caseOverview")
-        self.findings: Optional[CaseFindings] = None
+        self.runner = runner
+        self.data: Optional[OverviewData] = None
         self.doc_ids: list[int] = []
+        self._handle: Any = None
+        self._generation = 0
+        self._dirty = True
         self.title = QLabel("")
         self.title.setObjectName("overviewTitle")
         self.title.setWordWrap(True)
+        self.state = QLabel("")
+        self.state.setObjectName("overviewState")
+        self.state.setStyleSheet(f"color: {palette_colors.colors().secondary}")
+        self.state.setVisible(False)
         self.tau_combo = QComboBox()
         self.tau_combo.setObjectName("overviewTau")
         for tau in DEFAULT_TAUS:
@@ -158,6 +204,7 @@ class CaseOverview(QWidget):
         self.table.cellClicked.connect(self._clicked)
         top = QHBoxLayout()
         top.addWidget(self.title, 1)
+        top.addWidget(self.state)
         top.addWidget(QLabel("Threshold:"))
         top.addWidget(self.tau_combo)
         layout = QVBoxLayout(self)
@@ -172,29 +219,94 @@ class CaseOverview(QWidget):
         self.note.setStyleSheet(f"color: {palette_colors.colors().secondary}")  # the rows follow via refresh()
 
     @property
+    def findings(self) -> Optional[CaseFindings]:
+        return self.data.findings if self.data is not None else None
+
+    @property
+    def computing(self) -> bool:
+        """A computation is queued or running and its result is not yet on screen."""
+        return self._handle is not None
+
+    @property
     def tau(self) -> Optional[float]:
         data = self.tau_combo.currentData()
         return None if data == "greedy" else float(data)
 
     def _tau_changed(self, _i: int) -> None:
         settings.set_value(TAU_SETTING, "greedy" if self.tau is None else self.tau)
-        self._fill()
+        self._fill()  # every threshold is in the computed findings: nothing to recompute
 
     def refresh_from_case(self, case: Any) -> None:
-        """Recompute now if the overview is on screen, else when it is next shown (the main window
-        refreshes after every finished job; a hidden overview must not cost the UI thread anything)."""
+        """Recompute if the overview is on screen (or has never computed), else when it is next shown:
+        the main window refreshes after every finished job, and a hidden overview costs nothing."""
+        if getattr(self, "case", None) is not case:
+            self.data = None  # another case: nothing of the old one may stay on screen
+            self.table.setRowCount(0)
         self.case = case
         self._dirty = True
-        if self.isVisible() or self.findings is None:
+        if self.isVisible() or self.data is None:
             self._recompute()
 
     def _recompute(self) -> None:
         self._dirty = False
-        self.findings = case_findings(self.case)
+        self._generation += 1
+        generation, case, kind = self._generation, self.case, chosen_kind()
+        if self.runner is None:
+            self._apply(generation, run_job(overview_job(case, kind)))
+            return
+        if self.data is None:
+            self._show_state("Computing the overview\u2026")
+        else:  # the old figures stay readable, greyed, and say they are being brought up to date
+            self._show_state("Computing the overview\u2026 (the figures below are from before the latest change)")
+            self.table.setEnabled(False)
+        self._handle = self.runner.submit(
+            lambda token: overview_job(case, kind, token), label="Case overview", key=self.JOB_KEY,
+            on_result=lambda data: self._apply(generation, data) if shiboken6.isValid(self) else None,
+            on_cancelled=lambda _data: self._done(generation) if shiboken6.isValid(self) else None,
+            on_error=lambda exc, _details: self._failed(generation, exc) if shiboken6.isValid(self) else None)
+
+    def _done(self, generation: int) -> None:
+        if generation == self._generation:
+            self._handle = None
+
+    def _apply(self, generation: int, data: Optional[OverviewData]) -> None:
+        if generation != self._generation:
+            return  # a newer request is on its way: this result describes an older case state
+        self._handle = None
+        if data is None:
+            return
+        self.data = data
+        self._show_state("")
         self._fill()
+        self.computed.emit()
+
+    def _failed(self, generation: int, exc: BaseException) -> None:
+        if generation != self._generation:
+            return
+        self._handle = None
+        self._show_state(f"The overview could not be computed: {exc}")
+        self.table.setEnabled(True)
+
+    def _show_state(self, text: str) -> None:
+        self.state.setText(text)
+        self.state.setVisible(bool(text))
+        if not text:
+            self.table.setEnabled(True)
+
+    def cancel(self) -> None:
+        """Stop a computation in flight (the tab or the case is closing); its result is dropped."""
+        self._generation += 1
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+        self._show_state("")
+
+    def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt name
+        self.cancel()
+        super().closeEvent(event)
 
     def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt name
-        if getattr(self, "_dirty", False):
+        if self._dirty:
             self._recompute()
         super().showEvent(event)
         self.table.resizeRowsToContents()  # the title column's final width is known only now
@@ -204,28 +316,26 @@ class CaseOverview(QWidget):
         self.table.resizeRowsToContents()
 
     def _fill(self) -> None:
-        f = self.findings
-        if f is None:
+        data = self.data
+        if data is None:
             return
-        works = f.works
-        shown = {w.document.id for w in works}
-        missing = [d for d in self.case.documents() if d.id not in shown]  # documents with no attempt yet
+        works = data.findings.works
+        missing = data.untested
         n_controls = sum(1 for w in works if w.document.is_control) + sum(1 for d in missing if d.is_control)
         self.title.setText(f"<span style='font-size:13pt;font-weight:600'>Case overview</span> "
                            f"<span style='color:{palette_colors.colors().secondary}'>{html.escape(self.case.path.name)} · "
                            f"{len(works) + len(missing)} works ({n_controls} negative controls) · "
                            f"{sum(w.attempts for w in works):,} attempts</span>")
-        kind = chosen_kind()
         tau = self.tau
         self.table.setRowCount(0)
         self.doc_ids = []
         for w in works:
-            self._row(w.document, w, kind, tau)
-        for d in sorted(missing, key=lambda d: (d.is_control, d.id)):
-            self._row(d, None, kind, tau)
+            self._row(w.document, w, tau)
+        for d in missing:
+            self._row(d, None, tau)
         self.table.resizeRowsToContents()
 
-    def _row(self, doc: Any, work: Optional[WorkFindings], kind: str, tau: Optional[float]) -> None:
+    def _row(self, doc: Any, work: Optional[WorkFindings], tau: Optional[float]) -> None:
         r = self.table.rowCount()
         self.table.insertRow(r)
         self.doc_ids.append(doc.id)
@@ -243,11 +353,8 @@ class CaseOverview(QWidget):
             if c in (1, 2, 3):
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
             self.table.setItem(r, c, item)
-        layer = None
-        if work is not None and work.latest_sweep is not None:
-            s = work.latest_sweep
-            layer = SweepLayer(s.attempt, tuple(s.windows), f"sweep #{s.attempt.id}")
-        thumb: QWidget = MapThumbnail(layer, len(doc.text), kind) if layer is not None else QLabel("no sweep")
+        thumb_data = self.data.thumbnails.get(doc.id) if self.data is not None else None
+        thumb: QWidget = ThumbnailStrip(thumb_data) if thumb_data is not None else QLabel("no sweep")
         thumb.setStyleSheet("color: gray")
         holder = QWidget()
         h = QHBoxLayout(holder)
@@ -266,3 +373,4 @@ class CaseOverview(QWidget):
             out.append([(item.text() if (item := self.table.item(r, c)) is not None else "")
                         for c in range(len(COLUMNS) - 1)])
         return out
+

@@ -59,6 +59,7 @@ def layer_label(attempt: Any, model_name: str) -> str:
     model_name = model_name if len(model_name) <= 24 else model_name[:23] + "\u2026"
     return (f"sweep #{attempt.id} · {model_name} · prompt {p.get('prefix_tokens', '?')}, "
             f"target {p.get('suffix_tokens', '?')} tokens"
+            + (" · BOS counted in the prompt" if p.get("bos") == "in-prefix" else "")
             + ("" if attempt.status == "done" else f" · {attempt.status}"))
 
 

@@ -21,10 +21,14 @@ from memoview.core.findings.stats import fmt_log10
 
 def window_attempt(sweep: Any, window: Any) -> Any:
     """The sweep's attempt record narrowed to one window (not stored)."""
+    from memoview.core.extraction.bos import work_prefix
+
     p = sweep.spec.params or {}
+    k = p.get("prefix_tokens")  # the sweep's k; with BOS counted inside it the work gave k - 1 tokens
     target = {"start_char": window.start_char, "end_char": window.end_char,
               "prefix_start_char": window.prefix_start_char, "suffix_tokens": p.get("suffix_tokens"),
-              "prefix_tokens": p.get("prefix_tokens"), "window_index": window.index}
+              "prefix_tokens": work_prefix(int(k), sweep.spec.bos_policy or "") if isinstance(k, int) else k,
+              "window_index": window.index}
     from memoview.core.extraction.probability import LN10, samples_needed
 
     log_pz = None if window.log10_pz is None else window.log10_pz * LN10

@@ -70,6 +70,9 @@ class CaseTabs(QTabWidget):
         """Close every tab of the case, pinned ones included, all but ``keep`` (the Start page)."""
         for widget in list(self.views()):
             if widget is not keep:
+                cancel = getattr(widget, "cancel", None)
+                if callable(cancel):
+                    cancel()  # a view computing in the background (the overview) drops its pending result
                 self.removeTab(self.indexOf(widget))
                 widget.deleteLater()
 

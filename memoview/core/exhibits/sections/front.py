@@ -15,11 +15,11 @@ from memoview.core.exhibits.data import SUCCESS_MIN_WORDS, AttemptView
 from memoview.core.exhibits.flowables import colour
 from memoview.core.exhibits.sections import crosschecks
 from memoview.core.exhibits.sections.base import StoryBase
+from memoview.core.extraction import bos as bos_words
 
 
 BOS_WORDS = {
-    "prepend-bos": "A start-of-text token is put before the prompt",
-    "none": "No start-of-text token is added",
+    **bos_words.RECORDED_WORDS,
     "no-bos": "No start-of-text token is added",
     "tokenizer": "Start-of-text token: as the tokenizer adds it",
 }
@@ -244,23 +244,30 @@ class FrontMatter(StoryBase):
         self.add(t)
         # prompt classes
         self.add(P("Prompt classes in this exhibit", "h2"))
-        by_class: dict[tuple[str, str], list[AttemptView]] = {}
-        for v in d.all_views:
-            by_class.setdefault((v.attempt.spec.prompt_class, v.attempt.spec.method), []).append(v)
+        by_class: dict[tuple[str, str, str], list[AttemptView]] = {}
+        for v in d.all_views:  # one row per start-of-text policy too: k means different prompts under each
+            spec = v.attempt.spec
+            by_class.setdefault((spec.prompt_class, spec.method, spec.bos_policy or ""), []).append(v)
         rows: list[list[Any]] = [["Class", "Method", "Attempts", "What the prompt was", "Text of the work in the prompt"]]
-        for (pclass, method), views in sorted(by_class.items()):
+        for (pclass, method, _bos), views in sorted(by_class.items()):
             words = [v.prompt_source_words for v in views]
             t0 = views[0].attempt.spec
             ks = sorted({k for k in (outcomes.prefix_tokens(v.attempt.spec) for v in views) if k})
             k_text = "k = " + " or ".join(f"{k:,}" for k in ks) if ks else "an unrecorded number of"
+            k_note = ""
+            if ks and t0.bos_policy == bos_words.COUNTED:  # k counts the start-of-text token; the work gave k - 1
+                k_text = "the start-of-text token and " + ("the " if method == "sweep" else "") + " or ".join(
+                    f"{k:,}" for k in ks)
+                k_note = f" (k = {' or '.join(f'{k + 1:,}' for k in ks)}, counting the start-of-text token)"
             suffixes = sorted({int(v.attempt.spec.target.get("suffix_tokens")  # sweeps: in params
                                    or (v.attempt.spec.params or {}).get("suffix_tokens") or 0) for v in views} - {0})
             s_text = "m = " + " or ".join(f"{s:,}" for s in suffixes) if suffixes else "the recorded number of"
             if method in ("prefix", "pz"):
-                template = (f"{k_text} tokens of the work; the model's continuation is compared with the next "
+                template = (f"{k_text} tokens of the work{k_note}; the model's continuation is compared with the next "
                             f"{s_text} tokens of the work. {BOS_WORDS.get(t0.bos_policy or '', 'Start-of-text token: not recorded')}.")
             elif method == "sweep":
-                template = (f"for each window, {'the ' if ks else ''}{k_text} tokens of the work before it; the "
+                template = (f"for each window, {'the ' if ks and not k_note else ''}{k_text} tokens of the work before "
+                            f"it{k_note}; the "
                             f"continuation is compared with the window's {s_text} tokens. {BOS_WORDS.get(t0.bos_policy or '', 'Start-of-text token: not recorded')}.")
             else:
                 template = str(t0.params.get("template") or t0.label or "free prompt (text in each attempt's prompt box)")
@@ -300,6 +307,10 @@ class FrontMatter(StoryBase):
             if "pz_temperature" in m or "pz_top_k" in m:
                 params["p_z computed for"] = (f"sampling at temperature {m.get('pz_temperature', '?')}, "
                                              f"top-k {m.get('pz_top_k', '?')}")
+            if v.attempt.spec.method in ("prefix", "pz", "sweep"):  # where BOS went, in words (issue 12 item 6)
+                if params.pop("bos", None) == "in-prefix" and isinstance(params.get("prefix_tokens"), int):
+                    params["prefix_tokens"] = bos_words.sweep_k_words(params["prefix_tokens"])
+                params["start_of_text"] = bos_words.words(v.attempt.spec.bos_policy)
             key = repr(sorted((k, repr(val)) for k, val in params.items()))
             combos.setdefault(key, (params, []))[1].append(v)
         if not combos:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from memoview.gui.dialogs.bos_choice import prompt_words as bos_prompt_words
 from memoview.gui.wording import decoding_words, plural, scheme_words
 
 METHODS: dict[str, dict[str, str]] = {
@@ -76,8 +77,7 @@ def settings_words(method: str, params: dict[str, Any]) -> str:
     """The settings of a request in words (no parameter names)."""
     parts: list[str] = []
     if "prefix" in params:
-        parts.append(f"prompt {plural(int(params['prefix']), 'token')} of the work, "
-                     f"target {plural(int(params['suffix']), 'token')}")
+        parts.append(bos_prompt_words(params))
     if method == "sweep":
         unit = "tokens" if params.get("stride_unit") == "tokens" else "characters"
         parts.append(f"a new window every {params.get('stride')} {unit}")

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
+from memoview.gui.dialogs.bos_choice import BosPolicyCombo
 from memoview.gui.dialogs.wizard.methods import FREE_METHODS
 
 if TYPE_CHECKING:
@@ -115,6 +116,7 @@ class ParametersPage(QWizardPage):
         self.stride_unit.setObjectName("strideUnit")
         self.stride_unit.addItem("tokens (survey)", "tokens")
         self.stride_unit.addItem("characters (forensic)", "chars")
+        self.bos = BosPolicyCombo()
         advanced = QFormLayout()
         advanced.addRow("Temperature", self.temperature)
         advanced.addRow("Top-k (0 = off)", self.top_k)
@@ -124,6 +126,7 @@ class ParametersPage(QWizardPage):
         advanced.addRow("Seed", self.seed)
         advanced.addRow("Sweep stride", self.stride)
         advanced.addRow("Stride unit", self.stride_unit)
+        advanced.addRow("Start-of-text token", self.bos)
         self.advanced_rows = advanced
         self.advanced_box = QGroupBox()
         self.advanced_box.setLayout(advanced)
@@ -150,6 +153,8 @@ class ParametersPage(QWizardPage):
         for spin in (self.prefix, self.suffix, self.stride):
             spin.valueChanged.connect(self._changed)
         self.stride_unit.currentIndexChanged.connect(self._changed)
+        self.bos.currentIndexChanged.connect(self._changed)
+        self.bos.bind_prefix_label(self.basic_rows.labelForField(self.prefix))
         self.decoding.currentIndexChanged.connect(lambda _i: self._show_rows())
         for edit in (self.prompt_text, self.chat_system, self.chat_user):
             edit.textChanged.connect(self._changed)
@@ -174,6 +179,7 @@ class ParametersPage(QWizardPage):
             "temperature": sample or method in ("pz", "sweep"), "top_k": sample or method in ("pz", "sweep"),
             "top_p": sample, "beams": generates and decoding == "beam", "samples": sample, "seed": sample,
             "stride": method == "sweep", "stride_unit": method == "sweep",
+            "bos": method in BosPolicyCombo.APPLIES,
         }
 
     def _show_rows(self) -> None:
@@ -181,7 +187,7 @@ class ParametersPage(QWizardPage):
         show = self.applicable(method)
         for name in ("prefix", "suffix", "decoding", "prompt_text", "chat_system", "chat_user", "prompt_class"):
             self.basic_rows.setRowVisible(getattr(self, name), show[name])
-        advanced = ("temperature", "top_k", "top_p", "beams", "samples", "seed", "stride", "stride_unit")
+        advanced = ("temperature", "top_k", "top_p", "beams", "samples", "seed", "stride", "stride_unit", "bos")
         for name in advanced:
             self.advanced_rows.setRowVisible(getattr(self, name), show[name])
         any_advanced = any(show[n] for n in advanced)
@@ -228,14 +234,14 @@ class ParametersPage(QWizardPage):
         if method == "sweep":
             return {"prefix": self.prefix.value(), "suffix": self.suffix.value(), "stride": self.stride.value(),
                     "stride_unit": self.stride_unit.currentData(), "pz_top_k": top_k,
-                    "pz_temperature": self.temperature.value()}
+                    "pz_temperature": self.temperature.value(), **self.bos.params()}
         if method == "pz":
             return {"prefix": self.prefix.value(), "suffix": self.suffix.value(),
-                    "pz_temperature": self.temperature.value(), "pz_top_k": top_k}
+                    "pz_temperature": self.temperature.value(), "pz_top_k": top_k, **self.bos.params()}
         if method == "prefix":
             decoding = self.decoding.currentData()
             params: dict[str, Any] = {"prefix": self.prefix.value(), "suffix": self.suffix.value(),
-                                      "decoding": decoding}
+                                      "decoding": decoding, **self.bos.params()}
             if decoding == "sample":
                 params.update(temperature=self.temperature.value(), top_k=top_k, top_p=self.top_p.value(),
                               n_samples=self.samples.value(), seed=self.seed.value())

@@ -91,7 +91,7 @@ class PassagePage(QWizardPage):
         from memoview.core.extraction.preview import first_valid_start
 
         try:
-            self.set_start(first_valid_start(tok, self.w.parameters_page.prefix.value(),
+            self.set_start(first_valid_start(tok, self.w.parameters_page.bos.work_prefix(self.w.parameters_page.prefix.value()),
                                              self.w.parameters_page.suffix.value()))
         except MemoviewError:
             return

@@ -71,7 +71,7 @@ def compute_plan_state(wizard: "ExtractionWizard", for_page: str = "") -> PlanSt
             return PlanState(True, (("note", "", f"The model scores the whole work's own text: "
                                                  f"{plural(len(tok.ids), 'token')}. Nothing is generated."),))
         if method == "sweep":
-            sp = plan_sweep(tok, p.prefix.value(), p.suffix.value(), p.stride.value(),
+            sp = plan_sweep(tok, p.bos.work_prefix(p.prefix.value()), p.suffix.value(), p.stride.value(),
                             str(p.stride_unit.currentData()))
             return PlanState(True, (
                 ("note", "", f"{plural(sp.windows, 'window')} over the work's {plural(sp.document_tokens, 'token')}: "
@@ -81,7 +81,8 @@ def compute_plan_state(wizard: "ExtractionWizard", for_page: str = "") -> PlanSt
                          sp.first_prompt_text),
                 plan_box("target", f"Target ({plural(sp.suffix_tokens, 'token')}, what the model must reproduce)",
                          sp.first_target_text)))
-        plan = plan_passage(tok, p.prefix.value(), p.suffix.value(), wizard.passage_page.char_start.value())
+        plan = plan_passage(tok, p.bos.work_prefix(p.prefix.value()), p.suffix.value(),
+                            wizard.passage_page.char_start.value())
     except MemoviewError as exc:
         return PlanState(False, (), f"{exc.message} {exc.hint}".strip())
     return PlanState(True, (
