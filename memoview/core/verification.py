@@ -12,12 +12,48 @@ both run this one job.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from memoview.core import errors
-from memoview.core.case import Case, VerifyProblem, VerifyReport
 from memoview.core.jobs import CancelToken, Job, Progress
 from memoview.core.records import Attempt
+
+if TYPE_CHECKING:
+    from memoview.core.case import Case
+
+
+@dataclass
+class VerifyProblem:
+    """One thing the case asserts that does not hold."""
+
+    kind: str  # audit | anchor | binding | document | attempt | schema | model
+    subject: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.subject}: {self.reason}"
+
+
+@dataclass
+class VerifyReport:
+    """What :meth:`Case.verify <memoview.core.case.Case.verify>` checked and found (memoview.core.integrity)."""
+
+    audit_entries: int = 0
+    documents_checked: int = 0
+    attempts_checked: int = 0
+    problems: list[VerifyProblem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    head_hash: str = ""  # the chain's last entry hash; audit_entries is its entry count
+    rows_checked: int = 0  # evidence rows checked against their audit binding
+    anchored: bool = True  # False: the chain starts from the format-1 genesis (not bound to the UUID)
+    read_only: bool = False  # the case was opened read-only: this verification is not in its audit log
+    expect_head: Optional[str] = None
+    expect_head_seq: Optional[int] = None  # where the expected head is in the chain (None: not found)
+    after_expected: list[str] = field(default_factory=list)  # entries appended after the expected head
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
 
 
 @dataclass

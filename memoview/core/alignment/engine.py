@@ -36,10 +36,9 @@ from memoview.core.alignment.types import (
     NormalizeOptions,
     Span,
 )
-from memoview.core.documents.normalize import Tokens, normalize, tokenize
+from memoview.core.documents.normalize import Tokens, kgram_hashes, normalize, tokenize
 from memoview.core.errors import ValidationError
 
-_K1 = np.uint64(0xC2B2AE3D27D4EB4F)
 # k-grams occurring more often than this in the source are not used as
 # seeds (they would flood the candidate list in repetitive texts); runs
 # through them are still found from neighbouring seeds and by extension.
@@ -115,16 +114,6 @@ def _excluded_mask(p: Prepared, rng: Optional[tuple[int, int]]) -> np.ndarray:
     return (p.tokens.raw_ends > a) & (p.tokens.raw_starts < b)
 
 
-def _kgram_hashes(ids: np.ndarray, k: int) -> np.ndarray:
-    n = len(ids) - k + 1
-    if n <= 0:
-        return np.zeros(0, dtype=np.uint64)
-    h = np.zeros(n, dtype=np.uint64)
-    for j in range(k):
-        h = h * _K1 + ids[j : j + n]
-    return h
-
-
 def _valid_windows(excluded: np.ndarray, k: int) -> np.ndarray:
     n = len(excluded) - k + 1
     if n <= 0:
@@ -140,7 +129,7 @@ def _source_index(src: Prepared, exS: np.ndarray, k: int) -> tuple[np.ndarray, n
     cacheable = not exS.any()
     if cacheable and k in src.seed_index:
         return src.seed_index[k]
-    hS = _kgram_hashes(src.tokens.hashes, k)
+    hS = kgram_hashes(src.tokens.hashes, k)
     src_pos = np.flatnonzero(_valid_windows(exS, k))
     h = hS[src_pos]
     order = np.argsort(h)
@@ -154,7 +143,7 @@ def _seed_runs(src: Prepared, O: np.ndarray, exS: np.ndarray, exO: np.ndarray, k
     """Exact matching runs ``(source_tok, output_tok, length_tok)`` found
     from k-token seeds, merged along diagonals and extended exactly."""
     S = src.tokens.hashes
-    hO = _kgram_hashes(O, k)
+    hO = kgram_hashes(O, k)
     if len(S) < k or len(hO) == 0:
         return []
     sorted_h, sorted_pos = _source_index(src, exS, k)
