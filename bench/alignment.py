@@ -36,7 +36,8 @@ from typing import Any, Callable, Optional
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from memoview.core.alignment import attribution  # noqa: E402
-from memoview.core.alignment.engine import _CACHE, align  # noqa: E402
+from memoview.core.alignment.engine import align  # noqa: E402
+from memoview.core.alignment.prepared import _CACHE  # noqa: E402
 from memoview.core.case import Case  # noqa: E402
 from memoview.core.storage import kgram_index  # noqa: E402
 from memoview.core.documents.base import LoadedDocument  # noqa: E402

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from memoview.core import errors
 from memoview.core.jobs import CancelToken, Job, Progress
-from memoview.core.records import Attempt
+from memoview.core.records import Attempt, AttemptStatus, Method
 
 if TYPE_CHECKING:
     from memoview.core.case import Case
@@ -86,10 +86,10 @@ def rerunnable_attempts(case: Case, *, include_sampled: bool = False) -> list[At
     # identified by endpoint, model id and date; its stored requests and responses are the evidence.
     served = {m.id for m in case.models() if m.format == "openai"}
     return [
-        a for a in case.attempts(status="done") if a.spec.model_id not in served
+        a for a in case.attempts(status=AttemptStatus.DONE) if a.spec.model_id not in served
         and (
-        a.spec.method in ("sweep", "pz")
-        or (a.spec.method in ("prefix", "prompt", "chat") and a.spec.params.get("decoding", "greedy") in wanted))
+        a.spec.method in (Method.SWEEP, Method.PZ)
+        or (a.spec.method in (Method.PREFIX, Method.PROMPT, Method.CHAT) and a.spec.params.get("decoding", "greedy") in wanted))
     ]
 
 
@@ -224,7 +224,7 @@ def _rerun(case: Case, report: FullVerifyReport, include_sampled: bool, allow_pi
                     why = (f"re-run gives a different p_z (recorded greedy exact {pz['recorded']['greedy_exact']}, "
                            f"log10 p_z {pz['recorded']['log10_pz']}; re-run {pz['rerun']['greedy_exact']}, "
                            f"{pz['rerun']['log10_pz']}; tolerance {details['tolerance_log10']:g})")
-                elif attempt.spec.method == "sweep":
+                elif attempt.spec.method == Method.SWEEP:
                     why = f"re-run differs from the record from sweep window {details['first_difference']}"
                 else:
                     why = f"re-run differs from the record from output token {details['first_difference']}"
