@@ -25,7 +25,7 @@ from typing import Any, Iterable, Optional, Sequence
 
 from memoview.core.extraction import catalogue
 from memoview.core.findings.stats import UNDERFLOW_LOG10, fmt_log10
-from memoview.core.records import AttemptSpec, Method, SweepWindow, best_window_key
+from memoview.core.records import AttemptSpec, Method, PromptClass, SweepWindow, best_window_key
 
 SUCCESS_MIN_WORDS = 50  # free prompts: a success reproduces at least this many consecutive words
 PARTIAL_MIN_WORDS = 10
@@ -263,7 +263,7 @@ def prompt_statement(views: Sequence[Any]) -> str:
     total = len(views)
     head = (f"All {total:,} attempts on the works" if len(groups) == 1 else f"Of the {total:,} attempts on the works")
     sentence = head + ": " + "; ".join(parts) + "."
-    if classes <= {"prefix", "adversarial"}:
+    if classes <= {PromptClass.PREFIX.value, PromptClass.ADVERSARIAL.value}:
         sentence += (" Every prompt contained the work's own text, so these results test extraction (deliberately "
                      "prompting with the work), not regurgitation on an ordinary request.")
     return sentence
