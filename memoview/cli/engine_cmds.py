@@ -9,6 +9,7 @@ import sys
 from memoview.cli.progress import run_with_progress
 from memoview.core import errors
 from memoview.core.case import Case
+from memoview.core.records import Method
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -51,7 +52,7 @@ def cmd_crosscheck(args: argparse.Namespace) -> int:
             print(json.dumps(check.to_json(), indent=2))
             return 0
         print(check.summary())
-        if check.method == "sweep":
+        if check.method == Method.SWEEP:
             print(f"{'window':>6} {'start_chr':>9} {'greedy':>13} {'log10_pz':>21}")
             for r in check.rows:
                 flag = "" if r["greedy_agree"] and r["pz_agree"] else "  <- differs"

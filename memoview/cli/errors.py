@@ -15,7 +15,7 @@ import threading
 from types import TracebackType
 from typing import Optional
 
-from memoview.core.errorlog import record_exception, summary
+from memoview.core.errorlog import record, summary
 from memoview.core.errors import MemoviewError
 
 EXIT_UNEXPECTED = 70  # sysexits.h EX_SOFTWARE: an internal software error
@@ -31,7 +31,7 @@ def print_error(exc: MemoviewError) -> int:
 
 def print_unexpected(exc: BaseException, where: str = "") -> int:
     """Log ``exc`` with its traceback and print one clear message naming the log; return 70."""
-    path = record_exception(exc, where)
+    path = record(exc, where, fault=True)
     print(f"error: memoview hit an unexpected problem{f' in {where}' if where else ''}: {summary(exc)}",
           file=sys.stderr)
     print("hint: this is a fault in memoview, not in what you did; what was already recorded in the case "

@@ -12,8 +12,23 @@ from memoview.cli.argtypes import bounded_int, finite_float
 from memoview.cli.progress import run_with_progress
 from memoview.core import errors
 from memoview.core.case import Case
+from memoview.core.extraction import catalogue
+from memoview.core.extraction.attempts import PrefixRequest
+from memoview.core.extraction.membership import MembershipRequest
+from memoview.core.extraction.prompts import PromptRequest
+from memoview.core.extraction.sweep import SweepRequest
 from memoview.core.limits import check_attempt_count
-from memoview.core.records import Attempt
+from memoview.core.records import Attempt, AttemptStatus, Method, PromptClass
+
+# Every default below is the request dataclass's own (written once there).
+PREFIX = catalogue.request_defaults(PrefixRequest)
+PROMPT = catalogue.request_defaults(PromptRequest)
+SWEEP = catalogue.request_defaults(SweepRequest)
+MEMBERSHIP = catalogue.request_defaults(MembershipRequest)
+PROMPT_CLASSES = [c.value for c in PromptClass]
+DECODINGS = ["greedy", "sample", "beam"]
+# Samples drawn when sampling and --n is not given (the free prompt's default, also for sampled prefix attempts).
+SAMPLED_N = int(PROMPT["n_samples"])
 
 
 def engine_args(p: argparse.ArgumentParser, *, engine: bool = True, dtype: bool = True) -> None:
@@ -61,11 +76,14 @@ def _passage_args(p: argparse.ArgumentParser) -> None:
     where.add_argument("--token-start", type=bounded_int, help="token index where the target (true continuation) starts")
     where.add_argument("--char-start", type=bounded_int, help="character index where the target starts")
     where.add_argument("--select", help="text in the document where the target starts")
-    p.add_argument("--prefix", type=bounded_int, default=50, help="prefix tokens supplied to the model (default 50)")
-    p.add_argument("--suffix", type=bounded_int, default=50, help="target tokens (default 50)")
-    p.add_argument("--pz-top-k", type=bounded_int, default=40, help="top-k of the p_z scheme (default 40; 0 rejected)")
-    p.add_argument("--pz-temperature", type=finite_float, default=1.0, help="temperature of the p_z scheme (default 1.0)")
-    p.add_argument("--prompt-class", default="prefix", choices=["ordinary", "indirect", "prefix", "adversarial"])
+    p.add_argument("--prefix", type=bounded_int, default=PREFIX["prefix"],
+                   help=f"prefix tokens supplied to the model (default {PREFIX['prefix']})")
+    p.add_argument("--suffix", type=bounded_int, default=PREFIX["suffix"], help=f"target tokens (default {PREFIX['suffix']})")
+    p.add_argument("--pz-top-k", type=bounded_int, default=PREFIX["pz_top_k"],
+                   help=f"top-k of the p_z scheme (default {PREFIX['pz_top_k']}; 0 rejected)")
+    p.add_argument("--pz-temperature", type=finite_float, default=PREFIX["pz_temperature"],
+                   help=f"temperature of the p_z scheme (default {PREFIX['pz_temperature']})")
+    p.add_argument("--prompt-class", default=PREFIX["prompt_class"], choices=PROMPT_CLASSES)
     _bos_arg(p)
 
 
@@ -75,63 +93,68 @@ def _bos_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--bos-policy", default=bos.OUTSIDE, choices=list(bos.CHOICES), help=bos.CLI_HELP)
 
 
-def _decoding_args(p: argparse.ArgumentParser, default: str = "greedy") -> None:
-    p.add_argument("--decoding", default=default, choices=["greedy", "sample", "beam"])
-    p.add_argument("--temperature", type=finite_float, default=1.0)
-    p.add_argument("--top-k", type=bounded_int, default=None)
-    p.add_argument("--top-p", type=finite_float, default=None)
-    p.add_argument("--num-beams", type=bounded_int, default=4)
-    p.add_argument("--n", type=bounded_int, default=None, help="number of samples (sampling only)")
-    p.add_argument("--seed", type=bounded_int, default=0, help="seed of the first sample; sample i uses seed + i")
+def _decoding_args(p: argparse.ArgumentParser, defaults: dict[str, Any]) -> None:
+    p.add_argument("--decoding", default=defaults["decoding"], choices=DECODINGS)
+    p.add_argument("--temperature", type=finite_float, default=defaults["temperature"])
+    p.add_argument("--top-k", type=bounded_int, default=defaults["top_k"])
+    p.add_argument("--top-p", type=finite_float, default=defaults["top_p"])
+    p.add_argument("--num-beams", type=bounded_int, default=defaults["num_beams"])
+    p.add_argument("--n", type=bounded_int, default=None,
+                   help=f"number of samples (sampling only; default {SAMPLED_N})")
+    p.add_argument("--seed", type=bounded_int, default=defaults["seed"],
+                   help="seed of the first sample; sample i uses seed + i")
     p.add_argument("--confirm-large", action="store_true",
                    help="allow more than 500 attempts in one command (refused otherwise: it may run for hours)")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    sw = subparsers.add_parser("sweep", help="memorization map: score every window of a document")
+    sw = subparsers.add_parser("sweep", help=catalogue.get(Method.SWEEP).cli_help)
     _model_args(sw)
     sw.add_argument("--document", required=True, help="document id, title or SHA-256 prefix")
-    sw.add_argument("--prefix", type=bounded_int, default=50)
-    sw.add_argument("--suffix", type=bounded_int, default=50)
-    sw.add_argument("--stride", type=bounded_int, default=50)
-    sw.add_argument("--stride-unit", default="tokens", choices=["tokens", "chars"])
-    sw.add_argument("--top-k", type=bounded_int, default=40, help="top-k of the p_z scheme (default 40)")
-    sw.add_argument("--temperature", type=finite_float, default=1.0, help="temperature of the p_z scheme (default 1.0)")
+    sw.add_argument("--prefix", type=bounded_int, default=SWEEP["prefix"])
+    sw.add_argument("--suffix", type=bounded_int, default=SWEEP["suffix"])
+    sw.add_argument("--stride", type=bounded_int, default=SWEEP["stride"])
+    sw.add_argument("--stride-unit", default=SWEEP["stride_unit"], choices=["tokens", "chars"])
+    sw.add_argument("--top-k", type=bounded_int, default=SWEEP["pz_top_k"],
+                    help=f"top-k of the p_z scheme (default {SWEEP['pz_top_k']})")
+    sw.add_argument("--temperature", type=finite_float, default=SWEEP["pz_temperature"],
+                    help=f"temperature of the p_z scheme (default {SWEEP['pz_temperature']})")
     sw.add_argument("--generate", action="store_true", help="also generate each window's greedy continuation")
-    sw.add_argument("--generate-best", type=bounded_int, default=3, metavar="N",
+    sw.add_argument("--generate-best", type=bounded_int, default=SWEEP["generate_best"], metavar="N",
                     help="without --generate: generate the continuations of the N windows with the longest exact "
-                         "continuations, for the exhibit's side-by-side view (default 3; 0 for none)")
-    sw.add_argument("--batch-size", type=bounded_int, default=16)
+                         f"continuations, for the exhibit's side-by-side view (default {SWEEP['generate_best']}; "
+                         "0 for none)")
+    sw.add_argument("--batch-size", type=bounded_int, default=SWEEP["batch_size"])
     _bos_arg(sw)
     sw.set_defaults(handler=cmd_sweep)
 
-    ex = subparsers.add_parser("extract", help="prefix continuation (discoverable extraction) of one passage")
+    ex = subparsers.add_parser("extract", help=catalogue.get(Method.PREFIX).cli_help)
     _model_args(ex)
     _passage_args(ex)
-    _decoding_args(ex)
-    ex.set_defaults(handler=cmd_extract, method="prefix")
+    _decoding_args(ex, PREFIX)
+    ex.set_defaults(handler=cmd_extract, method=Method.PREFIX.value)
 
-    pz = subparsers.add_parser("pz", help="exact-continuation probability p_z of one passage (no generation)")
+    pz = subparsers.add_parser("pz", help=catalogue.get(Method.PZ).cli_help)
     _model_args(pz)
     _passage_args(pz)
-    pz.set_defaults(handler=cmd_extract, method="pz", decoding="greedy", temperature=1.0, top_k=None, top_p=None,
-                    num_beams=4, n=None, seed=0)
+    pz.set_defaults(handler=cmd_extract, method=Method.PZ.value, decoding="greedy", temperature=PREFIX["temperature"],
+                    top_k=None, top_p=None, num_beams=PREFIX["num_beams"], n=None, seed=PREFIX["seed"])
 
-    pr = subparsers.add_parser("prompt", help="free prompt or chat prompt, n seeded samples, refusals labelled")
+    pr = subparsers.add_parser("prompt", help=catalogue.get(Method.PROMPT).cli_help)
     _model_args(pr)
     src = pr.add_mutually_exclusive_group(required=True)
     src.add_argument("--text", help="the prompt text")
     src.add_argument("--chat-json", help="a JSON file with a list of {role, content} messages")
     pr.add_argument("--document", help="the document the outputs are to be compared with")
-    pr.add_argument("--max-new-tokens", type=bounded_int, default=100)
-    pr.add_argument("--prompt-class", default="ordinary", choices=["ordinary", "indirect", "prefix", "adversarial"])
-    _decoding_args(pr, default="sample")
+    pr.add_argument("--max-new-tokens", type=bounded_int, default=PROMPT["max_new_tokens"])
+    pr.add_argument("--prompt-class", default=PROMPT["prompt_class"], choices=PROMPT_CLASSES)
+    _decoding_args(pr, PROMPT)
     pr.set_defaults(handler=cmd_prompt)
 
-    mb = subparsers.add_parser("membership", help="membership signals (weak evidence): perplexity, zlib, Min-K%%")
+    mb = subparsers.add_parser("membership", help=catalogue.get(Method.MEMBERSHIP).cli_help.replace("%", "%%"))
     _model_args(mb)
     mb.add_argument("--document", required=True)
-    mb.add_argument("--k-percent", type=finite_float, default=20.0)
+    mb.add_argument("--k-percent", type=finite_float, default=MEMBERSHIP["k_percent"])
     mb.set_defaults(handler=cmd_membership)
 
     run = subparsers.add_parser("run", help="run a campaign protocol (TOML or JSON) headless; resumes")
@@ -226,7 +249,7 @@ def _fmt(x: Optional[float], digits: int = 2) -> str:
 
 # ---------------------------------------------------------------- commands
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from memoview.core.extraction.sweep import SweepRequest, run_sweep, sweep_json
+    from memoview.core.extraction.sweep import run_sweep, sweep_json
 
     with Case.open(args.case) as case:
         doc = case.resolve_document(args.document)
@@ -262,11 +285,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    from memoview.core.extraction.attempts import PrefixRequest, run_prefix
+    from memoview.core.extraction.attempts import run_prefix
 
     with Case.open(args.case) as case:
         doc = case.resolve_document(args.document)
-        n = args.n if args.n is not None else (5 if args.decoding == "sample" and args.method == "prefix" else 1)
+        sampled = args.decoding == "sample" and args.method == Method.PREFIX
+        n = args.n if args.n is not None else (SAMPLED_N if sampled else int(PREFIX["n_samples"]))
         check_attempt_count(n, confirmed=args.confirm_large, what=f"--n {n}")
         req = PrefixRequest(prefix=args.prefix, suffix=args.suffix, token_start=args.token_start,
                             char_start=args.char_start, select=args.select, decoding=args.decoding,
@@ -288,7 +312,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 
 def cmd_prompt(args: argparse.Namespace) -> int:
-    from memoview.core.extraction.prompts import PromptRequest, run_prompt
+    from memoview.core.extraction.prompts import run_prompt
 
     messages = None
     if args.chat_json:
@@ -299,8 +323,8 @@ def cmd_prompt(args: argparse.Namespace) -> int:
                                          "Give a JSON list of {\"role\": ..., \"content\": ...} objects.") from exc
     with Case.open(args.case) as case:
         doc = case.resolve_document(args.document) if args.document else None
-        check_attempt_count(args.n or 5, confirmed=args.confirm_large, what=f"--n {args.n}")
-        req = PromptRequest(text=args.text, messages=messages, n_samples=args.n or 5, seed=args.seed,
+        check_attempt_count(args.n or SAMPLED_N, confirmed=args.confirm_large, what=f"--n {args.n}")
+        req = PromptRequest(text=args.text, messages=messages, n_samples=args.n or SAMPLED_N, seed=args.seed,
                             max_new_tokens=args.max_new_tokens, decoding=args.decoding, temperature=args.temperature,
                             top_k=args.top_k, top_p=args.top_p, num_beams=args.num_beams,
                             prompt_class=args.prompt_class)
@@ -348,6 +372,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                             what=f"The protocol {args.protocol}")
         protocol, data = store_protocol(case, args.protocol)
         planned, pending = pending_attempts(case, protocol, data)  # validates every step before loading the model
+        result: dict[str, Any]
         if pending == 0:
             result = {"attempts_run": 0, "attempts_skipped": planned, "attempts_planned": planned,
                       "protocol_id": protocol.id, "protocol_sha256": protocol.sha256}
@@ -374,7 +399,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
             result = run_served_campaign(case, lm, protocol, data, args)
         else:
-            result = run_with_progress(run_campaign(case, lm, protocol, data), quiet=args.quiet or args.json)
+            result = dict(run_with_progress(run_campaign(case, lm, protocol, data), quiet=args.quiet or args.json))
         result["protocol_id"] = protocol.id
         result["protocol_sha256"] = protocol.sha256
         if args.json:
@@ -405,7 +430,7 @@ def _print_attempt(a: Attempt) -> None:
               f"memorization score {_fmt(m.get('memorization_score'))}   "
               f"p_z {pz_text(m)}"
               f"   n@p=0.99: {m.get('n_samples_p99') or '—'}")
-    if a.status == "refused":
+    if a.status == AttemptStatus.REFUSED:
         print(f"  refusal detected: '{m.get('refusal_phrase')}'")
     if a.error:
         print(f"  error: {a.error}")
@@ -451,7 +476,7 @@ def _pz_cell(m: dict[str, Any]) -> str:
 def cmd_show(args: argparse.Namespace) -> int:
     with Case.open(args.case) as case:
         a = case.attempt(args.id)
-        windows = case.sweep_windows(a.id) if a.spec.method == "sweep" else []
+        windows = case.sweep_windows(a.id) if a.spec.method == Method.SWEEP else []
         if args.json:
             data = attempt_json(a)
             if windows:
@@ -508,7 +533,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
                                                                 "first_difference": details["first_difference"]})
         if args.json:
             print(json.dumps(details, indent=2))
-        elif same and a.spec.method == "sweep":
+        elif same and a.spec.method == Method.SWEEP:
             print(f"attempt {a.id} reproduced: all {details['rerun_windows']} windows score the same "
                   f"({details['compared']})")
         elif same:
@@ -527,7 +552,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
                       f"log10 p_z {_fmt(pz['rerun']['log10_pz'], 4)}; tolerance {details['tolerance_log10']:g})",
                       file=sys.stderr)
             else:
-                where = "window" if a.spec.method == "sweep" else "token"
+                where = "window" if a.spec.method == Method.SWEEP else "token"
                 print(f"attempt {a.id} NOT reproduced: first difference at {where} {details['first_difference']}",
                       file=sys.stderr)
     return 0 if same else 1

@@ -26,6 +26,7 @@ from memoview.core.case import Case
 from memoview.core.engines.base import Engine, EngineSettings
 from memoview.core.jobs import CancelToken, Job, Progress
 from memoview.core.timeutil import utc_now
+from memoview.core.records import AttemptStatus, Method
 
 PZ_AGREE_LOG10 = 0.1  # two engines "agree" on p_z when log10 p_z differs by at most this (quantization differs)
 EVENT = "crosscheck.record"
@@ -58,7 +59,7 @@ class CrossCheck:
 
     def summary(self) -> str:
         then, now = self.engine_then, self.engine_now
-        what = "windows" if self.method == "sweep" else "targets"
+        what = "windows" if self.method == Method.SWEEP else "targets"
         text = (f"Cross-engine check of attempt {self.attempt_id} ({self.method}): recorded with "
                 f"{then.get('engine')} ({then.get('dtype')}), re-scored with {now.get('engine')} "
                 f"{now.get('library_version', '')} ({now.get('dtype')}, {now.get('device')}). "
@@ -155,10 +156,10 @@ def run_crosscheck(case: Case, attempt_id: int, settings: EngineSettings, *, all
     from memoview.core.session import open_registered
 
     attempt = case.attempt(attempt_id)
-    if attempt.spec.method not in ("sweep", "prefix", "pz"):
+    if attempt.spec.method not in (Method.SWEEP, Method.PREFIX, Method.PZ):
         raise errors.ValidationError(f"Attempt {attempt_id} is a {attempt.spec.method} attempt; a cross-engine "
                                      "check re-scores sweeps and prefix/p_z attempts.")
-    if attempt.status != "done":
+    if attempt.status != AttemptStatus.DONE:
         raise errors.ValidationError(f"Attempt {attempt_id} did not finish (status {attempt.status}).")
     if engine is None:
         info = case.model(attempt.spec.model_id)
@@ -168,7 +169,7 @@ def run_crosscheck(case: Case, attempt_id: int, settings: EngineSettings, *, all
     yield Progress(0, None, f"Re-scoring attempt {attempt_id} with {engine.name}")
     started = utc_now()
     try:
-        if attempt.spec.method == "sweep":
+        if attempt.spec.method == Method.SWEEP:
             check = yield from compare_sweep(case, attempt, engine, cancel)
         else:
             check = compare_prefix(case, attempt, engine)

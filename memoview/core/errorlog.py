@@ -1,4 +1,4 @@
-"""The error log: the details of every unexpected fault, kept for a bug report.
+"""The one error store: the details of every unexpected fault, and the last errors for diagnostics.
 
 An unexpected exception (a fault in memoview, not something the user did)
 never reaches the terminal as a traceback. The GUI shows it in its one error
@@ -11,15 +11,24 @@ The folder is the user's log folder (platformdirs), or ``$MEMOVIEW_LOG_DIR``.
 Only the exception (type, message as raised, traceback), where it happened
 and the versions are written; the message may name a file or a document
 title, so the user can read the file before attaching it.
+
+Beside it, ``errors.jsonl`` keeps the last :data:`KEEP_ERRORS` errors of any
+kind (a user's mistake too) *redacted*: type, message without file paths or
+quoted names, and the code locations of the traceback — what Help ▸ Copy
+diagnostics shows (:mod:`memoview.support`). :func:`record` writes both; it
+is the one call the GUI's error dialog and the CLI's error printer make.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import platform
+import re
 import sys
 import traceback
+from dataclasses import asdict, dataclass
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import Optional
@@ -30,6 +39,8 @@ LOG_NAME = "memoview.log"
 MAX_BYTES = 1_000_000
 BACKUP_COUNT = 3
 _LOGGER_NAME = "memoview.errors"
+DIAGNOSTICS_NAME = "errors.jsonl"
+KEEP_ERRORS = 20
 
 
 def log_dir() -> Path:
@@ -89,3 +100,76 @@ def record_exception(exc: BaseException, where: str = "") -> Optional[Path]:
     except OSError:
         return None
     return log_path()
+
+
+# ------------------------------------------------------------------------------------------ diagnostics
+@dataclass(frozen=True)
+class ErrorEntry:
+    """One remembered error, redacted: no case content."""
+
+    at: str  # UTC, ISO 8601
+    kind: str  # exception class
+    message: str  # redacted
+    where: list[str]  # "module.py:123 in function" of the traceback, innermost last
+
+
+_PATHLIKE = re.compile(r"(?:[A-Za-z]:)?(?:[\\/][^\s\\/'\"<>|:]+){2,}[\\/]?")
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|«[^»]*»|“[^”]*”")
+
+
+def redact(text: str) -> str:
+    """Remove what could be case content from an error message: file paths and quoted names."""
+    text = _PATHLIKE.sub("<path>", text)
+    text = _QUOTED.sub("<…>", text)
+    return text[:400]
+
+
+def diagnostics_path() -> Path:
+    """The redacted list of the last errors (it may not exist yet)."""
+    return log_dir() / DIAGNOSTICS_NAME
+
+
+def remember(exc: BaseException) -> ErrorEntry:
+    """Add ``exc``, redacted, to the last errors shown by the diagnostics (the last 20 are kept)."""
+    from memoview.core.timeutil import utc_now
+
+    message = getattr(exc, "message", None) or str(exc)
+    frames = traceback.extract_tb(exc.__traceback__)[-6:]
+    entry = ErrorEntry(utc_now(), type(exc).__name__, redact(str(message)),
+                       [f"{Path(f.filename).name}:{f.lineno} in {f.name}" for f in frames])
+    try:
+        path = diagnostics_path()
+        lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+        lines = (lines + [json.dumps(asdict(entry), ensure_ascii=False)])[-KEEP_ERRORS:]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    except OSError:
+        pass  # diagnostics must never cause an error of their own
+    return entry
+
+
+def recent(limit: int = 5) -> list[ErrorEntry]:
+    """The last ``limit`` remembered errors, oldest first."""
+    try:
+        lines = diagnostics_path().read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+    out: list[ErrorEntry] = []
+    for line in lines[-limit:]:
+        try:
+            out.append(ErrorEntry(**json.loads(line)))
+        except (ValueError, TypeError):
+            continue
+    return out
+
+
+def record(exc: BaseException, where: str = "", *, fault: Optional[bool] = None) -> Optional[Path]:
+    """The one call for an error shown to the user: remember it for the diagnostics and, when it is a
+    fault in memoview (``fault``; default: not a :class:`~memoview.core.errors.MemoviewError`), write its
+    traceback to the error log. Returns the error log's path when a traceback was written there."""
+    from memoview.core.errors import MemoviewError
+
+    remember(exc)
+    if fault is None:
+        fault = not isinstance(exc, MemoviewError)
+    return record_exception(exc, where) if fault else None

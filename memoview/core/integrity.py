@@ -34,10 +34,13 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from memoview import __version__
 from memoview.core.storage import audit, binding
+from memoview.core.storage import exchanges as exchange_store
+from memoview.core.storage.rows import attempt_record_hash, windows_hash
 from memoview.core.storage.schema import expected_triggers
+from memoview.core.verification import VerifyProblem, VerifyReport
 
 if TYPE_CHECKING:
-    from memoview.core.case import Case, VerifyReport
+    from memoview.core.case import Case
 
 SELF_ASSERTED = "self-asserted"
 
@@ -47,8 +50,8 @@ def _sha256(data: bytes) -> str:
 
 
 def _entries(case: "Case") -> list[Any]:
-    with case._lock:
-        return list(audit.iter_entries(case._conn))
+    with case.reading() as conn:
+        return list(audit.iter_entries(conn))
 
 
 def latest_recorded_spec(entries: list[Any]) -> Optional[dict[str, Any]]:
@@ -61,8 +64,6 @@ def latest_recorded_spec(entries: list[Any]) -> Optional[dict[str, Any]]:
 
 def _legacy_checks(case: "Case", entries: list[Any]) -> tuple[list[tuple[str, str, str]], int, int]:
     """Format-1 checks: documents' and attempts' hashes against the entries logged with them."""
-    from memoview.core.case import attempt_record_hash
-
     problems: list[tuple[str, str, str]] = []
     imported: dict[str, dict[str, Any]] = {}
     recorded: dict[str, dict[str, Any]] = {}
@@ -72,7 +73,7 @@ def _legacy_checks(case: "Case", entries: list[Any]) -> tuple[list[tuple[str, st
         elif entry.event == "attempt.record":
             recorded[entry.subject] = entry.payload
     docs = 0
-    for row in case._rows("SELECT d.id, d.text, d.text_sha256, d.raw_sha256, b.raw FROM documents d"
+    for row in case.query("SELECT d.id, d.text, d.text_sha256, d.raw_sha256, b.raw FROM documents d"
                           " LEFT JOIN document_blobs b ON b.document_id = d.id ORDER BY d.id"):
         docs += 1
         subject = f"document {row['id']}"
@@ -86,7 +87,7 @@ def _legacy_checks(case: "Case", entries: list[Any]) -> tuple[list[tuple[str, st
         elif logged.get("raw_sha256") != row["raw_sha256"] or logged.get("text_sha256") != row["text_sha256"]:
             problems.append(("document", subject, "its hashes differ from those logged at import"))
     attempts = 0
-    for row in case._rows("SELECT * FROM attempts ORDER BY id"):
+    for row in case.query("SELECT * FROM attempts ORDER BY id"):
         attempts += 1
         subject = f"attempt {row['id']}"
         logged = recorded.get(f"attempt:{row['id']}")
@@ -102,8 +103,8 @@ def _legacy_checks(case: "Case", entries: list[Any]) -> tuple[list[tuple[str, st
         if row["output_text"] and row["output_sha256"] != _sha256(row["output_text"].encode("utf-8")):
             problems.append(("attempt", subject, "its output text no longer matches its output SHA-256"))
         try:
-            with case._lock:
-                windows: Optional[str] = case._windows_hash_rows(case._conn, int(row["id"]))
+            with case.reading() as conn:
+                windows: Optional[str] = windows_hash(conn, int(row["id"]))
         except ValueError:
             windows = None
         if logged.get("windows_sha256") != windows:
@@ -111,9 +112,7 @@ def _legacy_checks(case: "Case", entries: list[Any]) -> tuple[list[tuple[str, st
     return problems, docs, attempts
 
 
-def _check_anchor(case: "Case", entries: list[Any], report: "VerifyReport") -> None:
-    from memoview.core.case import VerifyProblem
-
+def _check_anchor(case: "Case", entries: list[Any], report: VerifyReport) -> None:
     meta = case.meta()
     case_uuid = meta.get("case_uuid", "")
     if not entries:
@@ -122,8 +121,8 @@ def _check_anchor(case: "Case", entries: list[Any], report: "VerifyReport") -> N
     first = entries[0]
     report.anchored = first.prev_hash != audit.LEGACY_GENESIS_HASH
     genesis = audit.genesis_hash(case_uuid) if report.anchored else audit.LEGACY_GENESIS_HASH
-    with case._lock:
-        broken = audit.check_chain(case._conn, genesis)
+    with case.reading() as conn:
+        broken = audit.check_chain(conn, genesis)
     if broken is not None:
         report.problems.append(VerifyProblem("audit", f"audit entry {broken.seq}", broken.reason))
     if first.event != "case.create":
@@ -157,9 +156,7 @@ def _check_anchor(case: "Case", entries: list[Any], report: "VerifyReport") -> N
                                    "(a format-1 case not yet upgraded)")
 
 
-def _check_expected_head(entries: list[Any], report: "VerifyReport", expected: str) -> None:
-    from memoview.core.case import VerifyProblem
-
+def _check_expected_head(entries: list[Any], report: VerifyReport, expected: str) -> None:
     want = expected.strip().lower()
     report.expect_head = want
     for i, entry in enumerate(entries):
@@ -179,26 +176,22 @@ def _check_expected_head(entries: list[Any], report: "VerifyReport", expected: s
 
 def _exchange_checks(case: "Case", entries: list[Any]) -> list[tuple[int, str]]:
     """A served model's stored HTTP bodies against their own SHA-256 and the attempt's audit entry."""
-    from memoview.core.storage import exchanges as exchange_store
-
     logged = {e.subject: e.payload.get("exchanges_sha256") for e in entries
               if e.event == "attempt.record" and isinstance(e.payload, dict)}
     found: list[tuple[int, str]] = []
-    with case._lock:
-        if not exchange_store.table_exists(case._conn):
+    with case.reading() as conn:
+        if not exchange_store.table_exists(conn):
             return found
-        ids = [int(r[0]) for r in case._conn.execute(
+        ids = [int(r[0]) for r in conn.execute(
             "SELECT DISTINCT attempt_id FROM server_exchanges WHERE attempt_id IS NOT NULL ORDER BY attempt_id")]
         for attempt_id in ids:
-            reason = exchange_store.check_attempt(case._conn, attempt_id, logged.get(f"attempt:{attempt_id}"))
+            reason = exchange_store.check_attempt(conn, attempt_id, logged.get(f"attempt:{attempt_id}"))
             if reason:
                 found.append((attempt_id, reason))
     return found
 
 
-def verify_case(case: "Case", *, expect_head: Optional[str] = None) -> "VerifyReport":
-    from memoview.core.case import VerifyProblem, VerifyReport
-
+def verify_case(case: "Case", *, expect_head: Optional[str] = None) -> VerifyReport:
     report = VerifyReport(read_only=case.read_only)
     entries = _entries(case)
     head = case.head()
@@ -218,8 +211,8 @@ def verify_case(case: "Case", *, expect_head: Optional[str] = None) -> "VerifyRe
             "schema", "case format", "the file claims format 1, but its audit log records format 2 (the format was "
                                      "set back to escape the row checks)"))
         version = 2
-    with case._lock:
-        for subject, reason in binding.check_triggers(case._conn, expected_triggers(version)):
+    with case.reading() as conn:
+        for subject, reason in binding.check_triggers(conn, expected_triggers(version)):
             report.problems.append(VerifyProblem("schema", subject, reason))
     if version >= 2:
         tables = list(binding.BOUND_TABLES)
@@ -232,8 +225,8 @@ def verify_case(case: "Case", *, expect_head: Optional[str] = None) -> "VerifyRe
             report.warnings.append("the case records a different list of bound tables than this memoview "
                                    f"({', '.join(sorted(recorded.get('tables') or {}))}); each was checked")
         bound = binding.latest_bindings((e.seq, e.event, e.payload) for e in entries)
-        with case._lock:
-            problems, checked, legacy = binding.check_rows(case._conn, tables, bound)
+        with case.reading() as conn:
+            problems, checked, legacy = binding.check_rows(conn, tables, bound)
         report.rows_checked = checked
         for subject, reason in problems:
             report.problems.append(VerifyProblem("binding", subject, reason))
@@ -245,9 +238,9 @@ def verify_case(case: "Case", *, expect_head: Optional[str] = None) -> "VerifyRe
                 f"by {where}; changes made to them before the upgrade are caught only by the document and attempt "
                 "hash checks")
     else:
-        with case._lock:
-            count = sum(1 for b in binding.BOUND_TABLES if binding.table_exists(case._conn, b.table)
-                        for _ in binding.iter_rows(case._conn, b))
+        with case.reading() as conn:
+            count = sum(1 for b in binding.BOUND_TABLES if binding.table_exists(conn, b.table)
+                        for _ in binding.iter_rows(conn, b))
         report.warnings.append(
             f"format-1 case{' opened read-only' if case.read_only else ''}: its {count} evidence row(s) are unbound "
             "legacy rows (format 1 had no row binding); checked: the hash chain, document hashes and attempt records. "
@@ -275,26 +268,25 @@ def record_migration(case: "Case", before: int, applied: list[int]) -> None:
         payload["format_reset_detected"] = True
     elif before < 2:
         problems, _docs, _attempts = _legacy_checks(case, entries)
-        with case._lock:
-            broken = audit.check_chain(case._conn)
-            rows = binding.bind_existing(case._conn, binding.BOUND_TABLES)
+        with case.reading() as conn:
+            broken = audit.check_chain(conn)
+            rows = binding.bind_existing(conn, binding.BOUND_TABLES)
         pre = [f"{s}: {r}" for _k, s, r in problems] + ([f"audit entry {broken.seq}: {broken.reason}"] if broken else [])
         meta = case.meta()
         payload.update({
             "case_uuid": meta.get("case_uuid", ""), "created_at": meta.get("created_at", ""),
-            "binding_spec": case._binding_spec(),
+            "binding_spec": case.binding_spec(),
             "pre_upgrade_check": pre or "intact",
             "legacy_rows_bound": sum(len(v) for v in rows.values()),
             "rows": rows,
         })
-    with case._tx():
-        case._audit("case.migrate", case.path.name, payload)
+    case.audit("case.migrate", case.path.name, payload)
 
 
 def reconcile_binding_spec(case: "Case") -> None:
     """Record a changed BOUND_TABLES list, binding the rows already in newly bound tables."""
-    with case._lock:
-        row = case._conn.execute(
+    with case.reading() as conn:
+        row = conn.execute(
             "SELECT payload_json FROM audit_log WHERE payload_json LIKE '%\"binding_spec\"%' ORDER BY seq DESC LIMIT 1"
         ).fetchone()
     if row is None:
@@ -303,19 +295,18 @@ def reconcile_binding_spec(case: "Case") -> None:
         recorded = json.loads(row[0]).get("binding_spec") or {}
     except ValueError:
         return  # verify reports the damaged entry
-    current = case._binding_spec()
+    current = case.binding_spec()
     if recorded == current:
         return
     new_tables = [b for b in binding.BOUND_TABLES if b.table not in (recorded.get("tables") or {})]
-    with case._lock:
-        rows = binding.bind_existing(case._conn, new_tables)
-    with case._tx():
-        case._audit("case.binding-spec", case.path.name, {
-            "binding_spec": current, "new_tables": [b.table for b in new_tables], "rows": rows,
-            "app_version": __version__})
+    with case.reading() as conn:
+        rows = binding.bind_existing(conn, new_tables)
+    case.audit("case.binding-spec", case.path.name, {
+        "binding_spec": current, "new_tables": [b.table for b in new_tables], "rows": rows,
+        "app_version": __version__})
 
 
-def report_notes(report: "VerifyReport") -> str:
+def report_notes(report: VerifyReport) -> str:
     """The head, the anchor outcome and the warnings of a verification, as paragraphs (GUI message)."""
     text = (f"\n\nAudit chain head: {report.head_hash} ({report.audit_entries} entries; "
             f"{report.rows_checked} evidence rows checked against their entries). Recorded times and users are "

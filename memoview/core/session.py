@@ -27,7 +27,8 @@ from memoview.core.case import Case
 from memoview.core.engines import canonical_name, default_engine, engine_module, unavailable_reason
 from memoview.core.engines.base import ENGINE_AUTO, CapabilityError, Engine, EngineSettings
 from memoview.core.jobs import CancelToken, Job, Progress
-from memoview.core.records import Document, ModelInfo
+from memoview.core.extraction.membership import MembershipRequest as MembershipRequest
+from memoview.core.records import Document, Method, ModelInfo
 
 CacheKey = tuple[str, str, str, str]
 
@@ -219,18 +220,10 @@ def resolve_protocol_model(case: Case, data: dict[str, Any]) -> ModelInfo:
     return models[0]
 
 
-# ---------------------------------------------------------------------------------------- typed requests
-@dataclass(frozen=True)
-class MembershipRequest:
-    """Membership signals (weak evidence) for one document."""
-
-    k_percent: float = 20.0
-
-
 def method_refusal(engine: Engine, method: str, decoding: str = "") -> Optional[str]:
     """Why ``engine`` cannot run ``method`` (with ``decoding``), or None: the wizard greys out with this."""
     reason = engine.capabilities.method_refusal(method)
-    if reason is None and decoding and method not in ("pz", "sweep", "membership"):
+    if reason is None and decoding and method not in (Method.PZ, Method.SWEEP, Method.MEMBERSHIP):
         reason = engine.capabilities.decoding_refusal(decoding)
     return reason
 
@@ -239,33 +232,33 @@ def run_request(case: Case, engine: Engine, method: str, request: Any, *, docume
                 cancel: Optional[CancelToken] = None) -> Job[list[Any]]:
     """Run one typed request; returns the recorded attempts (a sweep: its one attempt).
 
-    ``method``: prefix | pz (a PrefixRequest), sweep (SweepRequest), prompt
+    ``method`` is a key of the method catalogue (:mod:`memoview.core.extraction.catalogue`), whose entry
+    names the request type it takes: prefix | pz (a PrefixRequest), sweep (SweepRequest), prompt
     (PromptRequest; chat when it has messages), membership (MembershipRequest).
     """
+    from memoview.core.extraction import catalogue
     from memoview.core.extraction.attempts import PrefixRequest, run_prefix
     from memoview.core.extraction.membership import run_membership
     from memoview.core.extraction.prompts import PromptRequest, run_prompt
     from memoview.core.extraction.sweep import SweepRequest, run_sweep
 
-    expected = {"prefix": PrefixRequest, "pz": PrefixRequest, "sweep": SweepRequest, "prompt": PromptRequest,
-                "chat": PromptRequest, "membership": MembershipRequest}
-    if method not in expected:
-        raise errors.ValidationError(f"Unknown method '{method}'.", f"Use one of: {', '.join(expected)}.")
-    if not isinstance(request, expected[method]):
-        raise errors.ValidationError(f"A {method} attempt needs a {expected[method].__name__}, "
+    info = catalogue.get(method)
+    expected = info.request_type()
+    if not isinstance(request, expected):
+        raise errors.ValidationError(f"A {method} attempt needs a {expected.__name__}, "
                                      f"not a {type(request).__name__}.")
-    if method in ("prefix", "pz", "sweep", "membership") and document is None:
-        raise errors.ValidationError("This method needs a document.", "Choose a document.")
-    if method == "sweep":
-        attempt, _windows = yield from run_sweep(case, engine, document, request, cancel=cancel)  # type: ignore[arg-type]
-        return [attempt]
-    if method in ("prefix", "pz"):
-        return (yield from run_prefix(case, engine, document, request, method=method, cancel=cancel))  # type: ignore[arg-type]
-    if method in ("prompt", "chat"):
+    if info.needs is catalogue.Needs.PROMPT:
         return (yield from run_prompt(case, engine, cast(PromptRequest, request), document=document, cancel=cancel))
-    membership = cast(MembershipRequest, request)
-    return [(yield from run_membership(case, engine, document, k_percent=membership.k_percent,  # type: ignore[arg-type]
-                                       cancel=cancel))]
+    if document is None:
+        raise errors.ValidationError("This method needs a document.", "Choose a document.")
+    if info.method is Method.SWEEP:
+        attempt, _windows = yield from run_sweep(case, engine, document, cast(SweepRequest, request), cancel=cancel)
+        return [attempt]
+    if info.method is Method.MEMBERSHIP:
+        membership = cast(MembershipRequest, request)
+        return [(yield from run_membership(case, engine, document, k_percent=membership.k_percent, cancel=cancel))]
+    return (yield from run_prefix(case, engine, document, cast(PrefixRequest, request), method=info.key,
+                                  cancel=cancel))
 
 
 def run_protocol(case: Case, protocol_path: str, settings: EngineSettings = EngineSettings(), *,

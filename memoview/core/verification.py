@@ -12,12 +12,48 @@ both run this one job.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from memoview.core import errors
-from memoview.core.case import Case, VerifyProblem, VerifyReport
 from memoview.core.jobs import CancelToken, Job, Progress
-from memoview.core.records import Attempt
+from memoview.core.records import Attempt, AttemptStatus, Method
+
+if TYPE_CHECKING:
+    from memoview.core.case import Case
+
+
+@dataclass
+class VerifyProblem:
+    """One thing the case asserts that does not hold."""
+
+    kind: str  # audit | anchor | binding | document | attempt | schema | model
+    subject: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.subject}: {self.reason}"
+
+
+@dataclass
+class VerifyReport:
+    """What :meth:`Case.verify <memoview.core.case.Case.verify>` checked and found (memoview.core.integrity)."""
+
+    audit_entries: int = 0
+    documents_checked: int = 0
+    attempts_checked: int = 0
+    problems: list[VerifyProblem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    head_hash: str = ""  # the chain's last entry hash; audit_entries is its entry count
+    rows_checked: int = 0  # evidence rows checked against their audit binding
+    anchored: bool = True  # False: the chain starts from the format-1 genesis (not bound to the UUID)
+    read_only: bool = False  # the case was opened read-only: this verification is not in its audit log
+    expect_head: Optional[str] = None
+    expect_head_seq: Optional[int] = None  # where the expected head is in the chain (None: not found)
+    after_expected: list[str] = field(default_factory=list)  # entries appended after the expected head
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
 
 
 @dataclass
@@ -50,10 +86,10 @@ def rerunnable_attempts(case: Case, *, include_sampled: bool = False) -> list[At
     # identified by endpoint, model id and date; its stored requests and responses are the evidence.
     served = {m.id for m in case.models() if m.format == "openai"}
     return [
-        a for a in case.attempts(status="done") if a.spec.model_id not in served
+        a for a in case.attempts(status=AttemptStatus.DONE) if a.spec.model_id not in served
         and (
-        a.spec.method in ("sweep", "pz")
-        or (a.spec.method in ("prefix", "prompt", "chat") and a.spec.params.get("decoding", "greedy") in wanted))
+        a.spec.method in (Method.SWEEP, Method.PZ)
+        or (a.spec.method in (Method.PREFIX, Method.PROMPT, Method.CHAT) and a.spec.params.get("decoding", "greedy") in wanted))
     ]
 
 
@@ -188,7 +224,7 @@ def _rerun(case: Case, report: FullVerifyReport, include_sampled: bool, allow_pi
                     why = (f"re-run gives a different p_z (recorded greedy exact {pz['recorded']['greedy_exact']}, "
                            f"log10 p_z {pz['recorded']['log10_pz']}; re-run {pz['rerun']['greedy_exact']}, "
                            f"{pz['rerun']['log10_pz']}; tolerance {details['tolerance_log10']:g})")
-                elif attempt.spec.method == "sweep":
+                elif attempt.spec.method == Method.SWEEP:
                     why = f"re-run differs from the record from sweep window {details['first_difference']}"
                 else:
                     why = f"re-run differs from the record from output token {details['first_difference']}"

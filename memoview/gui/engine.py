@@ -40,25 +40,10 @@ class RunRequest:
 def build_request(method: str, params: dict[str, Any], *, passage: Optional[tuple[int, int]] = None,
                   prompt_text: str = "") -> Any:
     """The typed core request for a method from the wizard's fields (unknown fields are a clear error)."""
-    from memoview.core.extraction.attempts import PrefixRequest
-    from memoview.core.extraction.prompts import PromptRequest
-    from memoview.core.extraction.sweep import SweepRequest
-    from memoview.core.session import MembershipRequest
+    from memoview.core.extraction import catalogue
 
-    try:
-        if method == "sweep":
-            return SweepRequest(**params)
-        if method in ("prefix", "pz"):
-            return PrefixRequest(char_start=passage[0] if passage else None, **params)
-        if method == "prompt":
-            return PromptRequest(text=prompt_text, **params)
-        if method == "chat":  # the conversation is params["messages"]; a chat request has no free text
-            return PromptRequest(text=None, **params)
-        if method == "membership":
-            return MembershipRequest(**params)
-    except TypeError as exc:
-        raise errors.ValidationError(f"The {method} settings are not understood: {exc}.") from exc
-    raise errors.ValidationError(f"Unknown method '{method}'.")
+    return catalogue.build_request(method, params, passage_start=passage[0] if passage else None,
+                                   prompt_text=prompt_text)
 
 
 def load_model_job(case: Any, cache: dict[str, Any], model_id: int, token: CancelToken,

@@ -93,7 +93,7 @@ stride = 20
     assert result["attempts_skipped"] == kept
     assert result["attempts_run"] == planned - kept
     with Case.open(case_path) as case:
-        rows = case._rows("SELECT campaign_key, sample_index, count(*) AS n FROM attempts"
+        rows = case.query("SELECT campaign_key, sample_index, count(*) AS n FROM attempts"
                           " GROUP BY campaign_key, sample_index")
         assert len(rows) == planned and all(r["n"] == 1 for r in rows)
         assert len(case.protocols()) == 1

@@ -330,10 +330,10 @@ def test_large_input_bounded_memory() -> None:
 def test_longest_common_substring_is_exact(a: str, b: str) -> None:
     import difflib
 
-    from memoview.core.alignment.engine import _lcsubstring
+    from memoview.core.alignment.measure import lcsubstring
 
     want = difflib.SequenceMatcher(None, a, b, autojunk=False).find_longest_match(0, len(a), 0, len(b)).size
-    assert _lcsubstring(a, b, 0) == want
+    assert lcsubstring(a, b, 0) == want
 
 
 def test_edits_above_threshold_are_not_merged() -> None:

@@ -44,7 +44,7 @@ def test_index_is_updated_on_import_and_attribution_ranks(case: Case) -> None:
     noise = case.add_document(_loaded(_random_text(3000, 1), "noise.txt"), is_control=True)
     # The hook indexed every import; k is recorded in the meta table.
     assert case.meta()[attribution.META_K] == "8"
-    rows = case._rows("SELECT document_id, count(*) AS n FROM kgram_index GROUP BY document_id")
+    rows = case.query("SELECT document_id, count(*) AS n FROM kgram_index GROUP BY document_id")
     counts = {r["document_id"]: r["n"] for r in rows}
     assert set(counts) == {decl.id, getty.id, noise.id}
     assert counts[noise.id] == 3000 - attribution.K + 1
@@ -67,10 +67,10 @@ def test_index_is_updated_on_import_and_attribution_ranks(case: Case) -> None:
 
 def test_build_index_rebuilds_when_k_changes(case: Case) -> None:
     doc = case.add_document(_loaded(_demo("gettysburg_address_bliss.txt"), "g.txt"))
-    with case._tx() as conn:
-        conn.execute("UPDATE meta SET value = '5' WHERE key = ?", (attribution.META_K,))
-        conn.execute("DELETE FROM kgram_index")
-    assert case._rows("SELECT count(*) AS n FROM kgram_index")[0]["n"] == 0
+    with case.transaction() as tx:
+        tx.execute("UPDATE meta SET value = '5' WHERE key = ?", (attribution.META_K,))
+        tx.execute("DELETE FROM kgram_index")
+    assert case.query("SELECT count(*) AS n FROM kgram_index")[0]["n"] == 0
     assert attribution.ensure_index(case) == 1
     assert case.meta()[attribution.META_K] == "8"
     assert attribution.rank_documents(case, doc.text[100:600])[0][0] == doc.id

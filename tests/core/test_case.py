@@ -37,8 +37,8 @@ def test_create_and_reopen(case_path: Path) -> None:
         assert case.models()[0].fingerprint == "ab" * 32
         assert case.meta()["schema_version"] == str(SCHEMA_VERSION)
         assert case.verify().ok
-        assert case._conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-        assert case._conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert case.store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert case.store.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
 
 
 def test_create_refuses_existing_file(case_path: Path) -> None:
@@ -105,9 +105,9 @@ def test_audit_log_is_append_only(case_path: Path) -> None:
     with Case.create(case_path) as case:
         case.add_document(_loaded("text"))
         with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-            case._conn.execute("UPDATE audit_log SET actor = 'mallory' WHERE seq = 1")
+            case.store.conn.execute("UPDATE audit_log SET actor = 'mallory' WHERE seq = 1")
         with pytest.raises(sqlite3.DatabaseError, match="append-only"):
-            case._conn.execute("DELETE FROM audit_log WHERE seq = 1")
+            case.store.conn.execute("DELETE FROM audit_log WHERE seq = 1")
 
 
 def _record(case: Case, model_id: int, doc_id: int, output: str = "the output") -> Attempt:
@@ -129,7 +129,7 @@ def test_attempt_roundtrip_and_no_delete(case_path: Path) -> None:
         assert again.output_sha256 == hashlib.sha256(b"the output").hexdigest()
         assert len(case.sweep_windows(stored.id)) == 3
         with pytest.raises(sqlite3.DatabaseError, match="never deleted"):
-            case._conn.execute("DELETE FROM attempts")
+            case.store.conn.execute("DELETE FROM attempts")
         assert case.verify().ok
 
 

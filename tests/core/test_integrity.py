@@ -270,8 +270,8 @@ def test_canonical_json_refuses_non_finite() -> None:
 def test_rows_written_without_audit_entry_are_refused(tmp_path: Path) -> None:
     with Case.create(tmp_path / "c.memoview") as case:
         with pytest.raises(RuntimeError, match="without an audit entry"):
-            with case._tx() as conn:
-                conn.execute("INSERT INTO annotations(target_kind, target_id, kind, body, author, created_at)"
+            with case.transaction() as tx:
+                tx.execute("INSERT INTO annotations(target_kind, target_id, kind, body, author, created_at)"
                              " VALUES ('case', 0, 'note', 'x', 'y', 'z')")
         assert case.annotations() == []
         assert case.verify().ok
@@ -280,10 +280,10 @@ def test_rows_written_without_audit_entry_are_refused(tmp_path: Path) -> None:
 def test_undeclared_action_is_refused(tmp_path: Path) -> None:
     with Case.create(tmp_path / "c.memoview") as case:
         with pytest.raises(binding.UndeclaredBindingError):
-            with case._tx() as conn:
-                conn.execute("INSERT INTO annotations(target_kind, target_id, kind, body, author, created_at)"
+            with case.transaction() as tx:
+                tx.execute("INSERT INTO annotations(target_kind, target_id, kind, body, author, created_at)"
                              " VALUES ('case', 0, 'note', 'x', 'y', 'z')")
-                case._audit("exhibit.export", "x.pdf", {})
+                tx.audit("exhibit.export", "x.pdf", {})
         assert case.verify().ok
 
 

@@ -51,7 +51,7 @@ def test_server_commands_and_a_prompt_through_the_cli(tmp_path: Path, monkeypatc
     with Case.open(case_path) as case:
         attempts = case.attempts()
         assert len(attempts) == 2 and all(a.spec.model_id == added["model_id"] for a in attempts)
-        probe = case._rows("SELECT COUNT(*) AS n FROM server_exchanges WHERE attempt_id IS NULL")[0]["n"]
+        probe = case.query("SELECT COUNT(*) AS n FROM server_exchanges WHERE attempt_id IS NULL")[0]["n"]
         assert probe >= 5  # the capability probe of 'server add' is evidence too
         first = attempts[0].id
     out_dir = tmp_path / "bodies"

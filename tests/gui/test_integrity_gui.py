@@ -45,12 +45,12 @@ def test_verify_message_shows_head(qtbot, tmp_path: Path) -> None:
 def test_verify_message_on_read_only_case(qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Read-only is simulated at the permission check (root can write through chmod);
     tests/reliability covers a real read-only mount."""
-    import memoview.core.case as case_module
+    from memoview.core.storage import connection
 
     path = tmp_path / "readonly.memoview"
     build_case(path)
     before = path.read_bytes()
-    monkeypatch.setattr(case_module, "_writable", lambda _p: False)
+    monkeypatch.setattr(connection, "writable", lambda _p: False)
     text = _verify_text(qtbot, path)
     assert "not written to its audit log" in text and "damaged" not in text.lower()
     assert path.read_bytes() == before

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Optional, Sequence
 
 from memoview.core.alignment.engine import align
 from memoview.core.alignment.types import AlignOptions
+from memoview.core.records import AttemptStatus
 
 if TYPE_CHECKING:
     from memoview.core.case import Case
@@ -131,7 +132,7 @@ def model_control_baseline(case: "Case", model_id: int, options: AlignOptions = 
     control_ids = {d.id for d in case.documents() if d.is_control}
     outputs = [
         a.output_text
-        for a in case.attempts(model_id=model_id, status="done")
+        for a in case.attempts(model_id=model_id, status=AttemptStatus.DONE)
         if a.spec.document_id not in control_ids
     ]
     return control_baseline(case, outputs, options)

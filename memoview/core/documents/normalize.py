@@ -391,3 +391,27 @@ def normalize_words(text: str, options: NormalizeOptions = NormalizeOptions()) -
     toks = tokenize(normalize(text, options))
     t = toks.normalized.text
     return [t[a:b] for a, b, w in zip(toks.norm_starts.tolist(), toks.norm_ends.tolist(), toks.is_word.tolist()) if w]
+
+
+# The one rolling k-gram hash: alignment seeds (memoview.core.alignment.engine) and the
+# case's attribution index (memoview.core.storage.kgram_index) both use it, so what the
+# index stores is the same hash the aligner computes. Changing it invalidates the
+# indexes stored in existing case files.
+KGRAM_MULTIPLIER = np.uint64(0x9FB21C651E98DF25)
+
+
+def kgram_hashes(ids: np.ndarray, k: int) -> np.ndarray:
+    """Unsigned 64-bit hashes of every run of ``k`` consecutive token hashes, one per start."""
+    n = len(ids) - k + 1
+    if n <= 0:
+        return np.zeros(0, dtype=np.uint64)
+    h = np.zeros(n, dtype=np.uint64)
+    for j in range(k):
+        h = h * KGRAM_MULTIPLIER + ids[j : j + n]
+    return h
+
+
+def word_kgrams(tokens: Tokens, k: int) -> np.ndarray:
+    """Signed 64-bit hashes (SQLite integers) of the word k-grams of ``tokens``, punctuation skipped."""
+    h: np.ndarray = kgram_hashes(tokens.hashes[tokens.is_word], k).view(np.int64)
+    return h

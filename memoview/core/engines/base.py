@@ -60,7 +60,7 @@ from typing import Any, Optional, Protocol, Sequence, runtime_checkable
 from memoview.core import errors
 from memoview.core.extraction.probability import TargetScores
 from memoview.core.jobs import CancelToken
-from memoview.core.records import ModelInfo
+from memoview.core.records import Method, ModelInfo
 
 # ------------------------------------------------------------------------------------------ vocabulary
 ENGINE_AUTO = "auto"
@@ -178,17 +178,17 @@ class Capabilities:
 
     def method_refusal(self, method: str) -> Optional[str]:
         """Why this engine cannot serve ``method`` (a :data:`METHODS` value), or None if it can."""
-        if method in ("pz", "sweep") and not self.scoring:
+        if method in (Method.PZ, Method.SWEEP) and not self.scoring:
             return "this engine cannot score a given continuation (no prompt log-probs)"
-        if method == "sweep" and not self.token_offsets:
+        if method == Method.SWEEP and not self.token_offsets:
             return "this engine cannot map tokens back to characters, which a sweep's map needs"
-        if method == "membership" and not (self.scoring and self.full_vocab_logits):
+        if method == Method.MEMBERSHIP and not (self.scoring and self.full_vocab_logits):
             return "membership signals (Min-K%++) need full-vocabulary log-probs, which this engine does not give"
-        if method in ("prefix", "prompt", "chat") and not self.generation:
+        if method in (Method.PREFIX, Method.PROMPT, Method.CHAT) and not self.generation:
             return "this engine cannot generate text"
-        if method == "prefix" and not self.scoring:
+        if method == Method.PREFIX and not self.scoring:
             return "this engine cannot score the target continuation a prefix attempt reports"
-        if method == "chat" and not self.chat_template:
+        if method == Method.CHAT and not self.chat_template:
             return "the model has no chat template this engine can render"
         return None
 

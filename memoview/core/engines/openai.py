@@ -21,6 +21,12 @@ and date; every record and exhibit says so (:data:`DEPLOYED_STATEMENT`).
 * Several endpoints (replicas of one model) share the work: each batch of
   windows or contexts is spread over them, each endpoint capped at its own
   concurrency.
+
+Why this module is over 500 lines: it is one engine, most of it the
+:class:`OpenAIEngine` class implementing the engine protocol over HTTP,
+plus the few functions that open one; its parts with a life of their own
+(the HTTP client, log-prob parsing, the tokenizer check, capabilities,
+evidence) already live in :mod:`memoview.core.remote`.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from memoview.core.alignment.types import Alignment
 from memoview.core.case import Case
 from memoview.core.errors import MemoviewError, ValidationError
 from memoview.core.exhibits import outcomes
-from memoview.core.records import Attempt, Document, ModelInfo, SweepWindow
+from memoview.core.records import Attempt, AttemptStatus, Document, Method, ModelInfo, SweepWindow
 from memoview.core.storage.audit import canonical_json
 
 # Convention (stated on the method page): an output counts as a success for a
@@ -54,7 +54,7 @@ class AttemptView:
 
     @property
     def is_sweep(self) -> bool:
-        return self.attempt.spec.method == "sweep"
+        return self.attempt.spec.method == Method.SWEEP
 
 
 @dataclass
@@ -221,12 +221,12 @@ def _log10_pz(attempt: Attempt) -> Optional[float]:
 
 def make_view(case: Case, attempt: Attempt, document: Optional[Document], k: int, n: int,
               windows: tuple[SweepWindow, ...] = ()) -> AttemptView:
-    alignment, note = align_attempt(case, attempt, document) if attempt.status == "done" else (None, f"status {attempt.status}")
+    alignment, note = align_attempt(case, attempt, document) if attempt.status == AttemptStatus.DONE else (None, f"status {attempt.status}")
     longest = alignment.metrics.longest_verbatim_words if alignment else 0
     coverage = alignment.metrics.source_coverage_fraction if alignment else 0.0
     start, end = compared_region(attempt, document) if document is not None else (0, 0)
-    done = attempt.status == "done"
-    if attempt.spec.method == "sweep":
+    done = attempt.status == AttemptStatus.DONE
+    if attempt.spec.method == Method.SWEEP:
         suffix = sweep_suffix_tokens(attempt)
         success = done and any(window_exact(w, suffix) for w in windows)
         if windows and document is not None:
@@ -239,11 +239,11 @@ def make_view(case: Case, attempt: Attempt, document: Optional[Document], k: int
     in_prompt = prompt_source_words(attempt, document)
     if windows and document is not None:  # a sweep's prompts are the windows' prefixes
         in_prompt = max(len(document.text[w.prefix_start_char:w.start_char].split()) for w in windows)
-    served = bool((attempt.environment or {}).get("server_exchanges")) and attempt.spec.method != "sweep"
+    served = bool((attempt.environment or {}).get("server_exchanges")) and attempt.spec.method != Method.SWEEP
     log10_pz = _log10_pz(attempt)
     exact_tokens, target_tokens = _exact_tokens(attempt)
     figures: Optional[outcomes.SweepFigures] = None
-    if attempt.spec.method == "sweep" and windows and document is not None:
+    if attempt.spec.method == Method.SWEEP and windows and document is not None:
         # the windows and their generated continuations count like any other attempt
         figures = outcomes.sweep_figures(document.text, windows, sweep_suffix_tokens(attempt))
         longest = max(longest, figures.longest_words)
@@ -323,7 +323,7 @@ def collect(case: Case, *, attempt_ids: tuple[int, ...] = (), document_refs: tup
         attempts = case.attempts(document_id=doc_id)
         work = WorkSummary(document)
         for k, attempt in enumerate(attempts, start=1):
-            windows = tuple(case.sweep_windows(attempt.id)) if attempt.spec.method == "sweep" else ()
+            windows = tuple(case.sweep_windows(attempt.id)) if attempt.spec.method == Method.SWEEP else ()
             view = make_view(case, attempt, document, k, len(attempts), windows)
             work.views.append(view)
             done_count += 1
@@ -332,10 +332,10 @@ def collect(case: Case, *, attempt_ids: tuple[int, ...] = (), document_refs: tup
         if attempt_ids:
             work.shown = [v for v in work.views if v.attempt.id in set(attempt_ids)]
         elif show == "all":
-            work.shown = [v for v in work.views if v.attempt.status == "done"]
+            work.shown = [v for v in work.views if v.attempt.status == AttemptStatus.DONE]
         else:
-            sweeps = [v for v in work.views if v.is_sweep and v.attempt.status == "done"]
-            others = [v for v in work.views if not v.is_sweep and v.attempt.status == "done" and v.attempt.output_text]
+            sweeps = [v for v in work.views if v.is_sweep and v.attempt.status == AttemptStatus.DONE]
+            others = [v for v in work.views if not v.is_sweep and v.attempt.status == AttemptStatus.DONE and v.attempt.output_text]
             best: list[AttemptView] = []
             for method in sorted({v.attempt.spec.method for v in others}):
                 group = [v for v in others if v.attempt.spec.method == method]
@@ -349,7 +349,7 @@ def collect(case: Case, *, attempt_ids: tuple[int, ...] = (), document_refs: tup
         loose = [a for a in case.attempts() if a.spec.document_id is None]
     for k, attempt in enumerate(loose, 1):
         view = make_view(case, attempt, None, k, len(loose))
-        all_views.append(replace(view, shown_alone=bool(attempt_ids) or attempt.status == "done"))
+        all_views.append(replace(view, shown_alone=bool(attempt_ids) or attempt.status == AttemptStatus.DONE))
     works.sort(key=lambda w: (w.document.is_control, w.document.id))
     baseline = control_baseline(case, works)
     rule = _rule_text(attempt_ids, show, selection_rule)
@@ -408,7 +408,7 @@ def control_baseline(case: Case, works: list[WorkSummary]) -> Baseline:
         if w.document.is_control:
             continue
         for v in w.views:
-            if v.attempt.status != "done":
+            if v.attempt.status != AttemptStatus.DONE:
                 continue
             if v.attempt.output_text:
                 outputs.append(v.attempt.output_text)

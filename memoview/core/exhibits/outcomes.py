@@ -23,9 +23,10 @@ import math
 from dataclasses import dataclass
 from typing import Any, Iterable, Optional, Sequence
 
+from memoview.core.extraction import catalogue
 from memoview.core.extraction.bos import sweep_k_words
 from memoview.core.findings.stats import UNDERFLOW_LOG10, fmt_log10
-from memoview.core.records import AttemptSpec, SweepWindow, best_window_key
+from memoview.core.records import AttemptSpec, Method, PromptClass, SweepWindow, best_window_key
 
 SUCCESS_MIN_WORDS = 50  # free prompts: a success reproduces at least this many consecutive words
 PARTIAL_MIN_WORDS = 10
@@ -237,13 +238,6 @@ def prefix_tokens(spec: AttemptSpec) -> Optional[int]:
         return None
 
 
-METHOD_WORDS = {
-    "prefix": "prefix-continuation attempt",
-    "pz": "exact-continuation probability attempt",
-    "sweep": "whole-work sweep",
-    "prompt": "free-prompt attempt",
-    "chat": "chat-prompt attempt",
-}
 
 
 def _plural(n: int, word: str) -> str:
@@ -261,16 +255,16 @@ def prompt_statement(views: Sequence[Any]) -> str:
     groups: dict[tuple[str, str, Optional[int]], list[Any]] = {}
     for v in views:
         spec = v.attempt.spec
-        k = prefix_tokens(spec) if spec.method in ("prefix", "pz", "sweep") else None
+        k = prefix_tokens(spec) if spec.method in (Method.PREFIX, Method.PZ, Method.SWEEP) else None
         groups.setdefault((spec.prompt_class, spec.method, k), []).append(v)
     parts: list[str] = []
     for (pclass, method, k), group in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0][1], kv[0][2] or 0)):
         n = len(group)
-        what = _plural(n, METHOD_WORDS.get(method, f"{method} attempt"))
-        if method == "sweep":
+        what = _plural(n, catalogue.noun(method))
+        if method == Method.SWEEP:
             parts.append(f"{what} gave the model {k if k else 'some'} tokens of the work before each window "
                          f"(prompt class '{pclass}')")
-        elif method in ("prefix", "pz"):
+        elif method in (Method.PREFIX, Method.PZ):
             parts.append(f"{what} gave the model {k if k else 'a stated number of'} tokens of the work "
                          f"(prompt class '{pclass}')")
         else:
@@ -282,7 +276,7 @@ def prompt_statement(views: Sequence[Any]) -> str:
     total = len(views)
     head = (f"All {total:,} attempts on the works" if len(groups) == 1 else f"Of the {total:,} attempts on the works")
     sentence = head + ": " + "; ".join(parts) + "."
-    if classes <= {"prefix", "adversarial"}:
+    if classes <= {PromptClass.PREFIX.value, PromptClass.ADVERSARIAL.value}:
         sentence += (" Every prompt contained the work's own text, so these results test extraction (deliberately "
                      "prompting with the work), not regurgitation on an ordinary request.")
     return sentence

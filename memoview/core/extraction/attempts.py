@@ -161,8 +161,9 @@ def _one(lm: Engine | LoadedModel, spec: AttemptSpec, prompt: list[int], target:
     # what is shown as "the source" is exactly what the case stores.
     started = utc_now()
     params = spec.params
-    base = dict(
-        id=0, spec=spec, prompt_text=lm.decode(prompt[len(common.bos_ids(lm, spec.bos_policy)):]),
+    # Everything known before the model runs; the outcome is filled in with dataclasses.replace.
+    base = Attempt(
+        id=0, spec=spec, status=AttemptStatus.RUNNING.value, prompt_text=lm.decode(prompt[len(common.bos_ids(lm, spec.bos_policy)):]),
         prompt_token_ids=tuple(prompt), target_text=target_text, target_token_ids=tuple(target),
         environment=env, started_at=started,
     )
@@ -184,12 +185,12 @@ def _one(lm: Engine | LoadedModel, spec: AttemptSpec, prompt: list[int], target:
             metrics["memorization_score"] = None
         lps, ranks = produced_scores(lm, prompt, out)
         text = lm.decode(out)
-        return Attempt(**base, status=status, output_text=text, output_token_ids=tuple(out),
+        return replace(base, status=status, output_text=text, output_token_ids=tuple(out),
                        token_logprobs=lps, token_ranks=ranks, target_logprobs=scores.logprobs,
                        target_ranks=scores.ranks, metrics=metrics, finished_at=utc_now(),
                        output_sha256=common.sha256_text(text))
     except errors.MemoviewError:
         raise
     except Exception as exc:  # the model failed: record the failure, it is disclosable too
-        return Attempt(**base, status=AttemptStatus.FAILED.value, error=f"{type(exc).__name__}: {exc}",
+        return replace(base, status=AttemptStatus.FAILED.value, error=f"{type(exc).__name__}: {exc}",
                        metrics={"traceback": traceback.format_exc(limit=3)}, finished_at=utc_now())

@@ -12,7 +12,7 @@ Protocol shape::
     name = "pilot"
     model = "path/or/registered-name"      # optional; the CLI's --model wins
     [[steps]]
-    method = "prefix"                      # prefix | pz | sweep | prompt | chat | membership
+    method = "prefix"                      # a key of the method catalogue: prefix | pz | sweep | prompt | chat | membership
     documents = ["all"]                    # ids, titles, SHA-256 prefixes, "all", "controls", "works"
     token_starts = [50, 100]               # prefix/pz: passages (or char_starts / selections)
     prefix = 50
@@ -30,6 +30,7 @@ from typing import Any, Optional
 
 from memoview.core import errors
 from memoview.core.case import Case
+from memoview.core.extraction import catalogue
 from memoview.core.extraction.attempts import PrefixRequest, run_prefix
 from memoview.core.extraction.membership import run_membership
 from memoview.core.extraction.prompts import PromptRequest, run_prompt
@@ -37,9 +38,9 @@ from memoview.core.extraction.sweep import SweepRequest, run_sweep
 from memoview.core.jobs import CancelToken, Job, Progress
 from memoview.core.engines.base import Engine
 from memoview.core.models.base import LoadedModel
-from memoview.core.records import Document, Protocol
+from memoview.core.records import Document, Method, Protocol
 
-METHODS = ("prefix", "pz", "sweep", "prompt", "chat", "membership")
+METHODS = catalogue.KEYS
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,12 @@ def _documents(case: Case, refs: Any, step_no: int) -> list[Document]:
         else:
             docs.append(case.resolve_document(ref))
     seen: set[int] = set()
-    return [d for d in docs if not (d.id in seen or seen.add(d.id))]  # type: ignore[func-returns-value]
+    unique: list[Document] = []
+    for d in docs:
+        if d.id not in seen:
+            seen.add(d.id)
+            unique.append(d)
+    return unique
 
 
 def _pick(cls: Any, options: dict[str, Any], step_no: int) -> Any:
@@ -108,12 +114,14 @@ def plan(case: Case, data: dict[str, Any]) -> list[CampaignStep]:
             raise errors.ValidationError(f"Step {no} is not a table.")
         raw = dict(raw)
         method = raw.pop("method", None)
-        if method not in METHODS:
+        info = catalogue.find(method) if isinstance(method, str) else None
+        if info is None:
             raise errors.ValidationError(f"Step {no}: unknown method '{method}'.", f"Use one of: {', '.join(METHODS)}.")
+        method = info.key
         docs = _documents(case, raw.pop("documents", None), no)
-        if method in ("prefix", "pz", "sweep", "membership") and not docs:
+        if info.needs_document and not docs:
             raise errors.ValidationError(f"Step {no} ({method}) lists no documents.")
-        if method in ("prefix", "pz"):
+        if info.needs is catalogue.Needs.PASSAGE:
             starts = [("token_start", s) for s in raw.pop("token_starts", [])]
             starts += [("char_start", s) for s in raw.pop("char_starts", [])]
             starts += [("select", s) for s in raw.pop("selections", [])]
@@ -124,9 +132,9 @@ def plan(case: Case, data: dict[str, Any]) -> list[CampaignStep]:
                     opts = {**raw, kind: value}
                     req = _pick(PrefixRequest, opts, no)
                     req.validate()
-                    n = req.params()["n_samples"] if method == "prefix" else 1
+                    n = req.params()["n_samples"] if info.method is Method.PREFIX else 1
                     steps.append(CampaignStep(f"{no}:{method}:doc{d.id}:{kind}={value}", method, d, opts, n))
-        elif method == "sweep":
+        elif info.method is Method.SWEEP:
             # Older protocols named the sweep's p_z scheme top_k/temperature; it is pz_top_k/pz_temperature now.
             for old, new in (("top_k", "pz_top_k"), ("temperature", "pz_temperature")):
                 if old in raw and new not in raw:
@@ -134,20 +142,20 @@ def plan(case: Case, data: dict[str, Any]) -> list[CampaignStep]:
             req = _pick(SweepRequest, raw, no)
             req.validate()
             steps.extend(CampaignStep(f"{no}:sweep:doc{d.id}", method, d, raw, 1) for d in docs)
-        elif method == "membership":
+        elif info.method is Method.MEMBERSHIP:
             k = raw.pop("k_percent", 20.0)
             if raw:
                 raise errors.ValidationError(f"Step {no}: unknown parameter(s) {', '.join(sorted(raw))}.")
             steps.extend(CampaignStep(f"{no}:membership:doc{d.id}", method, d, {"k_percent": k}, 1) for d in docs)
         else:
-            if method == "chat":
+            if info.method is Method.CHAT:
                 raw.setdefault("messages", raw.pop("chat", None))
             req = _pick(PromptRequest, raw, no)
             req.validate()
             target_docs: list[Optional[Document]] = list(docs) or [None]
-            for d in target_docs:
-                steps.append(CampaignStep(f"{no}:{method}:doc{'-' if d is None else d.id}", method, d, raw,
-                                          req.params()["n_samples"]))
+            for target in target_docs:
+                steps.append(CampaignStep(f"{no}:{method}:doc{'-' if target is None else target.id}", method,
+                                          target, raw, req.params()["n_samples"]))
     return steps
 
 
@@ -170,20 +178,24 @@ def pending_attempts(case: Case, protocol: Protocol, data: dict[str, Any]) -> tu
 def run_step(case: Case, lm: Engine | LoadedModel, protocol: Protocol, step: CampaignStep, have: set[int],
              cancel: Optional[CancelToken] = None) -> Job[int]:
     """Run the samples of one step that are not in ``have``; returns how many attempts were recorded."""
-    common = dict(cancel=cancel, protocol_id=protocol.id, campaign_key=step.key)
-    if step.method in ("prefix", "pz"):
-        out = yield from run_prefix(case, lm, step.document, PrefixRequest(**step.options),  # type: ignore[arg-type]
-                                    method=step.method, skip=lambda i: i in have, **common)
+    info = catalogue.get(step.method)
+    key = step.key
+    if info.needs is catalogue.Needs.PROMPT:
+        out = yield from run_prompt(case, lm, PromptRequest(**step.options), document=step.document,
+                                    skip=lambda i: i in have, cancel=cancel, protocol_id=protocol.id, campaign_key=key)
         return len(out)
-    if step.method == "sweep":
-        yield from run_sweep(case, lm, step.document, SweepRequest(**step.options), **common)  # type: ignore[arg-type]
+    if step.document is None:  # plan() refuses such a step; a hand-made one is refused here
+        raise errors.ValidationError(f"Step {key} ({step.method}) has no document.")
+    if info.method is Method.SWEEP:
+        yield from run_sweep(case, lm, step.document, SweepRequest(**step.options), cancel=cancel,
+                             protocol_id=protocol.id, campaign_key=key)
         return 1
-    if step.method == "membership":
-        yield from run_membership(case, lm, step.document, k_percent=float(step.options["k_percent"]),  # type: ignore[arg-type]
-                                  **common)
+    if info.method is Method.MEMBERSHIP:
+        yield from run_membership(case, lm, step.document, k_percent=float(step.options["k_percent"]), cancel=cancel,
+                                  protocol_id=protocol.id, campaign_key=key)
         return 1
-    out = yield from run_prompt(case, lm, PromptRequest(**step.options), document=step.document,
-                                skip=lambda i: i in have, **common)
+    out = yield from run_prefix(case, lm, step.document, PrefixRequest(**step.options), method=info.key,
+                                skip=lambda i: i in have, cancel=cancel, protocol_id=protocol.id, campaign_key=key)
     return len(out)
 
 

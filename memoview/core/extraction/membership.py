@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import zlib
+from dataclasses import dataclass
 from typing import Any, Optional
 
 from memoview.core import errors
@@ -19,6 +20,13 @@ from memoview.core.extraction.attempts import ensure_model
 from memoview.core.jobs import CancelToken, Job, Progress
 from memoview.core.records import Attempt, AttemptSpec, AttemptStatus, Document, Method, PromptClass
 from memoview.core.timeutil import utc_now
+
+@dataclass(frozen=True)
+class MembershipRequest:
+    """Membership signals (weak evidence) for one document."""
+
+    k_percent: float = 20.0
+
 
 CAVEAT = ("Weak evidence: membership-inference signals barely beat chance on large language models "
           "(Duan et al. 2024). They do not show memorization or extraction; compare with negative controls.")

@@ -28,6 +28,7 @@ from memoview.core.engines.base import CapabilityError, Engine
 from memoview.core.extraction import common
 from memoview.core.extraction.probability import LN10
 from memoview.core.models.base import LoadedModel
+from memoview.core.records import AttemptStatus, Method
 
 PZ_LOG10_TOLERANCE = 1e-3
 SWEEP_LOG10_TOLERANCE = PZ_LOG10_TOLERANCE
@@ -79,9 +80,9 @@ def reproduce_attempt(case: Case, attempt_id: int, lm: Engine | LoadedModel) -> 
         )
     _check_model(attempt, engine)
     check_same_engine(attempt, engine)
-    if spec.method == "sweep":
+    if spec.method == Method.SWEEP:
         return _reproduce_sweep(case, attempt, engine)
-    if attempt.status not in ("done", "refused"):
+    if attempt.status not in (AttemptStatus.DONE, AttemptStatus.REFUSED):
         raise errors.ValidationError(f"Attempt {attempt_id} did not finish (status {attempt.status}).")
     details: dict[str, Any] = {"attempt_id": attempt_id, "decoding": spec.params.get("decoding"), "seed": spec.seed}
     same = True
@@ -97,7 +98,7 @@ def reproduce_attempt(case: Case, attempt_id: int, lm: Engine | LoadedModel) -> 
         same = same and tokens_same
         details.update(recorded_tokens=len(recorded), rerun_tokens=len(out), tokens_same=tokens_same)
         compared.append("output token ids (exactly)")
-    if spec.method in ("prefix", "pz"):
+    if spec.method in (Method.PREFIX, Method.PZ):
         pz = _recheck_pz(engine, attempt)
         details["pz"] = pz
         same = same and pz["same"]
@@ -135,7 +136,7 @@ def _reproduce_sweep(case: Case, attempt: Any, engine: Engine) -> tuple[bool, di
     from memoview.core.jobs import run_job
 
     spec = attempt.spec
-    if attempt.status != "done":
+    if attempt.status != AttemptStatus.DONE:
         raise errors.ValidationError(f"Attempt {attempt.id} did not finish (status {attempt.status}).")
     request = SweepRequest.from_params(spec.params)
     recorded = case.sweep_windows(attempt.id)

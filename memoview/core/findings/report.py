@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Optional, Sequence
 from memoview.core.findings import entropy
 from memoview.core.findings.coverage import DEFAULT_TAUS, SweepRates, sweep_rates, tau_label, window_exact
 from memoview.core.findings.stats import Rate, fmt_pz, predicted_hit_rate
-from memoview.core.records import Attempt, Document, SweepWindow
+from memoview.core.records import Attempt, AttemptStatus, Document, Method, SweepWindow
 
 if TYPE_CHECKING:
     from memoview.core.case import Case
@@ -278,9 +278,9 @@ def _best_run(case: "Case", attempts: Sequence[Attempt], document: Document,
               windows_by_attempt: dict[int, list[SweepWindow]], align_missing: bool) -> int:
     best = 0
     for a in attempts:
-        if a.status != "done":
+        if a.status != AttemptStatus.DONE:
             continue
-        if a.spec.method == "sweep":
+        if a.spec.method == Method.SWEEP:
             suffix = sweep_suffix(a)
             for w in windows_by_attempt.get(a.id, []):
                 if window_exact(w.greedy_exact, suffix):
@@ -306,7 +306,7 @@ def _sampled(attempts: Sequence[Attempt]) -> list[SampledFinding]:
     groups: dict[tuple[Any, ...], list[Attempt]] = {}
     for a in attempts:
         p = a.spec.params or {}
-        if a.status != "done" or p.get("decoding") != "sample" or a.spec.method != "prefix":
+        if a.status != AttemptStatus.DONE or p.get("decoding") != "sample" or a.spec.method != Method.PREFIX:
             continue
         t = a.spec.target or {}
         key = (a.spec.model_id, t.get("start_char"), t.get("end_char"), t.get("prefix_start_char"),
@@ -341,7 +341,7 @@ def _attempt_procedure(a: Attempt) -> Procedure:
 def _prefix_findings(attempts: Sequence[Attempt], taus: Sequence[float]) -> list[AttemptFinding]:
     groups: dict[Procedure, list[Attempt]] = {}
     for a in attempts:
-        if a.status != "done" or a.spec.method not in ("prefix", "pz") or "log10_pz" not in (a.metrics or {}):
+        if a.status != AttemptStatus.DONE or a.spec.method not in (Method.PREFIX, Method.PZ) or "log10_pz" not in (a.metrics or {}):
             continue
         groups.setdefault(_attempt_procedure(a), []).append(a)
     out: list[AttemptFinding] = []
@@ -389,7 +389,7 @@ def case_findings(case: "Case", taus: Sequence[float] = DEFAULT_TAUS, *, documen
         windows_by_attempt: dict[int, list[SweepWindow]] = {}
         sweeps: list[SweepFinding] = []
         for a in attempts:
-            if a.spec.method != "sweep" or a.status not in ("done", "cancelled"):
+            if a.spec.method != Method.SWEEP or a.status not in (AttemptStatus.DONE, AttemptStatus.CANCELLED):
                 continue
             wins = case.sweep_windows(a.id)
             windows_by_attempt[a.id] = wins

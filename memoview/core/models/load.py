@@ -44,8 +44,9 @@ def _first_line(exc: BaseException) -> str:
 
 def neutral_generation_config(model: Any, tokenizer: Any) -> Any:
     """A GenerationConfig with only the special-token ids: greedy unless a caller says otherwise."""
-    from transformers import GenerationConfig
+    from transformers import GenerationConfig as _GenerationConfig
 
+    GenerationConfig: Any = _GenerationConfig  # transformers' constructor is untyped
     shipped = getattr(model, "generation_config", None)
 
     def pick(name: str) -> Any:
@@ -72,8 +73,9 @@ def _imports() -> tuple[Any, Any, Any]:
     import transformers
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    transformers.utils.logging.disable_progress_bar()
-    transformers.utils.logging.set_verbosity_error()
+    hf_logging: Any = transformers.utils.logging  # untyped functions
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
     return torch, AutoModelForCausalLM, AutoTokenizer
 
 
@@ -108,13 +110,16 @@ def _load_gguf_file(path: Path) -> tuple[Any, Any]:
         pass
     # transformers' GGUF converter draws its own tqdm bar on stderr; memoview reports progress itself.
     # (tqdm reads TQDM_DISABLE only when it is imported, so the module's name is swapped for the call.)
+    gguf_utils: Any = None
     try:
-        import transformers.modeling_gguf_pytorch_utils as gguf_utils
+        import transformers.modeling_gguf_pytorch_utils as gguf_module
+
+        gguf_utils = gguf_module
     except ImportError:  # pragma: no cover
-        gguf_utils = None
+        pass
     saved = getattr(gguf_utils, "tqdm", None)
     if saved is not None:
-        gguf_utils.tqdm = lambda iterable=None, *args, **kwargs: iterable  # type: ignore[union-attr]
+        gguf_utils.tqdm = lambda iterable=None, *args, **kwargs: iterable
     try:
         model = auto_model.from_pretrained(str(path.parent), gguf_file=path.name, local_files_only=True,
                                            trust_remote_code=False, dtype=torch.float32, **kwargs)
@@ -125,7 +130,7 @@ def _load_gguf_file(path: Path) -> tuple[Any, Any]:
                                       "Check the file's SHA-256 against the publisher's.") from exc
     finally:
         if saved is not None:
-            gguf_utils.tqdm = saved  # type: ignore[union-attr]
+            gguf_utils.tqdm = saved
     return model, tokenizer
 
 
@@ -174,6 +179,8 @@ def verify_gguf_cache(cache: Path, gguf_sha256: str) -> Optional[str]:
         fp = run_job(fingerprint_files(cache, [(rel, "cache") for rel in sorted(files)]))
     except OSError as exc:
         return f"a cached file cannot be read ({exc})"
+    if fp is None:  # only a cancelled hash gives None, and no cancel token is passed here
+        return "the cached files could not be hashed"
     for f in fp.files:
         if f.sha256 != files[f.relpath]["sha256"]:
             return f"{f.relpath} has SHA-256 {f.sha256[:16]}…, the manifest says {files[f.relpath]['sha256'][:16]}…"

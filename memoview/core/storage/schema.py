@@ -20,8 +20,8 @@ SCHEMA_VERSION = 3
 
 
 def _v1(db: Database) -> None:
-    db["meta"].create({"key": str, "value": str}, pk="key")
-    db["documents"].create(
+    db.table("meta").create({"key": str, "value": str}, pk="key")
+    db.table("documents").create(
         {
             "id": int,
             "title": str,
@@ -44,13 +44,13 @@ def _v1(db: Database) -> None:
         pk="id",
         not_null={"title", "raw_sha256", "text_sha256", "text"},
     )
-    db["documents"].create_index(["raw_sha256"], unique=True)
-    db["document_blobs"].create(
+    db.table("documents").create_index(["raw_sha256"], unique=True)
+    db.table("document_blobs").create(
         {"document_id": int, "raw": bytes},
         pk="document_id",
         foreign_keys=[("document_id", "documents", "id")],
     )
-    db["models"].create(
+    db.table("models").create(
         {
             "id": int,
             "name": str,
@@ -64,13 +64,13 @@ def _v1(db: Database) -> None:
         pk="id",
         not_null={"fingerprint"},
     )
-    db["models"].create_index(["fingerprint"], unique=True)
-    db["protocols"].create(
+    db.table("models").create_index(["fingerprint"], unique=True)
+    db.table("protocols").create(
         {"id": int, "name": str, "sha256": str, "format": str, "content": str, "created_at": str},
         pk="id",
     )
-    db["protocols"].create_index(["sha256"], unique=True)
-    db["attempts"].create(
+    db.table("protocols").create_index(["sha256"], unique=True)
+    db.table("attempts").create(
         {
             "id": int,
             "method": str,
@@ -106,13 +106,13 @@ def _v1(db: Database) -> None:
             ("protocol_id", "protocols", "id"),
         ],
     )
-    db["attempts"].create_index(["document_id"])
-    db["attempts"].create_index(["model_id"])
+    db.table("attempts").create_index(["document_id"])
+    db.table("attempts").create_index(["model_id"])
     db.execute(
         "CREATE UNIQUE INDEX idx_attempts_campaign ON attempts(protocol_id, campaign_key, sample_index)"
         " WHERE campaign_key IS NOT NULL"
     )
-    db["sweep_windows"].create(
+    db.table("sweep_windows").create(
         {
             "attempt_id": int,
             "idx": int,
@@ -129,7 +129,7 @@ def _v1(db: Database) -> None:
         pk=("attempt_id", "idx"),
         foreign_keys=[("attempt_id", "attempts", "id")],
     )
-    db["alignments"].create(
+    db.table("alignments").create(
         {
             "id": int,
             "attempt_id": int,
@@ -141,8 +141,8 @@ def _v1(db: Database) -> None:
         pk="id",
         foreign_keys=[("attempt_id", "attempts", "id"), ("document_id", "documents", "id")],
     )
-    db["alignments"].create_index(["attempt_id"])
-    db["annotations"].create(
+    db.table("alignments").create_index(["attempt_id"])
+    db.table("annotations").create(
         {
             "id": int,
             "target_kind": str,
@@ -154,8 +154,8 @@ def _v1(db: Database) -> None:
         },
         pk="id",
     )
-    db["annotations"].create_index(["target_kind", "target_id"])
-    db["audit_log"].create(
+    db.table("annotations").create_index(["target_kind", "target_id"])
+    db.table("audit_log").create(
         {
             "seq": int,
             "at": str,
@@ -168,12 +168,12 @@ def _v1(db: Database) -> None:
         },
         pk="seq",
     )
-    db["kgram_index"].create(
+    db.table("kgram_index").create(
         {"kgram": int, "document_id": int, "word_index": int},
         foreign_keys=[("document_id", "documents", "id")],
     )
-    db["kgram_index"].create_index(["kgram"])
-    db["kgram_index"].create_index(["document_id"])
+    db.table("kgram_index").create_index(["kgram"])
+    db.table("kgram_index").create_index(["document_id"])
     for name in V1_TRIGGERS:
         db.execute(TRIGGERS[name])
 

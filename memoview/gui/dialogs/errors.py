@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from memoview.core.errorlog import record_exception
+from memoview.core.errorlog import record
 from memoview.core.errors import MemoviewError
 
 
@@ -139,13 +139,11 @@ def show_error(parent: Optional[QWidget], exc: BaseException, details: str = "",
                title: str = "memoview") -> ErrorDialog:
     """Show ``exc`` in the one error dialog, without blocking; returns the dialog."""
     message, hint = describe(exc)
-    from memoview.support import record_error
-
-    record_error(exc)  # for Help ▸ Copy diagnostics (redacted: no case content)
+    # The one error store: redacted for Help ▸ Copy diagnostics, and a fault's traceback in the error log.
+    log = record(exc)
     if not isinstance(exc, MemoviewError):
         if not details:
             details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-        log = record_exception(exc)
         if log is not None:
             saved = f"the details are saved in {log}; attach that file to a bug report."
             hint = _FAULT_HINT + saved if hint.startswith(_FAULT_HINT) else f"{hint} {saved.capitalize()}"

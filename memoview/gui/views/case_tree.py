@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from memoview.core.extraction import catalogue
 from memoview.gui import palette_colors
 from memoview.gui.icons import badge_icon, outcome_icon
 from memoview.gui.wording import OUTCOMES, attempt_outcome, plural
@@ -35,23 +36,14 @@ ROLE_KIND = Qt.ItemDataRole.UserRole
 ROLE_ID = Qt.ItemDataRole.UserRole + 1
 ROLE_OUTCOME = Qt.ItemDataRole.UserRole + 2
 
-METHOD_NAMES = {
-    "prefix": "Prefix continuation",
-    "pz": "Exact-continuation probability",
-    "sweep": "Whole-work sweep",
-    "prompt": "Free prompt",
-    "chat": "Chat prompt",
-    "membership": "Membership signals (weak evidence)",
-}
-
-
-# The tree is narrow: a short name first, so the result stays visible.
-SHORT_METHOD_NAMES = {"prefix": "Prefix", "pz": "p_z", "sweep": "Sweep", "prompt": "Prompt", "chat": "Chat",
-                      "membership": "Membership"}
+# Names from the one method catalogue (memoview.core.extraction.catalogue); the tree is narrow,
+# so it shows the short name first, keeping the result visible.
+METHOD_NAMES = {m.key: m.name for m in catalogue.METHODS}
+SHORT_METHOD_NAMES = {m.key: m.short_name for m in catalogue.METHODS}
 
 
 def method_name(method: str) -> str:
-    return METHOD_NAMES.get(method, method)
+    return catalogue.display_name(method)
 
 
 def attempt_result(attempt: Any) -> str:

@@ -15,6 +15,7 @@ from memoview.core.exhibits.flowables import colour
 from memoview.core.exhibits.sections.base import StoryBase
 from memoview.core.exhibits.sections.crosschecks import crosscheck_appendix
 from memoview.core.storage.audit import canonical_json
+from memoview.core.records import Method
 
 
 NEXT_APPENDIX = 3.0 * inch  # an appendix starts on the current page only when this much room is left
@@ -143,8 +144,8 @@ class Appendices(StoryBase):
              f"memoview case verify {d.case_name} --models --rerun\n"
              + "\n".join(f"memoview attempt reproduce {d.case_name} {v.attempt.id} --model MODEL_PATH"
                          for w in d.works for v in w.shown
-                         if v.attempt.spec.method == "sweep"
-                         or (v.attempt.spec.method in ("prefix", "prompt", "chat")
+                         if v.attempt.spec.method == Method.SWEEP
+                         or (v.attempt.spec.method in (Method.PREFIX, Method.PROMPT, Method.CHAT)
                              and v.attempt.spec.params.get("decoding") in ("greedy", "beam")))),
             ("4. Re-create this exhibit byte for byte (same case, same options)", o.command_line),
             ("5. Check the exhibit's manifest", f"# expect {d.manifest_sha256}\nsha256sum {o.output_name}.manifest.json"),

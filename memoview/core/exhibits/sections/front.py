@@ -16,6 +16,8 @@ from memoview.core.exhibits.flowables import colour
 from memoview.core.exhibits.sections import crosschecks
 from memoview.core.exhibits.sections.base import StoryBase
 from memoview.core.extraction import bos as bos_words
+from memoview.core.extraction import catalogue
+from memoview.core.records import Method
 
 
 BOS_WORDS = {
@@ -194,6 +196,21 @@ class FrontMatter(StoryBase):
             self.add(P(line, "small"))
 
     # ---------------------------------------------------------------- method
+    def _methods_table(self) -> None:
+        """The methods used in this exhibit, in the words of the method catalogue.
+
+        Its own table: a tagged table is drawn whole, so each table of this page must fit on one page.
+        """
+        used = {v.attempt.spec.method for v in self.data.all_views}
+        rows = [[P(fonts.escape(m.name), "cellb", raw=True), P(fonts.escape(f"{m.explanation} {m.literature}"), "cell", raw=True)]
+                for m in catalogue.METHODS if m.key in used]
+        if not rows:
+            return
+        t = Table(rows, colWidths=[1.5 * inch, self.width - 1.5 * inch])
+        t.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), fonts.SANS), ("GRID", (0, 0), (-1, -1), 0.4, colour("#888888")),
+                               ("VALIGN", (0, 0), (-1, -1), "TOP"), ("BACKGROUND", (0, 0), (0, -1), colour("#F0F0F0"))]))
+        self.add(P("Methods used in this exhibit", "h2"), t)
+
     def method(self) -> None:
         d = self.data
         opts = next((v.alignment.options for v in d.all_views if v.alignment is not None), AlignOptions())
@@ -242,6 +259,7 @@ class FrontMatter(StoryBase):
         t.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), fonts.SANS), ("GRID", (0, 0), (-1, -1), 0.4, colour("#888888")), ("VALIGN", (0, 0), (-1, -1), "TOP"),
                                ("BACKGROUND", (0, 0), (0, -1), colour("#F0F0F0"))]))
         self.add(t)
+        self._methods_table()
         # prompt classes
         self.add(P("Prompt classes in this exhibit", "h2"))
         by_class: dict[tuple[str, str, str], list[AttemptView]] = {}
@@ -262,10 +280,10 @@ class FrontMatter(StoryBase):
             suffixes = sorted({int(v.attempt.spec.target.get("suffix_tokens")  # sweeps: in params
                                    or (v.attempt.spec.params or {}).get("suffix_tokens") or 0) for v in views} - {0})
             s_text = "m = " + " or ".join(f"{s:,}" for s in suffixes) if suffixes else "the recorded number of"
-            if method in ("prefix", "pz"):
+            if method in (Method.PREFIX, Method.PZ):
                 template = (f"{k_text} tokens of the work{k_note}; the model's continuation is compared with the next "
                             f"{s_text} tokens of the work. {BOS_WORDS.get(t0.bos_policy or '', 'Start-of-text token: not recorded')}.")
-            elif method == "sweep":
+            elif method == Method.SWEEP:
                 template = (f"for each window, {'the ' if ks and not k_note else ''}{k_text} tokens of the work before "
                             f"it{k_note}; the "
                             f"continuation is compared with the window's {s_text} tokens. {BOS_WORDS.get(t0.bos_policy or '', 'Start-of-text token: not recorded')}.")
@@ -273,7 +291,7 @@ class FrontMatter(StoryBase):
                 template = str(t0.params.get("template") or t0.label or "free prompt (text in each attempt's prompt box)")
             source = (f"{min(words):,}\u2013{max(words):,} words (never counted)" if words and min(words) != max(words)
                       else f"{words[0]:,} words (never counted)" if words else "\u2013")
-            if method == "sweep":
+            if method == Method.SWEEP:
                 source = f"up to {max(words):,} words per window (never counted)"
             rows.append([pclass, method, f"{len(views):,}", template, source])
         self.add(table(rows, [0.8 * inch, 0.6 * inch, 0.7 * inch, self.width - 3.9 * inch, 1.8 * inch]))

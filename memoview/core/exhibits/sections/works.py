@@ -31,10 +31,10 @@ from memoview.core.exhibits.data import AttemptView, WorkSummary, sweep_suffix_t
 from memoview.core.exhibits.flowables import MemorizationMap, TwoColumns
 from memoview.core.exhibits.sections.base import StoryBase, _ann_kind_ok, _marks
 from memoview.core.exhibits.sections.front import BOS_WORDS
-from memoview.core.extraction import pz_label
+from memoview.core.extraction import catalogue, pz_label
 from memoview.core.findings import entropy
 from memoview.core.findings.quantity import MapQuantity
-from memoview.core.records import SweepWindow, best_window_key
+from memoview.core.records import AttemptStatus, best_window_key, SweepWindow
 
 WORK_MIN_SPACE = 4.0 * inch  # a work starts on the current page only when this much room is left
 
@@ -83,7 +83,7 @@ class WorkSections(StoryBase):
     # ---------------------------------------------------------------- one attempt
     def _outcome(self, view: AttemptView) -> str:
         a = view.attempt
-        if a.status != "done":
+        if a.status != AttemptStatus.DONE:
             return "not counted (did not finish)"
         words = outcomes.TIER_WORDS[view.tier]
         f = view.sweep
@@ -107,7 +107,7 @@ class WorkSections(StoryBase):
         a = view.attempt
         spec = a.spec
         bos = BOS_WORDS.get(spec.bos_policy or "", f"start-of-text policy {spec.bos_policy or 'not recorded'}")
-        rows = [("Method / prompt class", f"{outcomes.METHOD_WORDS.get(spec.method, spec.method)} / {spec.prompt_class}"),
+        rows = [("Method / prompt class", f"{catalogue.noun(spec.method)} / {spec.prompt_class}"),
                 ("Status", a.status + (f" \u2014 {a.error}" if a.error else "")),
                 ("Outcome", self._outcome(view)),
                 ("Decoding", outcomes.settings_line(spec.params or {})),
@@ -140,7 +140,7 @@ class WorkSections(StoryBase):
     def attempt(self, view: AttemptView) -> None:
         unit: list[Flowable] = self._attempt_header(view) + self._prompt_box(view)
         a, doc = view.attempt, view.document
-        if a.status != "done":
+        if a.status != AttemptStatus.DONE:
             self.add(KeepIfFits(unit + [Spacer(1, 4), P(f"This attempt ended with status '{a.status}'. {a.error}", "body")]))
             return
         text = doc.text if doc else ""
