@@ -2,73 +2,33 @@
 
 Each method: its name, prompt class, what it does and its literature default (shown on the method page and in
 the run summary). Which methods need a passage or the whole work, and which take a free prompt, decide what the
-method page offers. (To be read from the core's one catalogue of methods once it exists; issue 14, item 3.)
+method page offers. They come from the core's one catalogue of methods
+(:mod:`memoview.core.extraction.catalogue`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from memoview.core.extraction import catalogue
 from memoview.gui.dialogs.bos_choice import prompt_words as bos_prompt_words
 from memoview.gui.wording import decoding_words, plural, scheme_words
 
-METHODS: dict[str, dict[str, str]] = {
-    "prefix": {
-        "name": "Prefix continuation (discoverable extraction)",
-        "prompt_class": "prefix",
-        "text": "The model is given the words just before the passage (taken from the work itself) and continues "
-                "on its own, always choosing its most likely next word. If what it writes matches the work word "
-                "for word, the passage can be extracted from the model. The words given to the model are never "
-                "counted as reproduced.",
-        "default": "Default: 50 tokens of prompt, 50 tokens to match, greedy decoding (Carlini et al. 2023, "
-                   "“Quantifying Memorization Across Neural Language Models”).",
-    },
-    "pz": {
-        "name": "Exact-continuation probability (p_z)",
-        "prompt_class": "prefix",
-        "text": "Computes how likely it is that the model, sampling as a chatbot does, writes the exact passage "
-                "after the same prompt, and how many tries would give at least one exact copy with a 50% or 95% "
-                "chance. It is computed exactly from the model's probabilities, not by trial and error.",
-        "default": "Default: temperature 1, top-k 40 (Hayes et al. 2024; Cooper et al. 2025).",
-    },
-    "sweep": {
-        "name": "Whole-work sweep (memorization map)",
-        "prompt_class": "prefix",
-        "text": "Slides a window over the whole work and, at each position, checks how much of the next stretch the "
-                "model reproduces from the stretch before it. The result is a map of which parts of the work are "
-                "memorized, shown as shading in the document and a strip beside the scroll bar.",
-        "default": "Default: 50-token prompt, 50-token target, a new window every 50 tokens (Cooper et al. 2025).",
-    },
-    "prompt": {
-        "name": "Free prompt (ordinary or indirect request)",
-        "prompt_class": "ordinary",
-        "text": "You write a request as an ordinary user would (for example, “What is the first paragraph of …?”). "
-                "This tests whether the system regurgitates the work without being fed the work itself. "
-                "Several samples are drawn, each with a recorded seed.",
-        "default": "Default: 5 seeded samples, temperature 1 (as in the NYT and Concord complaints' examples).",
-    },
-    "chat": {
-        "name": "Chat prompt (messages, the model's chat template)",
-        "prompt_class": "ordinary",
-        "text": "You write the conversation a user would have with a chat assistant (an optional system message and "
-                "a user message). It is sent through the model's own chat template, exactly as a chat product "
-                "would, and the exact text sent is shown before the run.",
-        "default": "Default: 5 seeded samples, temperature 1; the model's chat template when it has one "
-                   "(otherwise a plain “role: content” prompt, and the attempt says so).",
-    },
-    "membership": {
-        "name": "Membership signals (weak evidence)",
-        "prompt_class": "none",
-        "text": "Statistics (perplexity, zlib ratio, Min-K%, Min-K%++) that only hint whether the work was in the "
-                "training data. They are unreliable on their own (Duan et al. 2024) and are always labelled as "
-                "weak evidence; never present them as proof of copying.",
-        "default": "Default: Min-K% with k = 20% (Shi et al. 2023; Zhang et al. 2024).",
-        "prompt_class_note": "none: the model only scores the work's own text",
-    },
-}
-PASSAGE_METHODS = ("prefix", "pz", "prompt", "chat", "membership")
-WHOLE_WORK_METHODS = ("sweep", "membership", "prompt", "chat")
-FREE_METHODS = ("prompt", "chat")
+
+def _wizard_entry(info: catalogue.MethodInfo) -> dict[str, str]:
+    entry = {"name": info.title, "text": info.explanation, "default": info.literature,
+             "prompt_class": "none" if info.prompt_class_note else info.prompt_class.value}
+    if info.prompt_class_note:
+        entry["prompt_class_note"] = info.prompt_class_note
+    return entry
+
+
+# Read from the core's one catalogue of methods (core/extraction/catalogue.py): the names, explanations and
+# literature defaults the wizard shows are the ones the case tree, the CLI help and the exhibit's method page show.
+METHODS: dict[str, dict[str, str]] = {info.key: _wizard_entry(info) for info in catalogue.METHODS}
+PASSAGE_METHODS = tuple(info.key for info in catalogue.METHODS if info.offered_on_passage)
+WHOLE_WORK_METHODS = tuple(info.key for info in catalogue.METHODS if info.offered_on_whole_work)
+FREE_METHODS = catalogue.methods_needing(catalogue.Needs.PROMPT)
 DISCLOSURE = ("Every attempt is recorded in the case file — prompt, settings, output, failures and cancellations "
               "included — and may be disclosed to the other side. Nothing can be deleted afterwards.")
 

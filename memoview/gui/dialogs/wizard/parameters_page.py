@@ -19,12 +19,19 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
+from memoview.core.extraction import catalogue
+from memoview.core.records import Method
 from memoview.gui.dialogs.bos_choice import BosPolicyCombo
 from memoview.gui.dialogs.wizard.methods import FREE_METHODS
 
 if TYPE_CHECKING:
     from memoview.gui.dialogs.extraction_wizard import ExtractionWizard
 
+
+# The literature defaults, written once: the request types' own field defaults (the CLI reads the same).
+PREFIX = catalogue.get(Method.PREFIX).defaults()
+SWEEP = catalogue.get(Method.SWEEP).defaults()
+PROMPT = catalogue.get(Method.PROMPT).defaults()
 
 class ParametersPage(QWizardPage):
     """Only the settings that apply to the chosen method (and decoding) are shown."""
@@ -37,11 +44,11 @@ class ParametersPage(QWizardPage):
         self.prefix = QSpinBox()
         self.prefix.setObjectName("prefixTokens")
         self.prefix.setRange(1, 4096)
-        self.prefix.setValue(50)
+        self.prefix.setValue(PREFIX["prefix"])
         self.suffix = QSpinBox()
         self.suffix.setObjectName("suffixTokens")
         self.suffix.setRange(1, 4096)
-        self.suffix.setValue(50)
+        self.suffix.setValue(PREFIX["suffix"])
         self.decoding = QComboBox()
         self.decoding.setObjectName("decoding")
         for key, text in (("greedy", "Greedy (always the most likely word; deterministic)"),
@@ -86,11 +93,11 @@ class ParametersPage(QWizardPage):
         self.temperature.setObjectName("temperature")
         self.temperature.setRange(0.01, 5.0)
         self.temperature.setSingleStep(0.1)
-        self.temperature.setValue(1.0)
+        self.temperature.setValue(PREFIX["pz_temperature"])
         self.top_k = QSpinBox()
         self.top_k.setObjectName("topK")
         self.top_k.setRange(0, 100000)
-        self.top_k.setValue(40)
+        self.top_k.setValue(PREFIX["pz_top_k"])
         self.top_k.setSpecialValueText("off (full vocabulary)")
         self.top_p = QDoubleSpinBox()
         self.top_p.setObjectName("topP")
@@ -100,18 +107,18 @@ class ParametersPage(QWizardPage):
         self.beams = QSpinBox()
         self.beams.setObjectName("beams")
         self.beams.setRange(1, 64)
-        self.beams.setValue(4)
+        self.beams.setValue(PREFIX["num_beams"])
         self.samples = QSpinBox()
         self.samples.setObjectName("samples")
         self.samples.setRange(1, 10000)
-        self.samples.setValue(1)
+        self.samples.setValue(PREFIX["n_samples"])
         self.seed = QSpinBox()
         self.seed.setObjectName("seed")
         self.seed.setRange(0, 2**31 - 1)
         self.stride = QSpinBox()
         self.stride.setObjectName("stride")
         self.stride.setRange(1, 100000)
-        self.stride.setValue(50)
+        self.stride.setValue(SWEEP["stride"])
         self.stride_unit = QComboBox()
         self.stride_unit.setObjectName("strideUnit")
         self.stride_unit.addItem("tokens (survey)", "tokens")
@@ -205,11 +212,11 @@ class ParametersPage(QWizardPage):
     def initializePage(self) -> None:  # noqa: N802 - Qt name
         method = self.w.method_page.method()
         if method in FREE_METHODS:
-            self.samples.setValue(5)
+            self.samples.setValue(PROMPT["n_samples"])
             self.decoding.setCurrentIndex(self.decoding.findData("sample"))
-        elif self.decoding.currentData() == "sample" and self.samples.value() == 5:
+        elif self.decoding.currentData() == "sample" and self.samples.value() == PROMPT["n_samples"]:
             self.decoding.setCurrentIndex(self.decoding.findData("greedy"))
-            self.samples.setValue(1)
+            self.samples.setValue(PREFIX["n_samples"])
         beam_refusal = self.w.engine_refusals().get("beam")  # e.g. llama.cpp has no beam search
         beam = cast(QStandardItemModel, self.decoding.model()).item(self.decoding.findData("beam"))
         beam.setEnabled(beam_refusal is None)
