@@ -296,7 +296,7 @@ class LlamaCppEngine:
         if hasattr(cp, "kv_unified"):
             # One KV stream per sequence. With a unified KV buffer, llama.cpp (0.3.36's build) gives every
             # sequence after the first in a multi-sequence decode different logits from the same window
-            # decoded alone (up to 4.6 logits on the demo model; it flipped 2 of 20 sweep windows), a known
+            # decoded alone (up to 4.8 nat in log p on the demo model; it flipped 2 of 20 sweep windows), a known
             # llama.cpp bug (ggml-org/llama.cpp#24962). Split streams are bit-identical to single decodes.
             cp.kv_unified = KV_UNIFIED
         # llama.cpp's own defaults otherwise (float16 KV cache, automatic flash attention): the numerics a
