@@ -115,7 +115,7 @@ class TruncatedGGUFError(InvalidGGUFError):
 
 
 class UnsupportedArchitectureError(ModelError):
-    """An architecture transformers cannot run as a causal LM without remote code."""
+    """An architecture the engine asked for cannot run (transformers: not a native causal LM; GGUF: see gguf_support)."""
 
 
 class ExtractionError(MemoviewError):

@@ -120,6 +120,24 @@ def test_scores_are_consistent_and_batching_does_not_change_them(engine: Engine)
         assert s.ranks == ()
 
 
+def test_a_windows_scores_do_not_depend_on_the_other_windows_in_its_batch(engine: Engine) -> None:
+    """Scored together (one multi-sequence decode / one padded batch) or one at a time, a window gets the
+    same scores. Regression: llama.cpp's unified KV buffer gave every window but the first of a
+    multi-window decode logits up to 4.6 away from the same window decoded alone (llama.cpp#24962), which
+    flipped 2 of the demo sweep's 20 windows; the engine now uses one KV stream per sequence."""
+    ids = engine.encode(_text_for(engine))
+    assert len(ids) >= 28, "the test text is too short for three overlapping windows"
+    contexts = [[engine.bos_token_id] + ids[:8 + 3 * k] for k in range(3)]
+    targets = [ids[8 + 3 * k:22 + 3 * k] for k in range(3)]  # ~70 query tokens in one decode (the bug needs >= 32)
+    together = engine.score(contexts, targets, ScoringScheme())
+    alone = [engine.score([c], [t], ScoringScheme())[0] for c, t in zip(contexts, targets)]
+    for k, (a, b) in enumerate(zip(together, alone)):
+        diff = max(abs(x - y) for x, y in zip(a.logprobs, b.logprobs))
+        # llama.cpp: bit-identical; transformers: a padded batch may round differently in the last digits.
+        assert diff <= (0.0 if engine.name == "llama.cpp" else 1e-4), f"window {k}: max |d log p| = {diff}"
+        assert a.greedy_exact == b.greedy_exact and a.argmax_matches == b.argmax_matches
+
+
 def test_greedy_generation_is_deterministic_and_matches_greedy_exact(engine: Engine) -> None:
     ids = engine.encode(_text_for(engine))
     ctx = [engine.bos_token_id] + ids[:10]

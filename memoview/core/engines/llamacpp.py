@@ -36,6 +36,7 @@ from memoview.core.records import ModelInfo
 NAME = "llama.cpp"
 LOGITS_BUDGET_BYTES = 192 * 1024 * 1024  # float32 logits requested per decode
 SEQ_CAPACITY = 16  # sequences (windows) per context
+KV_UNIFIED = False  # see _context: a unified KV buffer corrupts multi-sequence decodes
 _BACKEND_READY = False
 
 
@@ -175,7 +176,8 @@ class LlamaCppEngine:
         self.identity = EngineIdentity(
             engine=NAME, library="llama-cpp-python", library_version=library_version(), device=self.device,
             dtype=info.quantization or "gguf", threads=self.threads, build=self._build_flags(),
-            extra={"llama_cpp": library_version()},
+            extra={"llama_cpp": library_version(),
+                   "context": {"kv_unified": KV_UNIFIED, "kv_cache": "f16", "flash_attn": "auto"}},
         )
         self.open_seconds = time.perf_counter() - start
 
@@ -292,10 +294,14 @@ class LlamaCppEngine:
         cp.n_seq_max = n_seq
         cp.n_threads = cp.n_threads_batch = self.threads
         if hasattr(cp, "kv_unified"):
-            cp.kv_unified = True
+            # One KV stream per sequence. With a unified KV buffer, llama.cpp (0.3.36's build) gives every
+            # sequence after the first in a multi-sequence decode different logits from the same window
+            # decoded alone (up to 4.8 nat in log p on the demo model; it flipped 2 of 20 sweep windows), a known
+            # llama.cpp bug (ggml-org/llama.cpp#24962). Split streams are bit-identical to single decodes.
+            cp.kv_unified = KV_UNIFIED
         # llama.cpp's own defaults otherwise (float16 KV cache, automatic flash attention): the numerics a
-        # deployment of this file uses. (A float32 cache without flash attention was tried on the demo
-        # model: the per-token log-probs moved no closer to transformers' float32.)
+        # deployment of this file uses. (A float32 cache and flash attention off were measured on the demo
+        # model: neither moves the per-token log-probs closer to transformers' float32; README, Engines.)
         if hasattr(cp, "no_perf"):
             cp.no_perf = True
         ctx = L.llama_init_from_model(self._model, cp)

@@ -363,17 +363,13 @@ def _hf_info(layout: ModelLayout, load_tokenizer: bool) -> ModelInfo:
     )
 
 
-def _gguf_info(layout: ModelLayout, engine: str = "transformers") -> ModelInfo:
+def _gguf_info(layout: ModelLayout, engine: str = "auto") -> ModelInfo:
+    from memoview.core.models.gguf_support import check_gguf_support
+
     header: GGUFHeader = read_gguf_header(layout.path)
     arch = header.architecture
-    # llama.cpp reads far more GGUF architectures than transformers; it checks the file itself when it opens it.
-    supported = gguf_supported_architectures() if engine == "transformers" else [arch]
-    if arch not in supported:
-        raise errors.UnsupportedArchitectureError(
-            f"{layout.path.name}: GGUF architecture '{arch or '(missing)'}' cannot be loaded by the installed "
-            f"transformers {library_versions()['transformers']}.",
-            f"GGUF architectures it reads: {', '.join(sorted(supported))}.",
-        )
+    # Decided from the file's own header: llama.cpp reads far more GGUF architectures than transformers.
+    support = check_gguf_support(arch, engine, layout.path.name)
     md = header.metadata
     tok = header.token_strings
 
@@ -392,20 +388,24 @@ def _gguf_info(layout: ModelLayout, engine: str = "transformers") -> ModelInfo:
         has_chat_template="tokenizer.chat_template" in md, shipped_generation_config=shipped,
         library_versions=library_versions(), name=layout.path.name,
         stored_dtype=", ".join(f"{k}×{v}" for k, v in counts.items()),
-        notes=(f"GGUF v{header.version}, {len(header.tensors)} tensors; dequantized to float32 when opened",
-               f"model name in file: {md.get('general.name', '?')}"),
+        notes=(f"GGUF v{header.version}, {len(header.tensors)} tensors"
+               + ("; dequantized to float32 when opened with transformers" if support.transformers is None else ""),
+               f"model name in file: {md.get('general.name', '?')}") + support.notes(),
     )
 
 
 def inspect_model(path: str | os.PathLike[str], *, allow_pickle: bool = False, check_memory_fit: bool = False,
                   load_tokenizer: bool = True, cancel: Optional[CancelToken] = None,
-                  engine: str = "transformers") -> Job[Optional[ModelInfo]]:
+                  engine: str = "auto") -> Job[Optional[ModelInfo]]:
     """Describe and fingerprint a model without loading its weights; None if cancelled.
 
     ``check_memory_fit`` refuses (InsufficientMemoryError) a model that would
     not fit in the available memory; ``open_model`` sets it. ``load_tokenizer``
     loads an HF folder's tokenizer (not its weights) to learn how it treats
-    BOS; a GGUF's tokenizer facts come from its metadata.
+    BOS; a GGUF's tokenizer facts come from its metadata. ``engine``: the engine
+    that will open it (``transformers``, ``llama.cpp``), or ``auto`` (registering
+    a model): a GGUF file is refused only when that engine (for ``auto``: every
+    engine) cannot open its architecture (see :mod:`memoview.core.models.gguf_support`).
     """
     yield Progress(0, None, f"Inspecting {Path(path).name}")
     layout = model_layout(path, allow_pickle=allow_pickle)

@@ -285,7 +285,8 @@ def open_model(path: str | os.PathLike[str], *, allow_pickle: bool = False,
 
     if dtype not in memory.BYTES_PER_PARAM:
         raise errors.ValidationError(f"Unknown dtype '{dtype}'.", "Use float32, bfloat16 or float16.")
-    info = yield from inspect_model(path, allow_pickle=allow_pickle, check_memory_fit=False, cancel=cancel)
+    info = yield from inspect_model(path, allow_pickle=allow_pickle, check_memory_fit=False, cancel=cancel,
+                                    engine="transformers")
     if info is None or (cancel is not None and cancel.cancelled):
         return None
     memory.check(info, memory.weight_file_bytes(info), "transformers", device, dtype)
