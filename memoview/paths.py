@@ -46,26 +46,25 @@ def resource(*parts: str) -> Path:
 
 
 def user_data_dir() -> Path:
-    """Per-user data folder (demo case, settings); overridable for tests."""
-    override = os.environ.get("MEMOVIEW_DATA_DIR")
-    if override:
-        path = Path(override)
-    else:
-        from platformdirs import user_data_path
-
-        path = user_data_path("memoview", appauthor=False)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    """Per-user data folder (demo case, settings); ``MEMOVIEW_DATA_DIR`` overrides it (tests)."""
+    return _user_dir("MEMOVIEW_DATA_DIR", "data")
 
 
 def user_cache_dir() -> Path:
-    """Per-user cache folder (fingerprint cache, assembled demo model, GGUF cache)."""
-    override = os.environ.get("MEMOVIEW_CACHE_DIR")
+    """Per-user cache folder (fingerprint cache, assembled demo model, GGUF cache); ``MEMOVIEW_CACHE_DIR``
+    overrides it."""
+    return _user_dir("MEMOVIEW_CACHE_DIR", "cache")
+
+
+def _user_dir(env: str, kind: str) -> Path:
+    """The folder ``$env`` names, else the platform's per-user ``kind`` folder for memoview; created."""
+    override = os.environ.get(env)
     if override:
         path = Path(override)
     else:
-        from platformdirs import user_cache_path
+        import platformdirs
 
-        path = user_cache_path("memoview", appauthor=False)
+        path = (platformdirs.user_data_path if kind == "data" else platformdirs.user_cache_path)(
+            "memoview", appauthor=False)
     path.mkdir(parents=True, exist_ok=True)
     return path

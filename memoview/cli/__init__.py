@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "memoview.cli.document_cmds",
     "memoview.cli.model_cmds",
     "memoview.cli.extraction_cmds",
+    "memoview.cli.attempt_cmds",
     "memoview.cli.engine_cmds",
     "memoview.cli.alignment_cmds",
     "memoview.cli.export_cmds",

@@ -13,7 +13,7 @@ from memoview.core.records import Method
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    from memoview.cli.extraction_cmds import engine_args
+    from memoview.cli.extraction_args import engine_args
 
     cc = subparsers.add_parser("crosscheck", help="re-score a finished sweep or prefix/p_z attempt with another "
                                                   "engine and record where the two agree")
@@ -33,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def cmd_crosscheck(args: argparse.Namespace) -> int:
-    from memoview.cli.extraction_cmds import engine_settings
+    from memoview.cli.extraction_args import engine_settings
     from memoview.core.crosscheck import run_crosscheck
 
     if args.recorded:

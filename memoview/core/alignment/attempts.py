@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Optional
 from memoview.core.alignment.engine import align
 from memoview.core.alignment.types import Alignment, AlignOptions
 from memoview.core.errors import ValidationError
-from memoview.core.records import Attempt, Document
+from memoview.core.records import Attempt, Document, TargetRange
 
 if TYPE_CHECKING:
     from memoview.core.case import Case
@@ -31,35 +31,30 @@ STORED = "alignment stored in the case"
 COMPUTED = "computed with default options"
 
 
-def _where(attempt: Attempt, document: Document) -> str:
-    return f"Attempt {attempt.id} (document {document.id})"
+def _target(attempt: Attempt, document: Document) -> Optional[TargetRange]:
+    """The attempt's target range, checked against the document (a bad range raises); None without one."""
+    target = attempt.spec.target_range()
+    if target is not None:
+        target.check_within(len(document.text), f"Attempt {attempt.id} (document {document.id})")
+    return target
 
 
 def compared_region(attempt: Attempt, document: Document) -> tuple[int, int]:
     """Document character range the output is compared with: the target, else the whole document."""
-    target = attempt.spec.target_range()
-    if target is None:
-        return 0, len(document.text)
-    target.check_within(len(document.text), _where(attempt, document))
-    return target.start, target.end
+    target = _target(attempt, document)
+    return (0, len(document.text)) if target is None else (target.start, target.end)
 
 
 def prompt_region(attempt: Attempt, document: Document) -> Optional[tuple[int, int]]:
     """Document character range supplied in the prompt (never counted), or None when it has none."""
-    target = attempt.spec.target_range()
-    if target is None:
-        return None
-    target.check_within(len(document.text), _where(attempt, document))
-    return target.prompt_start, target.start
+    target = _target(attempt, document)
+    return None if target is None else (target.prompt_start, target.start)
 
 
 def shown_region(attempt: Attempt, document: Document) -> tuple[int, int]:
     """Document range shown beside the output: prompt region + target, else the whole document."""
-    target = attempt.spec.target_range()
-    if target is None:
-        return 0, len(document.text)
-    target.check_within(len(document.text), _where(attempt, document))
-    return target.prompt_start, target.end
+    target = _target(attempt, document)
+    return (0, len(document.text)) if target is None else (target.prompt_start, target.end)
 
 
 def _document_of(case: "Case", attempt: Attempt) -> Document:

@@ -85,11 +85,10 @@ def _silence(llama_cpp: Any) -> None:
     """llama.cpp logs every load to stderr; memoview reports progress itself (errors still raise)."""
     global _LOG_CALLBACK
     try:
-        @llama_cpp.llama_log_callback
         def _quiet(level: int, text: bytes, user_data: Any) -> None:  # pragma: no cover - C callback
             return None
 
-        _LOG_CALLBACK = _quiet
+        _LOG_CALLBACK = llama_cpp.llama_log_callback(_quiet)  # the ctypes callback; kept alive in a global
         llama_cpp.llama_log_set(_LOG_CALLBACK, ctypes.c_void_p(0))
     except (AttributeError, TypeError):  # pragma: no cover - other bindings
         pass

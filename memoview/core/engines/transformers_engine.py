@@ -121,8 +121,9 @@ class TransformersEngine:
         devices = sorted({str(p.device) for p in self.lm.model.parameters()})
         if len(devices) > 1:
             device = ",".join(devices)
+        mkldnn: Any = torch.backends.mkldnn  # its is_available() is untyped
         build = {"torch_cuda": str(torch.version.cuda or "none"),
-                 "mkldnn": str(bool(torch.backends.mkldnn.is_available()))}
+                 "mkldnn": str(bool(mkldnn.is_available()))}
         if device.startswith("cuda"):
             build["gpu"] = torch.cuda.get_device_name(param.device)
         return EngineIdentity(engine=NAME, library="transformers", library_version=transformers.__version__,
@@ -290,8 +291,9 @@ class TransformersEngine:
     # ------------------------------------------------------------------ generation
     def _generation_config(self, params: GenerationParams) -> Any:
         """A complete GenerationConfig: nothing taken from the model's shipped defaults."""
-        from transformers import GenerationConfig
+        from transformers import GenerationConfig as _GenerationConfig
 
+        GenerationConfig: Any = _GenerationConfig  # transformers' constructor is untyped
         sample = params.decoding == "sample"
         return GenerationConfig(
             max_new_tokens=int(params.max_new_tokens), min_new_tokens=0, do_sample=sample,
@@ -307,14 +309,15 @@ class TransformersEngine:
 
     def _neutralise(self) -> None:
         """Replace the shipped generation config so that nothing hidden (penalties, top-k) leaks in."""
-        from transformers import GenerationConfig
+        from transformers import GenerationConfig as _GenerationConfig
 
+        GenerationConfig: Any = _GenerationConfig  # transformers' constructor is untyped
         model = self.lm.model
         if getattr(getattr(model, "generation_config", None), "_memoview_neutral", False):
             return
         neutral = GenerationConfig(bos_token_id=self.lm.bos_token_id, eos_token_id=self.lm.eos_token_id,
                                    pad_token_id=self._pad_id())
-        neutral._memoview_neutral = True  # type: ignore[attr-defined]
+        neutral._memoview_neutral = True
         model.generation_config = neutral
 
     def generate(self, contexts: Sequence[Sequence[int]], params: GenerationParams,

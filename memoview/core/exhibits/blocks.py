@@ -11,10 +11,11 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import inch
 from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.platypus import Flowable, KeepTogether, Paragraph, Table, TableStyle
+from reportlab.platypus import Paragraph, Table, TableStyle
 
 from memoview.core.exhibits import fonts, layout, tagging
 from memoview.core.exhibits.flowables import TwoColumns, colour
+from memoview.core.exhibits.rl_bases import Flowable, KeepTogether
 
 # Type sizes (points). A judge reads the exhibit on paper: body text and the
 # side-by-side columns are 10 pt or more, and nothing on any page (tables,

@@ -13,9 +13,9 @@ from typing import Any, Optional
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import letter
 from reportlab.lib.units import inch
-from reportlab.pdfgen import canvas as rl_canvas
 
 from memoview.core.exhibits import fonts, tagging
+from memoview.core.exhibits.rl_bases import Canvas
 
 PAGE_W, PAGE_H = letter
 TOP_CLEAR = 0.75 * inch
@@ -52,7 +52,7 @@ def _fixed_timestamp(when: time.struct_time) -> Any:
 
 
 def canvas_maker(band: PageBand, creation: Optional[time.struct_time], pages_out: list[str]) -> type:
-    class BandCanvas(rl_canvas.Canvas):
+    class BandCanvas(Canvas):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             kwargs["invariant"] = 1
             kwargs["initialFontName"] = fonts.SANS  # otherwise every page references a non-embedded Helvetica

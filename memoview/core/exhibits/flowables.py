@@ -7,10 +7,9 @@ from typing import Any, Optional, Sequence
 
 from reportlab.lib import colors
 from reportlab.pdfbase.pdfmetrics import stringWidth
-from reportlab.platypus import Flowable
-
 from memoview.core.exhibits import fonts, layout, styles, tagging
 from memoview.core.exhibits.layout import Line
+from memoview.core.exhibits.rl_bases import Flowable
 
 _COLOURS: dict[str, Any] = {}
 

@@ -30,9 +30,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional, Sequence
 
-from reportlab.platypus import Flowable, Paragraph, Table
+from reportlab.platypus import Paragraph, Table
 from reportlab.platypus.doctemplate import ActionFlowable
-from reportlab.platypus.flowables import KeepTogether, PageBreak, Spacer
+from reportlab.platypus.flowables import PageBreak, Spacer
+
+from memoview.core.exhibits.rl_bases import Flowable, KeepTogether
 
 LANGUAGE = "en-US"
 
@@ -77,7 +79,7 @@ class Tagged(Flowable):
         columns = getattr(self.inner, "tag_header_columns", None)
         for part in parts:
             if columns and isinstance(part, Table):
-                part.tag_header_columns = columns  # type: ignore[attr-defined]  # the key column stays TH
+                part.tag_header_columns = columns  # the key column stays TH
         return [tag(p) for p in parts]
 
     def drawOn(self, canvas: Any, x: float, y: float, _sW: float = 0) -> None:
@@ -95,7 +97,7 @@ class Tagged(Flowable):
             canvas.end_tag()
 
     def _draw_table(self, canvas: Any, x: float, y: float, _sW: float) -> None:
-        table = self.inner
+        table: Any = self.inner  # a reportlab Table (drawOn checked), untyped
         repeat = table.repeatRows
         header_rows = set(repeat) if isinstance(repeat, (tuple, list)) else set(range(int(repeat or 0)))
         tagger = _TableTagger(canvas, header_rows, set(getattr(table, "tag_header_columns", ())))
@@ -135,7 +137,7 @@ def tag(flowable: Flowable) -> Flowable:
 
 def header_columns(table: Table, columns: Sequence[int]) -> Table:
     """Mark ``columns`` of a key/value table as row headers (TH). Kept on the parts of a split table."""
-    table.tag_header_columns = tuple(columns)  # type: ignore[attr-defined]
+    table.tag_header_columns = tuple(columns)
     return table
 
 

@@ -124,13 +124,9 @@ def run_prefix(case: Case, lm: Engine | LoadedModel, document: Document, request
     env = common.environment(lm)
     results: list[Attempt] = []
     n = params["n_samples"]
-    for i in range(n):
-        if skip(i):
-            continue
-        if cancel is not None and cancel.cancelled:
-            break
+    for i in common.pending_samples(n, skip, cancel):
         yield Progress(i, n, f"{method} attempt {i + 1} of {n} on '{document.title}'")
-        seed = request.seed + i if params["decoding"] == "sample" else None
+        seed = common.sample_seed(request.seed, i, params["decoding"])
         spec = AttemptSpec(
             method=method, prompt_class=request.prompt_class, model_id=int(model_info.id or 0),
             model_fingerprint=model_info.fingerprint, document_id=document.id, params=params,

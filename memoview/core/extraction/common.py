@@ -14,7 +14,7 @@ import math
 import os
 import platform
 import sys
-from typing import Any, Optional, Sequence
+from typing import Any, Callable, Iterator, Optional, Sequence
 
 from memoview.core import errors
 from memoview.core.extraction import bos
@@ -114,6 +114,22 @@ def score_continuations(lm: Any, contexts: Sequence[Sequence[int]], targets: Seq
                               "Open the model with an engine that can (--engine transformers).")
     scheme = ScoringScheme(temperature=temperature, top_k=top_k, with_ranks=with_ranks, moments=moments)
     return engine.score(contexts, targets, scheme)
+
+
+def pending_samples(n: int, skip: Callable[[int], bool], cancel: Optional[CancelToken]) -> Iterator[int]:
+    """The indices of the samples still to run, in order: those ``skip`` names (already in the case, when a
+    campaign resumes) are left out, and none comes after a cancel (checked before each sample)."""
+    for i in range(n):
+        if skip(i):
+            continue
+        if cancel is not None and cancel.cancelled:
+            return
+        yield i
+
+
+def sample_seed(seed: int, index: int, decoding: str) -> Optional[int]:
+    """Sample ``index``'s seed: ``seed + index`` when sampling, none for deterministic decoding."""
+    return seed + index if decoding == "sample" else None
 
 
 def check_model_context(lm: Any, length: int, what: str) -> None:

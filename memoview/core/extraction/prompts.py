@@ -129,13 +129,9 @@ def run_prompt(case: Case, lm: Engine | LoadedModel, request: PromptRequest, *, 
     env = common.environment(lm)
     n = params["n_samples"]
     results: list[Attempt] = []
-    for i in range(n):
-        if skip(i):
-            continue
-        if cancel is not None and cancel.cancelled:
-            break
+    for i in common.pending_samples(n, skip, cancel):
         yield Progress(i, n, f"{method} sample {i + 1} of {n}")
-        seed = request.seed + i if request.decoding == "sample" else None
+        seed = common.sample_seed(request.seed, i, request.decoding)
         spec = sample_spec(method, request, model_info, document, params, common.bos_policy(lm), seed)
         started = utc_now()
         try:

@@ -57,13 +57,9 @@ def run_served_prompt(case: Case, engine: object, request: PromptRequest, *, doc
     n = params["n_samples"]
     prompt_text = _readable(request.messages or []) if chat else str(request.text)
     results: list[Attempt] = []
-    for i in range(n):
-        if skip(i):
-            continue
-        if cancel is not None and cancel.cancelled:
-            break
+    for i in common.pending_samples(n, skip, cancel):
         yield Progress(i, n, f"{method} sample {i + 1} of {n} on {caps.endpoint}")
-        seed = request.seed + i if request.decoding == "sample" else None
+        seed = common.sample_seed(request.seed, i, request.decoding)
         spec = sample_spec(method, request, model_info, document, params, "server", seed)
         started = utc_now()
         gen = GenerationParams.from_params(params, seed=seed)

@@ -107,14 +107,13 @@ def resolve_api_key(endpoint: Endpoint) -> tuple[Optional[str], KeySource]:
         try:
             import keyring  # optional: only when installed
         except ImportError:
-            keyring = None  # type: ignore[assignment]
-        if keyring is not None:
-            try:
-                stored = keyring.get_password(KEYRING_SERVICE, endpoint.base_url)
-            except Exception:  # a locked or absent keyring backend is the same as no key
-                stored = None
-            if stored:
-                return stored, KeySource("keyring", f"{KEYRING_SERVICE}/{endpoint.base_url}")
+            return None, KeySource("none", "")
+        try:
+            stored: Optional[str] = keyring.get_password(KEYRING_SERVICE, endpoint.base_url)
+        except Exception:  # a locked or absent keyring backend is the same as no key
+            stored = None
+        if stored:
+            return stored, KeySource("keyring", f"{KEYRING_SERVICE}/{endpoint.base_url}")
     return None, KeySource("none", "")
 
 

@@ -42,14 +42,15 @@ class LocalTokenizer:
             except ImportError:
                 pass
             else:
-                return LlamaVocabTokenizer.load_gguf(p)  # type: ignore[return-value]
+                return LlamaVocabTokenizer.load_gguf(p)
         from memoview.core.models.offline import enforce_offline
 
         enforce_offline()
         import transformers
         from transformers import AutoTokenizer
 
-        transformers.utils.logging.set_verbosity_error()
+        hf_logging: Any = transformers.utils.logging  # untyped functions
+        hf_logging.set_verbosity_error()
         try:
             if p.is_file() and p.suffix.lower() == ".gguf":
                 tok = AutoTokenizer.from_pretrained(str(p.parent), gguf_file=p.name, local_files_only=True,
