@@ -108,7 +108,9 @@ class MainWindow(QMainWindow):
         self.tree_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                                    | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.tree_dock)
-        self.resizeDocks([self.tree_dock], [260], Qt.Orientation.Horizontal)  # comparison panes keep ≥ 60 chars a line at 1280
+        from memoview.gui.window.dock_width import DockWidth
+
+        self.dock_width = DockWidth(self, self.tree_dock)  # a fifth of the window, or the user's dragged width
 
     def _restore_geometry(self) -> None:
         geometry = settings.value("main_window/geometry")
