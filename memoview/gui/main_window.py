@@ -401,14 +401,12 @@ class MainWindow(QMainWindow):
             except MemoviewError as exc:
                 self.show_error(exc)
                 return None
-            view = DocumentView(document)
+            view = DocumentView(document, runner=self.runner)  # its findings line is computed on the worker
             view.extract_requested.connect(self.extract_from_passage)
             view.window_clicked.connect(self.open_sweep_window)
             title = document.title if len(document.title) <= 28 else document.title[:27] + "…"
             self.tabs.add_view(key, view, ("◐ " if document.is_control else "") + title, document.title)
-        from memoview.gui.views.overview import findings_sentence, sweep_layers
-
-        view.set_sweeps(sweep_layers(self.case, doc_id), findings_sentence(self.case, doc_id))  # type: ignore[attr-defined]
+        view.refresh_from_case(self.case)  # type: ignore[attr-defined]  # map now; findings line from the worker
         if select is not None:
             view.select_range(*select)  # type: ignore[attr-defined]
         return view

@@ -10,6 +10,7 @@ from PySide6.QtTest import QTest
 from memoview.gui import palette_colors, settings
 from memoview.gui.window.dock_width import SETTING, auto_width
 from tests.gui.support import screenshot
+from tests.gui.test_findings_gui import window  # noqa: F401 - a real case with stored sweeps
 
 pytestmark = pytest.mark.gui
 
@@ -40,3 +41,45 @@ def test_dock_is_a_fifth_of_a_wide_window_and_keeps_the_users_drag(make_window, 
     other = make_window(size=(1920, 1080))  # a new window (next session) starts at the dragged width
     qtbot.waitUntil(lambda: other.tree_dock.width() == dragged, timeout=5000)
     settings.set_value(SETTING, "")
+
+
+def test_document_findings_line_is_computed_on_the_worker(window, qtbot) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    """Opening a work never runs ``case_findings`` on the UI thread: the line says "Computing the findings…"
+    until the worker's result lands, and of two quick requests only the newer result is shown."""
+    from memoview.gui.views.document_view import DocumentView
+
+    doc_id = window.case.documents()[0].id
+    qtbot.waitUntil(lambda: not window.runner.is_busy(), timeout=60000)  # the overview's computation is done
+    view = window.open_document(doc_id)
+    # No event has been processed since the request: the worker's result cannot be on screen yet.
+    assert view.findings_pending and view.map_label.text() == DocumentView.COMPUTING
+    assert view.map_label.isVisibleTo(view) and view.map_panel.bars  # the map itself is drawn at once
+    shown: list[str] = []
+    view.findings_shown.connect(shown.append)
+    view.refresh_from_case(window.case)  # a second request before the first result arrives
+    qtbot.waitUntil(lambda: not view.findings_pending, timeout=60000)
+    assert len(shown) == 1  # the first request's result was dropped (superseded), the newer one shown
+    assert "extractable" in view.map_label.text() and view.map_label.text() == shown[0]
+    # Closing the tab while a computation is pending drops its result without touching the deleted view.
+    view.refresh_from_case(window.case)
+    window.tabs.close_tab(window.tabs.indexOf(view))
+    qtbot.waitUntil(lambda: not window.runner.is_busy(), timeout=60000)
+
+
+def test_protocol_header_follows_a_palette_switch(window, qtbot) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    from memoview.gui.theme import switch_theme
+
+    window.case.add_protocol("demo", 'name = "demo"\n', "toml")
+    view = window.open_protocol(window.case.protocols()[0].id)
+    light = palette_colors.colors().secondary
+    assert light in view.header.text()
+    window.actions_by_name["dark_mode"].setChecked(True)
+    window.toggle_dark()
+    try:
+        dark = palette_colors.colors().secondary
+        assert dark != light and dark in view.header.text() and light not in view.header.text()
+        screenshot(window, "protocol_dark_after_switch")
+    finally:
+        window.actions_by_name["dark_mode"].setChecked(False)
+        window.toggle_dark()
+        switch_theme("light")

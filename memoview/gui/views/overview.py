@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 from memoview.core.findings.coverage import DEFAULT_TAUS, tau_label
 from memoview.core.findings.report import NO_CONTROLS, CaseFindings, WorkFindings, case_findings
 from memoview.core.findings.stats import fmt_pct
-from memoview.core.jobs import run_job
+from memoview.core.jobs import CancelToken, Job, Progress, run_job
 from memoview.gui import palette_colors, settings
 from memoview.gui.views.overview_data import THUMB_WIDTH, OverviewData, Thumbnail, overview_job
 from memoview.gui.views.sweep_map import SweepLayer, chosen_kind, heat_color, layer_label
@@ -101,9 +101,15 @@ def control_text(work: WorkFindings, tau: Optional[float]) -> str:
     return NO_CONTROLS if r is None else f"{r.k:,}/{r.n:,} control windows =\n{r.short()}"
 
 
-def findings_sentence(case: Any, doc_id: int, tau: Optional[float] = None) -> str:
-    """One line for the document view: the latest sweep's rate at the chosen threshold and its error rate."""
-    tau = chosen_tau() if tau is None else tau
+def findings_sentence(case: Any, doc_id: int) -> str:
+    """One line for the document view at the threshold the user chose (read from the settings)."""
+    return findings_sentence_at(case, doc_id, chosen_tau())
+
+
+def findings_sentence_at(case: Any, doc_id: int, tau: Optional[float]) -> str:
+    """One line for the document view: the latest sweep's rate at ``tau`` (None: greedy exact reproduction)
+    and its error rate. Runs :func:`case_findings` (SQLite reads, per-window work): the document view
+    calls it on the window's worker (:func:`document_findings_job`), never on the UI thread."""
     work = case_findings(case, documents=[doc_id], align_missing=False).work(doc_id)
     if work is None or (work.latest_sweep is None and not work.prefix and not work.sampled):
         return ""
@@ -114,6 +120,15 @@ def findings_sentence(case: Any, doc_id: int, tau: Optional[float] = None) -> st
     which = "Latest sweep" if work.latest_sweep is not None else "Prefix attempts"
     return (f"{which}, {tau_label(tau)}: extractable {extraction_text(work, tau)} (95% CI). "
             f"False positives on controls: {control_text(work, tau)}.").replace("\n", " ") + sampled
+
+
+def document_findings_job(case: Any, doc_id: int, tau: Optional[float],
+                          token: Optional[CancelToken] = None) -> Job[Optional[str]]:
+    """:func:`findings_sentence_at` as a worker job; None when cancelled (a newer request or a closed tab)."""
+    yield Progress(0, None, "computing the findings")
+    if token is not None and token.cancelled:
+        return None
+    return findings_sentence_at(case, doc_id, tau)
 
 
 class ThumbnailStrip(QWidget):
