@@ -83,3 +83,44 @@ def test_protocol_header_follows_a_palette_switch(window, qtbot) -> None:  # typ
         window.actions_by_name["dark_mode"].setChecked(False)
         window.toggle_dark()
         switch_theme("light")
+
+
+@pytest.mark.parametrize("palette", ["light", "dark"])
+def test_document_lines_keep_a_reading_width_at_both_sizes(window, qtbot, palette: str) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    """At 1920 px a line ran to ~220 characters; now the text column holds at most ~100 characters of
+    prose, centred, and keeps that in characters when zoomed. The map, Find and the shading still work."""
+    from memoview.gui.theme import switch_theme
+
+    window.actions_by_name["dark_mode"].setChecked(palette == "dark")
+    window.toggle_dark()
+    try:
+        doc_id = window.case.documents()[0].id
+        view = window.open_document(doc_id)
+        qtbot.waitUntil(lambda: not view.findings_pending, timeout=60000)
+        edit = view.editor
+        for size in ((1920, 1080), (1280, 800)):
+            window.resize(*size)
+            qtbot.wait(50)
+            per_line = edit.characters_per_line()
+            assert 60 <= per_line <= 110, (size, per_line)
+            left = edit.viewport().geometry().left()
+            right = edit.width() - edit.viewport().geometry().right()
+            if size[0] == 1920:
+                bar = edit.verticalScrollBar()
+                assert left > 100 and abs(left - (right - (bar.width() if bar.isVisible() else 0))) < 24  # centred
+            assert view.map_panel.bars and edit.extraSelections()  # the map and its shading are there
+            screenshot(window, f"document_{size[0]}x{size[1]}_{palette}")
+        window.resize(1920, 1080)
+        qtbot.wait(50)
+        before = edit.viewport().width()
+        view.zoom.zoom(3)
+        qtbot.wait(50)
+        assert edit.viewport().width() > before and edit.characters_per_line() <= 110  # zoom keeps characters
+        view.zoom.reset()
+        view.find_bar.open()
+        view.find_bar.edit.setText("midnight")
+        assert view.find_bar.search() > 0
+    finally:
+        window.actions_by_name["dark_mode"].setChecked(False)
+        window.toggle_dark()
+        switch_theme("light")

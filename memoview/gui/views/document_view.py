@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 from memoview.gui.textpos import Utf16Map
 from memoview.gui import palette_colors
 from memoview.gui.views.find_bar import install_find_and_zoom
+from memoview.gui.views.reading_edit import ReadingEdit
 from memoview.gui.views.sweep_map import SweepLayer, SweepMapPanel, heat_color
 
 
@@ -105,7 +106,7 @@ class DocumentView(QWidget):
         self.header.setText(self._header_html())
         self.header.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
 
-        self.editor = QPlainTextEdit()
+        self.editor = ReadingEdit()  # lines capped near 100 characters, centred, on wide windows
         self.editor.setObjectName("documentText")
         self.editor.setReadOnly(True)
         self.editor.setPlainText(self.text)
