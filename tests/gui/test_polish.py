@@ -124,3 +124,122 @@ def test_document_lines_keep_a_reading_width_at_both_sizes(window, qtbot, palett
         window.actions_by_name["dark_mode"].setChecked(False)
         window.toggle_dark()
         switch_theme("light")
+
+
+@pytest.fixture()
+def wave_win(make_window, tmp_path, fixture_model_dir):  # type: ignore[no-untyped-def]
+    """A fixture case with the tiny model file, a served model (a local fault server) and a hand-made sweep."""
+    import torch
+
+    from memoview.core.case import Case
+    from memoview.core.engines.openai import connect
+    from memoview.core.jobs import run_job
+    from memoview.core.models.inspect import inspect_model
+    from tests.gui.test_server_engine_dialog import _endpoint
+    from tests.support.fault_server import FaultServer, openai_like
+    from tests.support.fixture_case import make_fixture_case
+
+    torch.set_num_threads(1)
+    path = tmp_path / "wave.memoview"
+    case = make_fixture_case(path)
+    case.add_model(run_job(inspect_model(fixture_model_dir)))
+    case.close()
+    with FaultServer(openai_like(lambda body: "")) as srv:
+        with Case.open(path) as case:
+            eng = connect([_endpoint(srv.url)])
+            served = case.add_model(eng.info)
+            eng.close()
+        yield make_window(path, size=(1280, 800)), served
+
+
+def _handmade_crosscheck(win):  # type: ignore[no-untyped-def]
+    """A finished sweep on the model file and a check that differs on one window (figures made by hand, as in
+    test_crosscheck_gui: the real check needs minutes of model time)."""
+    from memoview.core.crosscheck import CrossCheck, crosschecks, record
+    from memoview.core.records import Attempt, AttemptSpec
+
+    doc = win.case.documents()[0]
+    model = next(m for m in win.case.models() if m.format != "openai")
+    spec = AttemptSpec(method="sweep", prompt_class="prefix", model_id=int(model.id), model_fingerprint=model.fingerprint,
+                       document_id=doc.id, params={"prefix_tokens": 50, "suffix_tokens": 50, "stride": 100},
+                       target={}, bos_policy="none", seed=0)
+    attempt = win.case.record_attempt(Attempt(id=0, spec=spec, status="done", started_at="2026-01-01T00:00:00Z",
+                                              finished_at="2026-01-01T00:00:01Z",
+                                              environment={"engine_identity": {"engine": "transformers",
+                                                                               "dtype": "float32", "device": "cpu"}}))
+    made = CrossCheck(attempt.id, "sweep", {"engine": "transformers", "dtype": "float32", "device": "cpu"},
+                      {"engine": "transformers", "library": "transformers", "library_version": "5",
+                       "device": "cpu", "dtype": "bfloat16", "threads": 2}, compared=3, greedy_agree=2, pz_agree=2,
+                      max_abs_diff_log10_pz=0.24)
+    for i in range(3):
+        differs = i == 1
+        made.rows.append({"index": i, "start_char": 100 * i, "end_char": 100 * i + 90, "greedy_then": 50,
+                          "greedy_now": 12 if differs else 50, "log10_pz_then": -0.3,
+                          "log10_pz_now": -0.55 if differs else -0.29, "greedy_agree": not differs,
+                          "pz_agree": not differs})
+    record(win.case, made)
+    win.refresh()
+    return attempt, crosschecks(win.case, attempt.id)[-1]
+
+
+@pytest.mark.parametrize("palette", ["light", "dark"])
+def test_screenshots_of_this_waves_views(wave_win, qtbot, palette: str) -> None:  # type: ignore[no-untyped-def]
+    """Screenshots (to $MEMOVIEW_SCREENSHOT_DIR) of the views new this wave, at 1280×800 and 1920×1080:
+    the cross-check dialog and result tab, the served model's engine dialog, the wizard's parameters page
+    with the start-of-text setting, and the overview while it computes. Checks are about what a reader sees."""
+    from memoview.gui.dialogs.crosscheck_dialog import start_crosscheck
+    from memoview.gui.dialogs.engine_dialog import EngineDialog
+    from memoview.gui.theme import switch_theme
+    from memoview.gui.views.crosscheck_view import open_crosscheck_view
+    from tests.gui.test_findings_gui import _Gate
+
+    win, served = wave_win
+    win.actions_by_name["dark_mode"].setChecked(palette == "dark")
+    win.toggle_dark()
+    try:
+        attempt, check = _handmade_crosscheck(win)
+        for size in ((1280, 800), (1920, 1080)):
+            tag = f"{size[0]}x{size[1]}_{palette}"
+            win.resize(*size)
+            view = open_crosscheck_view(win, check)
+            qtbot.wait(50)
+            assert view.table.horizontalScrollBar().maximum() == 0 or size[0] == 1280
+            screenshot(win, f"wave_crosscheck_result_{tag}")
+            ov = win.show_overview()
+            win.tabs.setCurrentWidget(ov)
+            qtbot.waitUntil(lambda: not win.runner.is_busy(), timeout=60000)
+            gate = _Gate(win.runner)
+            win.refresh()
+            assert ov.computing and "Computing" in ov.state.text()
+            screenshot(win, f"wave_overview_computing_{tag}")
+            gate.release.set()
+            qtbot.waitUntil(lambda: not ov.computing, timeout=60000)
+        dialog = start_crosscheck(win, attempt.id)
+        assert dialog is not None
+        qtbot.waitUntil(dialog.isVisible, timeout=5000)
+        qtbot.wait(50)
+        screenshot(dialog, f"wave_crosscheck_dialog_{palette}")
+        dialog.reject()
+        engine = EngineDialog(win, win.case.model(served.id))
+        qtbot.addWidget(engine)
+        engine.show()
+        qtbot.wait(50)
+        screenshot(engine, f"wave_served_engine_dialog_{palette}")
+        engine.close()
+        wizard = win.run_extraction()
+        while wizard.currentPage() is not wizard.method_page:
+            wizard.next()
+        wizard.method_page.radios["prefix"].setChecked(True)
+        while wizard.currentPage() is not wizard.parameters_page:
+            wizard.next()
+        params = wizard.parameters_page
+        params.advanced_toggle.setChecked(True)
+        qtbot.waitUntil(lambda: wizard.tokenized() is not None, timeout=120000)
+        params.bos.set_choice("in-prefix")
+        qtbot.wait(50)
+        screenshot(wizard, f"wave_wizard_parameters_bos_{palette}")
+        wizard.close()
+    finally:
+        win.actions_by_name["dark_mode"].setChecked(False)
+        win.toggle_dark()
+        switch_theme("light")
