@@ -39,6 +39,7 @@ from memoview.core.findings.report import NO_CONTROLS, CaseFindings, WorkFinding
 from memoview.core.findings.stats import fmt_pct
 from memoview.core.jobs import CancelToken, Job, Progress, run_job
 from memoview.gui import palette_colors, settings
+from memoview.gui.wording import plural
 from memoview.gui.views.overview_data import THUMB_WIDTH, OverviewData, Thumbnail, overview_job
 from memoview.gui.views.sweep_map import SweepLayer, chosen_kind, heat_color, layer_label
 
@@ -180,6 +181,7 @@ class CaseOverview(QWidget):
         self.title.setWordWrap(True)
         self.state = QLabel("")
         self.state.setObjectName("overviewState")
+        self.state.setWordWrap(True)
         self.state.setStyleSheet(f"color: {palette_colors.colors().secondary}")
         self.state.setVisible(False)
         self.tau_combo = QComboBox()
@@ -219,12 +221,12 @@ class CaseOverview(QWidget):
         self.table.cellClicked.connect(self._clicked)
         top = QHBoxLayout()
         top.addWidget(self.title, 1)
-        top.addWidget(self.state)
         top.addWidget(QLabel("Threshold:"))
         top.addWidget(self.tau_combo)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 10, 10, 10)
         layout.addLayout(top)
+        layout.addWidget(self.state)  # its own line: beside the title it squeezed the title into two lines
         layout.addWidget(self.note)
         layout.addWidget(self.table, 1)
         self.refresh_from_case(case)
@@ -232,6 +234,7 @@ class CaseOverview(QWidget):
     def refresh_theme(self) -> None:
         """Re-pick the note's colour for the new palette (it kept light mode's grey on a dark window)."""
         self.note.setStyleSheet(f"color: {palette_colors.colors().secondary}")  # the rows follow via refresh()
+        self.state.setStyleSheet(f"color: {palette_colors.colors().secondary}")  # "Computing…" kept the light grey
 
     @property
     def findings(self) -> Optional[CaseFindings]:
@@ -339,8 +342,9 @@ class CaseOverview(QWidget):
         n_controls = sum(1 for w in works if w.document.is_control) + sum(1 for d in missing if d.is_control)
         self.title.setText(f"<span style='font-size:13pt;font-weight:600'>Case overview</span> "
                            f"<span style='color:{palette_colors.colors().secondary}'>{html.escape(self.case.path.name)} · "
-                           f"{len(works) + len(missing)} works ({n_controls} negative controls) · "
-                           f"{sum(w.attempts for w in works):,} attempts</span>")
+                           f"{plural(len(works) + len(missing), 'work')} "
+                           f"({plural(n_controls, 'negative control')}) · "
+                           f"{plural(sum(w.attempts for w in works), 'attempt')}</span>")
         tau = self.tau
         self.table.setRowCount(0)
         self.doc_ids = []
