@@ -21,7 +21,7 @@ from typing import Any, Optional
 
 import shiboken6
 from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QPaintEvent
+from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -144,14 +144,14 @@ class ThumbnailStrip(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt name
         p = QPainter(self)
-        p.fillRect(self.rect(), QColor("#f4f4f4"))
+        p.fillRect(self.rect(), self.palette().alternateBase())  # the palette's (dark mode too)
         h = self.height()
         for x, (level, covered) in enumerate(zip(self.thumb.levels, self.thumb.covered)):
             if covered:
-                p.fillRect(QRectF(x, h - 2, 1.0, 2), QColor("#d0d0d0"))
+                p.fillRect(QRectF(x, h - 2, 1.0, 2), self.palette().mid())
             if level > 0:
                 p.fillRect(QRectF(x, 0, 1.0, h - 2), heat_color(level))
-        p.setPen(QColor("#999999"))
+        p.setPen(self.palette().mid().color())
         p.drawRect(self.rect().adjusted(0, 0, -1, -1))
         p.end()
 
