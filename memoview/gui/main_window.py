@@ -108,7 +108,9 @@ class MainWindow(QMainWindow):
         self.tree_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                                    | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.tree_dock)
-        self.resizeDocks([self.tree_dock], [260], Qt.Orientation.Horizontal)  # comparison panes keep ≥ 60 chars a line at 1280
+        from memoview.gui.window.dock_width import DockWidth
+
+        self.dock_width = DockWidth(self, self.tree_dock)  # a fifth of the window, or the user's dragged width
 
     def _restore_geometry(self) -> None:
         geometry = settings.value("main_window/geometry")
@@ -399,14 +401,12 @@ class MainWindow(QMainWindow):
             except MemoviewError as exc:
                 self.show_error(exc)
                 return None
-            view = DocumentView(document)
+            view = DocumentView(document, runner=self.runner)  # its findings line is computed on the worker
             view.extract_requested.connect(self.extract_from_passage)
             view.window_clicked.connect(self.open_sweep_window)
             title = document.title if len(document.title) <= 28 else document.title[:27] + "…"
             self.tabs.add_view(key, view, ("◐ " if document.is_control else "") + title, document.title)
-        from memoview.gui.views.overview import findings_sentence, sweep_layers
-
-        view.set_sweeps(sweep_layers(self.case, doc_id), findings_sentence(self.case, doc_id))  # type: ignore[attr-defined]
+        view.refresh_from_case(self.case)  # type: ignore[attr-defined]  # map now; findings line from the worker
         if select is not None:
             view.select_range(*select)  # type: ignore[attr-defined]
         return view

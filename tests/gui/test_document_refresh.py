@@ -30,6 +30,7 @@ def test_open_document_view_shows_the_map_row_when_a_sweep_finishes(win, qtbot, 
     # The run finished; the wizard is still open, and the view was never reopened.
     assert len(view.map_panel.bars) == 1 and view.map_panel.isVisibleTo(view)
     assert len(view.windows) == len(win.case.sweep_windows(sweep.id)) > 0
+    qtbot.waitUntil(lambda: not view.findings_pending, timeout=60000)  # the findings line comes from the worker
     assert view.map_label.isVisibleTo(view) and "extractable" in view.map_label.text()
     wizard.reject()  # closing the wizard without "Open the result" leaves the view up to date
     win.tabs.setCurrentWidget(view)

@@ -146,6 +146,7 @@ def test_wizard_prefix_comparison_sweep_cancel_and_export(win, qtbot, fixture_mo
     assert docview.objectName() == "documentView" and docview.windows
     assert any(s[2] > 0.9 for s in docview.strip.spans)  # memorized: windows fully reproduced
     # issue 12: the work-level rate with its interval, and the error rate (none: no control swept here)
+    qtbot.waitUntil(lambda: not docview.findings_pending, timeout=60000)  # the findings line comes from the worker
     assert docview.map_label.isVisible() and "extractable" in docview.map_label.text()
     assert "95% CI" in docview.map_label.text() and "no error rate: no controls" in docview.map_label.text()
     assert docview.map_panel.legend.name == docview.quantity.name

@@ -116,6 +116,7 @@ def test_map_legend_tooltip_and_exhibit_name_the_same_quantity(window, qtbot, tm
                                        check=True).stdout.split())
         assert f"Memorization map — {q.name}" in text
     panel.set_kind("pz")
+    qtbot.waitUntil(lambda: not view.findings_pending, timeout=60000)  # the findings line comes from the worker
     assert "extractable" in view.map_label.text() and "False positives on controls" in view.map_label.text()
     _shot(window, "document_map")
 

@@ -44,8 +44,8 @@ CLI_HELP = ("where the start-of-text token (BOS) goes: 'outside' (default) puts 
             "k - 1 tokens of the window, k tokens in all; needs a model with a BOS token)")
 
 CHOICE_LABELS: dict[BosChoice, str] = {
-    OUTSIDE: "Before the prefix (memoview's default)",
-    IN_PREFIX: "Counted inside the prefix (Cooper et al.)",
+    OUTSIDE: "Before the prompt (memoview's default)",
+    IN_PREFIX: "Counted as one of the prompt's k tokens (Cooper et al.)",
 }
 CHOICE_TOOLTIPS: dict[BosChoice, str] = {
     OUTSIDE: "The prompt is k tokens of the work; the model's start-of-text token is put in front of them when "

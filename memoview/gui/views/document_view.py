@@ -17,6 +17,7 @@ from __future__ import annotations
 import html
 from typing import Any, Optional, Sequence
 
+import shiboken6
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QTextCharFormat, QTextCursor, QFontDatabase
 from PySide6.QtWidgets import (
@@ -33,6 +34,7 @@ from PySide6.QtWidgets import (
 from memoview.gui.textpos import Utf16Map
 from memoview.gui import palette_colors
 from memoview.gui.views.find_bar import install_find_and_zoom
+from memoview.gui.views.reading_edit import ReadingEdit
 from memoview.gui.views.sweep_map import SweepLayer, SweepMapPanel, heat_color
 
 
@@ -80,11 +82,19 @@ class HeatStrip(QWidget):
 class DocumentView(QWidget):
     extract_requested = Signal(int, int, int)  # document id, start char, end char (Python indices)
     window_clicked = Signal(int, int)  # sweep attempt id, window index: open that window's comparison
+    findings_shown = Signal(str)  # the findings line computed by the worker is on screen (tests wait for it)
 
-    def __init__(self, document: Any, parent: Optional[QWidget] = None) -> None:
+    COMPUTING = "Computing the findings\u2026"
+
+    def __init__(self, document: Any, parent: Optional[QWidget] = None, runner: Any = None) -> None:
+        """``runner`` is the window's :class:`~memoview.gui.jobs.JobRunner`: the findings line is computed
+        on it. Without one (a view built on its own) :meth:`refresh_from_case` computes it in place."""
         super().__init__(parent)
         self.setObjectName("documentView")
         self.document = document
+        self.runner = runner
+        self._findings_handle: Any = None
+        self._findings_generation = 0
         self.text: str = document.text
         self.posmap = Utf16Map(self.text)
         self.windows: list[Any] = []
@@ -96,7 +106,7 @@ class DocumentView(QWidget):
         self.header.setText(self._header_html())
         self.header.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
 
-        self.editor = QPlainTextEdit()
+        self.editor = ReadingEdit()  # lines capped near 100 characters, centred, on wide windows
         self.editor.setObjectName("documentText")
         self.editor.setReadOnly(True)
         self.editor.setPlainText(self.text)
@@ -212,25 +222,77 @@ class DocumentView(QWidget):
                                          spec=SimpleNamespace(params={}))
         self.set_sweeps([SweepLayer(att, tuple(windows), f"sweep #{att.id}")] if windows else [])
 
-    def set_sweeps(self, layers: Sequence[SweepLayer], findings_text: str = "") -> None:
-        """Every sweep of the work (oldest first); the text and the strip show the latest one."""
+    def set_sweeps(self, layers: Sequence[SweepLayer], findings_text: Optional[str] = "") -> None:
+        """Every sweep of the work (oldest first); the text and the strip show the latest one.
+        ``findings_text`` None keeps the findings line as it is (it is being computed on the worker)."""
         self.layers = list(layers)
         self.windows = list(self.layers[-1].windows) if self.layers else []
         self.map_panel.set_layers(self.layers)
-        self.map_label.setText(findings_text)
-        self.map_label.setVisible(bool(findings_text))
+        if findings_text is not None:
+            self._show_findings(findings_text)
         self._shade()
 
+    def _show_findings(self, text: str) -> None:
+        self.map_label.setText(text)
+        self.map_label.setVisible(bool(text))
+
     def refresh_from_case(self, case: Any) -> None:
-        """Re-read this work's sweeps (the main window calls this after every run, import or change).
+        """Re-read this work's sweeps (the main window calls this on opening the view and after every run,
+        import or change).
 
         Without it, a document view left open while a sweep ran kept the map it had when it was opened:
-        after the sweep finished the map row was missing until the tab was opened again."""
-        from memoview.gui.views.overview import findings_sentence, sweep_layers
+        after the sweep finished the map row was missing until the tab was opened again. The map's windows
+        are read here; the findings line (``case_findings``: alignment and per-window work, seconds on a
+        large case) is computed on the window's worker and says "Computing the findings…" until it lands."""
+        from memoview.gui.views.overview import chosen_tau, document_findings_job, findings_sentence_at, sweep_layers
 
         if case is None:
             return
-        self.set_sweeps(sweep_layers(case, self.document.id), findings_sentence(case, self.document.id))
+        doc_id, tau = self.document.id, chosen_tau()
+        self.set_sweeps(sweep_layers(case, doc_id), None)
+        self._findings_generation += 1
+        generation = self._findings_generation
+        if self.runner is None:
+            self._findings_done(generation, findings_sentence_at(case, doc_id, tau))
+            return
+        self._show_findings(self.COMPUTING)
+        self._findings_handle = self.runner.submit(
+            lambda token: document_findings_job(case, doc_id, tau, token), label="Computing the findings",
+            key=f"document-findings:{doc_id}",
+            on_result=lambda text: self._findings_done(generation, text) if shiboken6.isValid(self) else None,
+            on_cancelled=lambda _r: self._findings_dropped(generation) if shiboken6.isValid(self) else None,
+            on_error=lambda exc, _d: self._findings_failed(generation, exc) if shiboken6.isValid(self) else None)
+
+    @property
+    def findings_pending(self) -> bool:
+        """The findings line is being computed (a request is queued or running)."""
+        return self._findings_handle is not None
+
+    def _findings_done(self, generation: int, text: Optional[str]) -> None:
+        if generation != self._findings_generation:
+            return  # a newer request is on its way: this line describes an older state of the case
+        self._findings_handle = None
+        if text is None:
+            return
+        self._show_findings(text)
+        self.findings_shown.emit(text)
+
+    def _findings_dropped(self, generation: int) -> None:
+        if generation == self._findings_generation:
+            self._findings_handle = None
+            self._show_findings("")
+
+    def _findings_failed(self, generation: int, exc: BaseException) -> None:
+        if generation == self._findings_generation:
+            self._findings_handle = None
+            self._show_findings(f"The findings could not be computed: {exc}")
+
+    def cancel(self) -> None:
+        """Stop a findings computation in flight (the tab or the case is closing); its result is dropped."""
+        self._findings_generation += 1
+        if self._findings_handle is not None:
+            self._findings_handle.cancel()
+            self._findings_handle = None
 
     @property
     def quantity(self) -> Any:

@@ -21,7 +21,7 @@ from typing import Any, Optional
 
 import shiboken6
 from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QPaintEvent
+from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -37,8 +37,9 @@ from PySide6.QtWidgets import (
 from memoview.core.findings.coverage import DEFAULT_TAUS, tau_label
 from memoview.core.findings.report import NO_CONTROLS, CaseFindings, WorkFindings, case_findings
 from memoview.core.findings.stats import fmt_pct
-from memoview.core.jobs import run_job
+from memoview.core.jobs import CancelToken, Job, Progress, run_job
 from memoview.gui import palette_colors, settings
+from memoview.gui.wording import plural
 from memoview.gui.views.overview_data import THUMB_WIDTH, OverviewData, Thumbnail, overview_job
 from memoview.gui.views.sweep_map import SweepLayer, chosen_kind, heat_color, layer_label
 
@@ -101,9 +102,15 @@ def control_text(work: WorkFindings, tau: Optional[float]) -> str:
     return NO_CONTROLS if r is None else f"{r.k:,}/{r.n:,} control windows =\n{r.short()}"
 
 
-def findings_sentence(case: Any, doc_id: int, tau: Optional[float] = None) -> str:
-    """One line for the document view: the latest sweep's rate at the chosen threshold and its error rate."""
-    tau = chosen_tau() if tau is None else tau
+def findings_sentence(case: Any, doc_id: int) -> str:
+    """One line for the document view at the threshold the user chose (read from the settings)."""
+    return findings_sentence_at(case, doc_id, chosen_tau())
+
+
+def findings_sentence_at(case: Any, doc_id: int, tau: Optional[float]) -> str:
+    """One line for the document view: the latest sweep's rate at ``tau`` (None: greedy exact reproduction)
+    and its error rate. Runs :func:`case_findings` (SQLite reads, per-window work): the document view
+    calls it on the window's worker (:func:`document_findings_job`), never on the UI thread."""
     work = case_findings(case, documents=[doc_id], align_missing=False).work(doc_id)
     if work is None or (work.latest_sweep is None and not work.prefix and not work.sampled):
         return ""
@@ -114,6 +121,15 @@ def findings_sentence(case: Any, doc_id: int, tau: Optional[float] = None) -> st
     which = "Latest sweep" if work.latest_sweep is not None else "Prefix attempts"
     return (f"{which}, {tau_label(tau)}: extractable {extraction_text(work, tau)} (95% CI). "
             f"False positives on controls: {control_text(work, tau)}.").replace("\n", " ") + sampled
+
+
+def document_findings_job(case: Any, doc_id: int, tau: Optional[float],
+                          token: Optional[CancelToken] = None) -> Job[Optional[str]]:
+    """:func:`findings_sentence_at` as a worker job; None when cancelled (a newer request or a closed tab)."""
+    yield Progress(0, None, "computing the findings")
+    if token is not None and token.cancelled:
+        return None
+    return findings_sentence_at(case, doc_id, tau)
 
 
 class ThumbnailStrip(QWidget):
@@ -128,14 +144,14 @@ class ThumbnailStrip(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt name
         p = QPainter(self)
-        p.fillRect(self.rect(), QColor("#f4f4f4"))
+        p.fillRect(self.rect(), self.palette().alternateBase())  # the palette's (dark mode too)
         h = self.height()
         for x, (level, covered) in enumerate(zip(self.thumb.levels, self.thumb.covered)):
             if covered:
-                p.fillRect(QRectF(x, h - 2, 1.0, 2), QColor("#d0d0d0"))
+                p.fillRect(QRectF(x, h - 2, 1.0, 2), self.palette().mid())
             if level > 0:
                 p.fillRect(QRectF(x, 0, 1.0, h - 2), heat_color(level))
-        p.setPen(QColor("#999999"))
+        p.setPen(self.palette().mid().color())
         p.drawRect(self.rect().adjusted(0, 0, -1, -1))
         p.end()
 
@@ -165,6 +181,7 @@ class CaseOverview(QWidget):
         self.title.setWordWrap(True)
         self.state = QLabel("")
         self.state.setObjectName("overviewState")
+        self.state.setWordWrap(True)
         self.state.setStyleSheet(f"color: {palette_colors.colors().secondary}")
         self.state.setVisible(False)
         self.tau_combo = QComboBox()
@@ -204,12 +221,12 @@ class CaseOverview(QWidget):
         self.table.cellClicked.connect(self._clicked)
         top = QHBoxLayout()
         top.addWidget(self.title, 1)
-        top.addWidget(self.state)
         top.addWidget(QLabel("Threshold:"))
         top.addWidget(self.tau_combo)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 10, 10, 10)
         layout.addLayout(top)
+        layout.addWidget(self.state)  # its own line: beside the title it squeezed the title into two lines
         layout.addWidget(self.note)
         layout.addWidget(self.table, 1)
         self.refresh_from_case(case)
@@ -217,6 +234,7 @@ class CaseOverview(QWidget):
     def refresh_theme(self) -> None:
         """Re-pick the note's colour for the new palette (it kept light mode's grey on a dark window)."""
         self.note.setStyleSheet(f"color: {palette_colors.colors().secondary}")  # the rows follow via refresh()
+        self.state.setStyleSheet(f"color: {palette_colors.colors().secondary}")  # "Computing…" kept the light grey
 
     @property
     def findings(self) -> Optional[CaseFindings]:
@@ -324,8 +342,9 @@ class CaseOverview(QWidget):
         n_controls = sum(1 for w in works if w.document.is_control) + sum(1 for d in missing if d.is_control)
         self.title.setText(f"<span style='font-size:13pt;font-weight:600'>Case overview</span> "
                            f"<span style='color:{palette_colors.colors().secondary}'>{html.escape(self.case.path.name)} · "
-                           f"{len(works) + len(missing)} works ({n_controls} negative controls) · "
-                           f"{sum(w.attempts for w in works):,} attempts</span>")
+                           f"{plural(len(works) + len(missing), 'work')} "
+                           f"({plural(n_controls, 'negative control')}) · "
+                           f"{plural(sum(w.attempts for w in works), 'attempt')}</span>")
         tau = self.tau
         self.table.setRowCount(0)
         self.doc_ids = []

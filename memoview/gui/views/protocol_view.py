@@ -37,7 +37,6 @@ class ProtocolView(QWidget):
         self.protocol = next(p for p in case.protocols() if p.id == protocol_id)
         attempts = case.attempts(protocol_id=protocol_id)
         titles = {d.id: d.title + (" [control]" if d.is_control else "") for d in case.documents()}
-        c = palette_colors.colors()
         p = self.protocol
         counts: dict[str, int] = {}
         self.attempt_list = QTreeWidget()
@@ -60,12 +59,9 @@ class ProtocolView(QWidget):
             item.setData(0, ROLE_ID, a.id)
             self.attempt_list.addTopLevelItem(item)
         self.attempt_list.itemActivated.connect(lambda item, _c: window.open_attempt(int(item.data(0, ROLE_ID))))
-        summary = ", ".join(f"{n} {OUTCOMES[k][0]}" for k, n in counts.items())
-        self.header = QLabel(
-            f"<span style='font-size:13pt;font-weight:600'>Protocol: {html.escape(p.name)}</span><br>"
-            f"{plural(len(attempts), 'attempt')} from this protocol" + (f" ({summary})" if summary else "")
-            + f". <span style='color:{c.secondary}'>Stored {html.escape(p.created_at[:16].replace('T', ' '))} UTC, "
-            f"{html.escape(p.format.upper())}, SHA-256 {p.sha256}</span>")
+        self._summary = ", ".join(f"{n} {OUTCOMES[k][0]}" for k, n in counts.items())
+        self._count = len(attempts)
+        self.header = QLabel(self._header_html())
         self.header.setObjectName("protocolHeader")
         self.header.setWordWrap(True)
         self.header.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -86,3 +82,16 @@ class ProtocolView(QWidget):
         layout.addWidget(QLabel("Double-click an attempt to open it."))
         layout.addWidget(splitter, 1)
         self.find_bar, self.zoom = install_find_and_zoom(self, [("protocol", self.text)], "protocol")
+
+    def _header_html(self) -> str:
+        """The header in the current palette's colours (rebuilt on a palette switch)."""
+        p, c = self.protocol, palette_colors.colors()
+        return (f"<span style='font-size:13pt;font-weight:600'>Protocol: {html.escape(p.name)}</span><br>"
+                f"{plural(self._count, 'attempt')} from this protocol"
+                + (f" ({self._summary})" if self._summary else "")
+                + f". <span style='color:{c.secondary}'>Stored {html.escape(p.created_at[:16].replace('T', ' '))} UTC, "
+                f"{html.escape(p.format.upper())}, SHA-256 {p.sha256}</span>")
+
+    def refresh_theme(self) -> None:
+        """Re-pick the header's grey for the new palette (it kept the old one while the tab stayed open)."""
+        self.header.setText(self._header_html())

@@ -104,18 +104,18 @@ class MapBar(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt name
         p = QPainter(self)
-        p.fillRect(self.rect(), QColor("#f4f4f4"))
+        p.fillRect(self.rect(), self.palette().alternateBase())  # the palette's, not a light grey in dark mode
         q = self.layer.quantity(self.kind)
         w = float(self.width())
         for win in sorted(self.layer.windows, key=q.level):
             level = q.level(win)
             x0 = w * win.start_char / self.doc_length
             x1 = w * win.end_char / self.doc_length
-            tested = QColor("#d9d9d9")
+            tested = self.palette().mid().color()
             p.fillRect(QRectF(x0, self.height() - 3, max(1.0, x1 - x0), 3), tested)  # tested, whatever the value
             if level > 0:
                 p.fillRect(QRectF(x0, 0, max(1.0, x1 - x0), self.height() - 3), heat_color(level))
-        p.setPen(QColor("#999999"))
+        p.setPen(self.palette().mid().color())
         p.drawRect(self.rect().adjusted(0, 0, -1, -1))
         p.end()
 
@@ -183,11 +183,11 @@ class _Gradient(QWidget):
         p = QPainter(self)
         bar = QRectF(8, 2, self.width() - 16, 12)
         g = QLinearGradient(bar.left(), 0, bar.right(), 0)
-        g.setColorAt(0.0, QColor("#ffffff"))
+        g.setColorAt(0.0, self.palette().alternateBase().color())  # "nothing": the bars' background
         g.setColorAt(0.01, QColor(MAP_PARTIAL))
         g.setColorAt(1.0, QColor(MAP_EXACT))
         p.fillRect(bar, g)
-        p.setPen(QColor("#777777"))
+        p.setPen(self.palette().mid().color())
         p.drawRect(bar)
         font = p.font()
         font.setPointSizeF(7.5)
@@ -304,16 +304,16 @@ class MapThumbnail(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt name
         p = QPainter(self)
-        p.fillRect(self.rect(), QColor("#f4f4f4"))
+        p.fillRect(self.rect(), self.palette().alternateBase())  # the palette's, not a light grey in dark mode
         if self.layer is not None:
             q = self.layer.quantity(self.kind)
             for win in sorted(self.layer.windows, key=q.level):
                 level = q.level(win)
                 x0 = self.width() * win.start_char / self.doc_length
                 x1 = self.width() * win.end_char / self.doc_length
-                p.fillRect(QRectF(x0, self.height() - 2, max(1.0, x1 - x0), 2), QColor("#d0d0d0"))
+                p.fillRect(QRectF(x0, self.height() - 2, max(1.0, x1 - x0), 2), self.palette().mid())
                 if level > 0:
                     p.fillRect(QRectF(x0, 0, max(1.0, x1 - x0), self.height() - 2), heat_color(level))
-        p.setPen(QColor("#999999"))
+        p.setPen(self.palette().mid().color())
         p.drawRect(self.rect().adjusted(0, 0, -1, -1))
         p.end()

@@ -13,6 +13,7 @@ chrome lives here:
 - ``status.py``     ``StatusLine``: the open case's summary, the running job's label, progress and Cancel.
 - ``start_page.py`` the Start page (first steps, the demo-protocol button) and the disclosure notice.
 - ``drops.py``      what a dropped path is: a model (folder with config.json, a .gguf) or a document.
+- ``dock_width.py`` the case tree dock's width: a fifth of the window, or the width the user dragged it to.
 - ``reports.py``    the words a finished job is reported in (verification, protocol, import, model info).
 
 The worker jobs the window submits are in ``gui/case_jobs.py`` (import, fingerprint) and

@@ -63,6 +63,9 @@ class CaseTabs(QTabWidget):
         widget = self.widget(index)
         if widget is None or widget.property("pinned"):
             return
+        cancel = getattr(widget, "cancel", None)
+        if callable(cancel):
+            cancel()  # a view computing on the worker (a document's findings line) drops its pending result
         self.removeTab(index)
         widget.deleteLater()
 
