@@ -19,6 +19,15 @@ from tests.gui.test_end_to_end import _import, win  # noqa: F401 - the window fi
 pytestmark = pytest.mark.gui
 
 
+def _select_first_row(table) -> None:  # type: ignore[no-untyped-def]
+    """Select the table's first row through its selection model: ``QTableView.selectRow`` reads the global
+    keyboard modifiers, which an earlier test's key events can leave looking pressed (it then toggles or extends)."""
+    from PySide6.QtCore import QItemSelectionModel
+
+    flags = QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows
+    table.table.selectionModel().select(table.proxy.index(0, 0), flags)
+
+
 def _recorded_sweep(window, fixture_model_dir: Path):  # type: ignore[no-untyped-def]
     """A finished float32 sweep of the memorized lighthouse text, recorded in the window's case."""
     import torch
@@ -45,7 +54,7 @@ def test_crosscheck_from_the_attempts_table_shows_the_summary(win, qtbot, fixtur
 
     dialogs, shown, errors = emitted(win.crosscheck_dialog_opened), emitted(win.crosscheck_shown), emitted(win.error_shown)
     table = win.show_attempts_table()
-    table.table.selectRow(0)
+    _select_first_row(table)
     actions = table.context_actions()
     check_action = next(a for a in actions if a.objectName() == "action_crosscheck_attempt")
     assert check_action.isEnabled()

@@ -297,7 +297,9 @@ class AttemptsTable(QWidget):
         return [int(self.proxy.index(r, 0).data(ROLE_ID)) for r in range(self.proxy.rowCount())]
 
     def selected_ids(self) -> list[int]:
-        rows = {i.row() for i in self.table.selectionModel().selectedRows()}
+        # selectedIndexes, not selectedRows: a row counts as selected only when every column is, and the
+        # columns hidden at narrow widths (prompt class, status) are never selected by a click or selectRow.
+        rows = {i.row() for i in self.table.selectionModel().selectedIndexes()}
         return sorted(int(self.proxy.index(r, 0).data(ROLE_ID)) for r in rows)
 
     def _selection_changed(self) -> None:
