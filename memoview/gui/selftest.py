@@ -59,8 +59,7 @@ def run_selftest(case_path: Path, output: Path, screenshot: Optional[Path] = Non
     def exported(export: Any) -> None:
         say(f"exhibit written: {output} ({export.pages} pages)")
         if screenshot is not None:
-            window.grab().save(str(screenshot))
-            say(f"screenshot: {screenshot}")
+            say(save_picture(window, screenshot, "screenshot"))
         report_versions(window, screenshot)
         state["code"] = 0
         app.quit()
@@ -101,6 +100,21 @@ def run_selftest(case_path: Path, output: Path, screenshot: Optional[Path] = Non
     return int(state["code"])
 
 
+def save_picture(widget: Any, path: Path, label: str) -> str:
+    """Save a PNG of ``widget`` at ``path`` (creating its folder) and say whether it was written.
+
+    ``QPixmap.save`` only returns False on failure (a missing folder, say), so without the check the
+    self-test would name a screenshot that does not exist.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return f"{label} NOT saved: cannot create {path.parent} ({exc.strerror or exc})"
+    if widget.grab().save(str(path)):
+        return f"{label}: {path}"
+    return f"{label} NOT saved: Qt could not write {path} (is the folder writable and the name a .png?)"
+
+
 def report_versions(window: Any, screenshot: Optional[Path]) -> None:
     """Print what Help ▸ About shows (package metadata must survive the install, e.g. inside a bundle),
     and save a picture of the About box next to the window's screenshot."""
@@ -113,6 +127,5 @@ def report_versions(window: Any, screenshot: Optional[Path]) -> None:
     if screenshot is not None:
         about = screenshot.with_name(f"{screenshot.stem}_about{screenshot.suffix}")
         dialog.adjustSize()
-        dialog.grab().save(str(about))
-        print(f"About screenshot: {about}", flush=True)
+        print(save_picture(dialog, about, "About screenshot"), flush=True)
     dialog.close()

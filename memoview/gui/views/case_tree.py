@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from PySide6.QtCore import QPoint, Qt, Signal
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QGridLayout,
@@ -193,12 +193,8 @@ class CaseTree(QTreeWidget):
             doc = titles.get(a.spec.document_id, "") if a.spec.document_id is not None else "no document"
             short = SHORT_METHOD_NAMES.get(a.spec.method, a.spec.method)
             label = f"#{a.id} {short}: {attempt_result(a)} · {doc}"
-            outcome, icon = outcome_marker(a, case)
-            name, rule = OUTCOMES[outcome]
-            item = self._add("attempts", "attempt", a.id, label, icon,
-                             f"Attempt {a.id}: {method_name(a.spec.method)} on {doc}\n{attempt_result(a)}\n"
-                             f"Result: {name} ({rule})\nStatus {a.status}, prompt class {a.spec.prompt_class}")
-            item.setData(0, ROLE_OUTCOME, outcome)
+            item = self._add("attempts", "attempt", a.id, label, QIcon(), "")
+            self._set_outcome(item, a, case, doc)
         if self.legend is not None:  # the palette may have changed
             colors = palette_colors.colors()
             for key, icon in getattr(self.legend, "icons", {}).items():
@@ -215,6 +211,22 @@ class CaseTree(QTreeWidget):
         item.setData(0, ROLE_ID, ident)
         self.sections[section].addChild(item)
         return item
+
+    def _set_outcome(self, item: QTreeWidgetItem, attempt: Any, case: Any, doc: str) -> None:
+        outcome, icon = outcome_marker(attempt, case)
+        name, rule = OUTCOMES[outcome]
+        item.setIcon(0, icon)
+        item.setToolTip(0, f"Attempt {attempt.id}: {method_name(attempt.spec.method)} on {doc}\n"
+                           f"{attempt_result(attempt)}\nResult: {name} ({rule})\n"
+                           f"Status {attempt.status}, prompt class {attempt.spec.prompt_class}")
+        item.setData(0, ROLE_OUTCOME, outcome)
+
+    def refresh_outcome(self, attempt: Any, case: Any, doc: str) -> None:
+        """Re-mark one attempt after its alignment is stored (the marker of a prefix attempt or a free
+        prompt depends on the longest verbatim run, which exists only once the comparison view aligned it)."""
+        item = self.find_item("attempt", attempt.id)
+        if item is not None:
+            self._set_outcome(item, attempt, case, doc)
 
     def items_of(self, section: str) -> list[QTreeWidgetItem]:
         parent = self.sections[section]

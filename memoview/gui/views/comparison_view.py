@@ -207,7 +207,7 @@ class ComparisonView(QWidget):
 
             window.submit(lambda token: align_attempt_job(case, att, doc, token),
                           label=f"Aligning attempt {att.id}", key=f"align:{att.id}",
-                          on_result=self.set_alignment)
+                          on_result=self._aligned)
         else:
             from memoview.core.alignment.nothing import missing_output, nothing_to_align
 
@@ -288,6 +288,13 @@ class ComparisonView(QWidget):
         return best if best is not None else len(edit.toPlainText())
 
     # ------------------------------------------------------------------ alignment
+    def _aligned(self, alignment: Any) -> None:
+        """The alignment is now stored in the case: show it and re-mark the attempt in the case tree."""
+        self.set_alignment(alignment)
+        tree = getattr(self.window_, "case_tree", None)
+        if tree is not None and self.document is not None:
+            tree.refresh_outcome(self.attempt, self.case, self.document.title)
+
     def set_alignment(self, alignment: Any) -> None:
         self.alignment = alignment
         self.spans = sorted(alignment.spans, key=lambda s: (s.output_start, s.source_start))
