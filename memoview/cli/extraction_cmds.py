@@ -25,6 +25,7 @@ from memoview.core.extraction.prompts import PromptRequest
 from memoview.core.extraction.sweep import SweepRequest
 from memoview.core.limits import check_attempt_count
 from memoview.core.records import Method
+from memoview.core.session import run_request
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -119,7 +120,7 @@ def set_threads(engine: Any = None, threads: Optional[int] = None) -> None:
 
 # ---------------------------------------------------------------- commands
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from memoview.core.extraction.sweep import run_sweep, sweep_json
+    from memoview.core.extraction.sweep import sweep_json
 
     with Case.open(args.case) as case:
         doc = case.resolve_document(args.document)
@@ -129,7 +130,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         req.validate()
         lm = open_case_model(case, args.model, args.allow_pickle, args.quiet, engine_settings(args))
         set_threads(lm, args.threads)
-        attempt, windows = run_with_progress(run_sweep(case, lm, doc, req), quiet=args.quiet or args.json)
+        [attempt] = run_with_progress(run_request(case, lm, Method.SWEEP, req, document=doc),
+                                      quiet=args.quiet or args.json)
+        windows = case.sweep_windows(attempt.id)
         if args.json:
             print(json.dumps(sweep_json(case, attempt, windows), indent=2))
             return 0
@@ -155,8 +158,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    from memoview.core.extraction.attempts import run_prefix
-
     with Case.open(args.case) as case:
         doc = case.resolve_document(args.document)
         sampled = args.decoding == "sample" and args.method == Method.PREFIX
@@ -171,7 +172,7 @@ def cmd_extract(args: argparse.Namespace) -> int:
         req.validate()
         lm = open_case_model(case, args.model, args.allow_pickle, args.quiet, engine_settings(args))
         set_threads(lm, args.threads)
-        attempts = run_with_progress(run_prefix(case, lm, doc, req, method=args.method),
+        attempts = run_with_progress(run_request(case, lm, args.method, req, document=doc),
                                      quiet=args.quiet or args.json)
         if args.json:
             print(json.dumps([attempt_json(a) for a in attempts], indent=2))
@@ -182,8 +183,6 @@ def cmd_extract(args: argparse.Namespace) -> int:
 
 
 def cmd_prompt(args: argparse.Namespace) -> int:
-    from memoview.core.extraction.prompts import run_prompt
-
     messages = None
     if args.chat_json:
         try:
@@ -201,7 +200,8 @@ def cmd_prompt(args: argparse.Namespace) -> int:
         req.validate()
         lm = open_case_model(case, args.model, args.allow_pickle, args.quiet, engine_settings(args))
         set_threads(lm, args.threads)
-        attempts = run_with_progress(run_prompt(case, lm, req, document=doc), quiet=args.quiet or args.json)
+        method = Method.CHAT if messages else Method.PROMPT
+        attempts = run_with_progress(run_request(case, lm, method, req, document=doc), quiet=args.quiet or args.json)
         if args.json:
             print(json.dumps([attempt_json(a) for a in attempts], indent=2))
             return 0
@@ -213,13 +213,14 @@ def cmd_prompt(args: argparse.Namespace) -> int:
 
 
 def cmd_membership(args: argparse.Namespace) -> int:
-    from memoview.core.extraction.membership import run_membership
+    from memoview.core.extraction.membership import MembershipRequest
 
     with Case.open(args.case) as case:
         doc = case.resolve_document(args.document)
         lm = open_case_model(case, args.model, args.allow_pickle, args.quiet, engine_settings(args))
         set_threads(lm, args.threads)
-        a = run_with_progress(run_membership(case, lm, doc, k_percent=args.k_percent), quiet=args.quiet or args.json)
+        [a] = run_with_progress(run_request(case, lm, Method.MEMBERSHIP, MembershipRequest(k_percent=args.k_percent),
+                                            document=doc), quiet=args.quiet or args.json)
         if args.json:
             print(json.dumps(attempt_json(a), indent=2))
             return 0
