@@ -235,3 +235,65 @@ class JobRunner(QObject):
         if handle.on_error is not None:
             handle.on_error(exc, details)
         self.job_failed.emit(number, exc, details)
+
+
+class LatestJob:
+    """One background computation of a view in which only the newest request counts.
+
+    The overview and a document's findings line both recompute after every change of the case; a request
+    supersedes the one before it (the runner cancels a job with the same key), and a generation number
+    drops any late result of an older request, or of a view already closed (``owner`` no longer valid).
+    Without a runner (a view built on its own) the job runs in place, synchronously.
+    """
+
+    def __init__(self, owner: QObject, runner: Optional["JobRunner"], *, key: str, label: str,
+                 on_result: Callable[[Any], None], on_cancelled: Callable[[], None],
+                 on_error: Callable[[BaseException], None]) -> None:
+        self.owner = owner
+        self.runner = runner
+        self.key = key
+        self.label = label
+        self.on_result = on_result
+        self.on_cancelled = on_cancelled
+        self.on_error = on_error
+        self._generation = 0
+        self._handle: Optional[JobHandle] = None
+
+    @property
+    def pending(self) -> bool:
+        """A request is queued or running and its result has not landed."""
+        return self._handle is not None
+
+    @property
+    def handle(self) -> Optional[JobHandle]:
+        """The runner's handle of the request in flight (None when none is)."""
+        return self._handle
+
+    def request(self, factory: Callable[[Optional[CancelToken]], Generator[Progress, None, Any]]) -> None:
+        from memoview.core.jobs import run_job
+
+        self._generation += 1
+        generation = self._generation
+        if self.runner is None:
+            self._land(generation, self.on_result, run_job(factory(None)))
+            return
+        self._handle = self.runner.submit(
+            factory, label=self.label, key=self.key,
+            on_result=lambda result: self._land(generation, self.on_result, result),
+            on_cancelled=lambda _partial: self._land(generation, lambda _none: self.on_cancelled(), None),
+            on_error=lambda exc, _details: self._land(generation, self.on_error, exc))
+
+    def cancel(self) -> None:
+        """Stop the request in flight (the view is closing); its result is dropped."""
+        self._generation += 1
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+    def _land(self, generation: int, callback: Callable[[Any], None], value: Any) -> None:
+        import shiboken6
+
+        if generation != self._generation or not shiboken6.isValid(self.owner):
+            return  # a newer request is on its way, or the view is gone: this describes an older state
+        self._handle = None
+        callback(value)

@@ -202,11 +202,11 @@ def test_a_superseded_or_cancelled_overview_never_lands(window, qtbot, monkeypat
     before = ov.row_texts()
     gate = _Gate(window.runner)
     ov.refresh_from_case(window.case)
-    first = ov._handle
+    first = ov._job.handle
     raven = window.case.documents()[0]
     _sweep(window.case, raven, [(200, 400, -0.01, 10)])
     ov.refresh_from_case(window.case)  # a newer request supersedes the first: its result is dropped
-    assert first.stale and first.token.cancelled and ov._handle is not first
+    assert first.stale and first.token.cancelled and ov._job.handle is not first
     gate.release.set()
     with qtbot.waitSignal(ov.computed, timeout=60000):
         pass
@@ -215,7 +215,7 @@ def test_a_superseded_or_cancelled_overview_never_lands(window, qtbot, monkeypat
     gate = _Gate(window.runner)
     shown = ov.row_texts()
     ov.refresh_from_case(window.case)
-    handle = ov._handle
+    handle = ov._job.handle
     ov.cancel()
     assert handle.token.cancelled and not ov.computing
     gate.release.set()

@@ -17,7 +17,6 @@ from __future__ import annotations
 import html
 from typing import Any, Optional, Sequence
 
-import shiboken6
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QTextCharFormat, QTextCursor, QFontDatabase
 from PySide6.QtWidgets import (
@@ -31,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from memoview.gui.jobs import LatestJob
 from memoview.gui.textpos import Utf16Map
 from memoview.gui import palette_colors
 from memoview.gui.views.find_bar import install_find_and_zoom
@@ -93,8 +93,11 @@ class DocumentView(QWidget):
         self.setObjectName("documentView")
         self.document = document
         self.runner = runner
-        self._findings_handle: Any = None
-        self._findings_generation = 0
+        self._findings = LatestJob(self, runner, key=f"document-findings:{document.id}",
+                                   label="Computing the findings", on_result=self._findings_done,
+                                   on_cancelled=lambda: self._show_findings(""),
+                                   on_error=lambda exc: self._show_findings(
+                                       f"The findings could not be computed: {exc}"))
         self.text: str = document.text
         self.posmap = Utf16Map(self.text)
         self.windows: list[Any] = []
@@ -244,55 +247,30 @@ class DocumentView(QWidget):
         after the sweep finished the map row was missing until the tab was opened again. The map's windows
         are read here; the findings line (``case_findings``: alignment and per-window work, seconds on a
         large case) is computed on the window's worker and says "Computing the findings…" until it lands."""
-        from memoview.gui.views.overview import chosen_tau, document_findings_job, findings_sentence_at, sweep_layers
+        from memoview.gui.views.overview import chosen_tau, document_findings_job, sweep_layers
 
         if case is None:
             return
         doc_id, tau = self.document.id, chosen_tau()
         self.set_sweeps(sweep_layers(case, doc_id), None)
-        self._findings_generation += 1
-        generation = self._findings_generation
-        if self.runner is None:
-            self._findings_done(generation, findings_sentence_at(case, doc_id, tau))
-            return
-        self._show_findings(self.COMPUTING)
-        self._findings_handle = self.runner.submit(
-            lambda token: document_findings_job(case, doc_id, tau, token), label="Computing the findings",
-            key=f"document-findings:{doc_id}",
-            on_result=lambda text: self._findings_done(generation, text) if shiboken6.isValid(self) else None,
-            on_cancelled=lambda _r: self._findings_dropped(generation) if shiboken6.isValid(self) else None,
-            on_error=lambda exc, _d: self._findings_failed(generation, exc) if shiboken6.isValid(self) else None)
+        if self.runner is not None:
+            self._show_findings(self.COMPUTING)
+        self._findings.request(lambda token: document_findings_job(case, doc_id, tau, token))
 
     @property
     def findings_pending(self) -> bool:
         """The findings line is being computed (a request is queued or running)."""
-        return self._findings_handle is not None
+        return self._findings.pending
 
-    def _findings_done(self, generation: int, text: Optional[str]) -> None:
-        if generation != self._findings_generation:
-            return  # a newer request is on its way: this line describes an older state of the case
-        self._findings_handle = None
+    def _findings_done(self, text: Optional[str]) -> None:
         if text is None:
             return
         self._show_findings(text)
         self.findings_shown.emit(text)
 
-    def _findings_dropped(self, generation: int) -> None:
-        if generation == self._findings_generation:
-            self._findings_handle = None
-            self._show_findings("")
-
-    def _findings_failed(self, generation: int, exc: BaseException) -> None:
-        if generation == self._findings_generation:
-            self._findings_handle = None
-            self._show_findings(f"The findings could not be computed: {exc}")
-
     def cancel(self) -> None:
         """Stop a findings computation in flight (the tab or the case is closing); its result is dropped."""
-        self._findings_generation += 1
-        if self._findings_handle is not None:
-            self._findings_handle.cancel()
-            self._findings_handle = None
+        self._findings.cancel()
 
     @property
     def quantity(self) -> Any:

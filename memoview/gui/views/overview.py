@@ -19,7 +19,6 @@ from __future__ import annotations
 import html
 from typing import Any, Optional
 
-import shiboken6
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import (
@@ -37,8 +36,9 @@ from PySide6.QtWidgets import (
 from memoview.core.findings.coverage import DEFAULT_TAUS, tau_label
 from memoview.core.findings.report import NO_CONTROLS, CaseFindings, WorkFindings, case_findings
 from memoview.core.findings.stats import fmt_pct
-from memoview.core.jobs import CancelToken, Job, Progress, run_job
+from memoview.core.jobs import CancelToken, Job, Progress
 from memoview.gui import palette_colors, settings
+from memoview.gui.jobs import LatestJob
 from memoview.gui.wording import plural
 from memoview.gui.views.overview_data import THUMB_WIDTH, OverviewData, Thumbnail, overview_job
 from memoview.gui.views.sweep_map import SweepLayer, chosen_kind, heat_color, layer_label
@@ -173,8 +173,8 @@ class CaseOverview(QWidget):
         self.runner = runner
         self.data: Optional[OverviewData] = None
         self.doc_ids: list[int] = []
-        self._handle: Any = None
-        self._generation = 0
+        self._job = LatestJob(self, runner, key=self.JOB_KEY, label="Case overview", on_result=self._apply,
+                              on_cancelled=lambda: None, on_error=self._failed)
         self._dirty = True
         self.title = QLabel("")
         self.title.setObjectName("overviewTitle")
@@ -243,7 +243,7 @@ class CaseOverview(QWidget):
     @property
     def computing(self) -> bool:
         """A computation is queued or running and its result is not yet on screen."""
-        return self._handle is not None
+        return self._job.pending
 
     @property
     def tau(self) -> Optional[float]:
@@ -267,30 +267,15 @@ class CaseOverview(QWidget):
 
     def _recompute(self) -> None:
         self._dirty = False
-        self._generation += 1
-        generation, case, kind = self._generation, self.case, chosen_kind()
-        if self.runner is None:
-            self._apply(generation, run_job(overview_job(case, kind)))
-            return
-        if self.data is None:
+        case, kind = self.case, chosen_kind()
+        if self.runner is not None and self.data is None:  # (computed in place without a runner: no state)
             self._show_state("Computing the overview\u2026")
-        else:  # the old figures stay readable, greyed, and say they are being brought up to date
+        elif self.runner is not None:  # the old figures stay readable, greyed, and say they are being updated
             self._show_state("Computing the overview\u2026 (the figures below are from before the latest change)")
             self.table.setEnabled(False)
-        self._handle = self.runner.submit(
-            lambda token: overview_job(case, kind, token), label="Case overview", key=self.JOB_KEY,
-            on_result=lambda data: self._apply(generation, data) if shiboken6.isValid(self) else None,
-            on_cancelled=lambda _data: self._done(generation) if shiboken6.isValid(self) else None,
-            on_error=lambda exc, _details: self._failed(generation, exc) if shiboken6.isValid(self) else None)
+        self._job.request(lambda token: overview_job(case, kind, token))
 
-    def _done(self, generation: int) -> None:
-        if generation == self._generation:
-            self._handle = None
-
-    def _apply(self, generation: int, data: Optional[OverviewData]) -> None:
-        if generation != self._generation:
-            return  # a newer request is on its way: this result describes an older case state
-        self._handle = None
+    def _apply(self, data: Optional[OverviewData]) -> None:
         if data is None:
             return
         self.data = data
@@ -298,10 +283,7 @@ class CaseOverview(QWidget):
         self._fill()
         self.computed.emit()
 
-    def _failed(self, generation: int, exc: BaseException) -> None:
-        if generation != self._generation:
-            return
-        self._handle = None
+    def _failed(self, exc: BaseException) -> None:
         self._show_state(f"The overview could not be computed: {exc}")
         self.table.setEnabled(True)
 
@@ -313,10 +295,7 @@ class CaseOverview(QWidget):
 
     def cancel(self) -> None:
         """Stop a computation in flight (the tab or the case is closing); its result is dropped."""
-        self._generation += 1
-        if self._handle is not None:
-            self._handle.cancel()
-            self._handle = None
+        self._job.cancel()
         self._show_state("")
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802 - Qt name
