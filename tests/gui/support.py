@@ -82,3 +82,9 @@ def emitted(signal: Any) -> list[Any]:
     seen: list[Any] = []
     signal.connect(lambda *args: seen.append(args[0] if len(args) == 1 else args))
     return seen
+
+
+def wizard_to_page(wizard: Any, page: Any) -> None:
+    """Press Next until the wizard shows ``page``."""
+    while wizard.currentPage() is not page:
+        wizard.next()

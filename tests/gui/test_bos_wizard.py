@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.gui.support import emitted, screenshot
+from tests.gui.support import emitted, screenshot, wizard_to_page
 
 pytestmark = pytest.mark.gui
 
@@ -30,11 +30,9 @@ def win(make_window, tmp_path: Path, fixture_model_dir: Path):  # type: ignore[n
 def test_bos_inside_the_prefix_from_the_wizard(win, qtbot) -> None:  # type: ignore[no-untyped-def]
     wizard = win.run_extraction()
     wizard.resize(900, 680)
-    while wizard.currentPage() is not wizard.method_page:
-        wizard.next()
+    wizard_to_page(wizard, wizard.method_page)
     wizard.method_page.radios["prefix"].setChecked(True)
-    while wizard.currentPage() is not wizard.parameters_page:
-        wizard.next()
+    wizard_to_page(wizard, wizard.parameters_page)
     params = wizard.parameters_page
     params.advanced_toggle.setChecked(True)
     assert params.bos.isVisibleTo(params) and params.bos.choice() == "outside"

@@ -9,7 +9,7 @@ from PySide6.QtTest import QTest
 
 from memoview.gui import palette_colors, settings
 from memoview.gui.window.dock_width import SETTING, auto_width
-from tests.gui.support import screenshot
+from tests.gui.support import screenshot, wizard_to_page
 from tests.gui.test_findings_gui import window  # noqa: F401 - a real case with stored sweeps
 
 pytestmark = pytest.mark.gui
@@ -227,11 +227,9 @@ def test_screenshots_of_this_waves_views(wave_win, qtbot, palette: str) -> None:
         screenshot(engine, f"wave_served_engine_dialog_{palette}")
         engine.close()
         wizard = win.run_extraction()
-        while wizard.currentPage() is not wizard.method_page:
-            wizard.next()
+        wizard_to_page(wizard, wizard.method_page)
         wizard.method_page.radios["prefix"].setChecked(True)
-        while wizard.currentPage() is not wizard.parameters_page:
-            wizard.next()
+        wizard_to_page(wizard, wizard.parameters_page)
         params = wizard.parameters_page
         params.advanced_toggle.setChecked(True)
         qtbot.waitUntil(lambda: wizard.tokenized() is not None, timeout=120000)

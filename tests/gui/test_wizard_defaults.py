@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.gui.support import emitted, screenshot
+from tests.gui.support import emitted, screenshot, wizard_to_page
 
 pytestmark = pytest.mark.gui
 
@@ -26,11 +26,6 @@ def win(make_window, tmp_path: Path, fixture_model_dir: Path):
     case.add_model(run_job(inspect_model(fixture_model_dir)))
     case.close()
     return make_window(tmp_path / "matter.memoview", size=(1280, 800))
-
-
-def _to_page(wizard, page) -> None:
-    while wizard.currentPage() is not page:
-        wizard.next()
 
 
 @pytest.fixture()
@@ -97,7 +92,7 @@ def _defaults_run(win, qtbot, shots: str = "") -> None:  # type: ignore[no-untyp
 def test_invalid_passage_says_why_on_the_page_and_offers_the_first_valid_start(win, qtbot) -> None:
     doc = win.case.documents()[0]
     wizard = win.run_extraction(document_id=doc.id, passage=(0, 40))  # a selection at the very start
-    _to_page(wizard, wizard.passage_page)
+    wizard_to_page(wizard, wizard.passage_page)
     qtbot.waitUntil(lambda: wizard.tokenized() is not None, timeout=120000)
     qtbot.waitUntil(lambda: "cannot run" in wizard.passage_page.plan.text(), timeout=5000)
     assert wizard.passage_page.char_start.value() == 0  # the user's choice is kept...
@@ -109,7 +104,7 @@ def test_invalid_passage_says_why_on_the_page_and_offers_the_first_valid_start(w
     assert wizard.passage_page.char_start.value() == wizard.tokenized().char_start(50)
     assert wizard.passage_page.isComplete()
     # A longer prompt later moves a default start along with it.
-    _to_page(wizard, wizard.parameters_page)
+    wizard_to_page(wizard, wizard.parameters_page)
     wizard.parameters_page.prefix.setValue(80)
     qtbot.waitUntil(lambda: wizard.passage_page.char_start.value() == wizard.tokenized().char_start(80), timeout=5000)
     # A target longer than the rest of the document: refused with the reason, Run stays off.
@@ -121,7 +116,7 @@ def test_invalid_passage_says_why_on_the_page_and_offers_the_first_valid_start(w
 
 def test_only_settings_that_apply_and_empty_request_refused(win, qtbot) -> None:
     wizard = win.run_extraction()
-    _to_page(wizard, wizard.method_page)
+    wizard_to_page(wizard, wizard.method_page)
     params = wizard.parameters_page
     # Greedy prefix: no sampling, beam or sweep settings anywhere.
     wizard.method_page.radios["prefix"].setChecked(True)
@@ -155,7 +150,7 @@ def test_only_settings_that_apply_and_empty_request_refused(win, qtbot) -> None:
 
 def test_chat_prompt_is_offered_and_rendered_before_the_run(win, qtbot) -> None:
     wizard = win.run_extraction()
-    _to_page(wizard, wizard.method_page)
+    wizard_to_page(wizard, wizard.method_page)
     wizard.method_page.radios["chat"].setChecked(True)
     wizard.next()
     params = wizard.parameters_page
